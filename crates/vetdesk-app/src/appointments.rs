@@ -1,0 +1,302 @@
+//! Booking and the appointment lifecycle. Every change runs in one write
+//! transaction: read, ask the core, write the appointment and its history line,
+//! commit. Booking and rescheduling repeat the conflict check inside that
+//! transaction, so two workstations can never both win a slot.
+
+use crate::records::{check_version, require_clinic, require_vet_at};
+use crate::scheduling::resolve_length;
+use crate::views::{AppointmentDetails, LocalSlot};
+use crate::{App, AppError, Result};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use vetdesk_core::*;
+use vetdesk_store::{AppointmentFilter, AppointmentView, Entity, Page, Tx, Write};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BookRequest {
+    pub clinic_id: ClinicId,
+    pub vet_id: VetId,
+    pub pet_id: PetId,
+    /// The owner; taken from the pet when absent, and checked against it when present.
+    pub client_id: Option<ClientId>,
+    pub type_id: AppointmentTypeId,
+    pub start: TimeInput,
+    /// Defaults to the type's duration.
+    pub duration_min: Option<i64>,
+    pub reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RescheduleRequest {
+    pub start: TimeInput,
+    /// Defaults to the current length.
+    pub duration_min: Option<i64>,
+    /// Move to another vet of the same clinic.
+    pub vet_id: Option<VetId>,
+    pub note: Option<String>,
+}
+
+/// Maximum page size for appointment lists.
+pub const MAX_PAGE: u32 = 500;
+
+fn whole_minute(field: &'static str, t: chrono::DateTime<chrono::Utc>) -> Result<()> {
+    if !vetdesk_core::time::is_whole_minute(t) {
+        return Err(ValidationError::NotWholeMinute { field }.into());
+    }
+    Ok(())
+}
+
+impl App {
+    /// Book an appointment: checked for every conflict inside the write transaction.
+    #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, vet = %req.vet_id, actor = %actor.0))]
+    pub async fn book(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
+        let reason = optional_text("reason", req.reason.as_deref())?;
+        let notes = optional_text("notes", req.notes.as_deref())?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let (_, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
+        let pet = tx.pet(req.pet_id).await?.ok_or_else(|| AppError::not_found(Entity::Pet, req.pet_id))?;
+        let client_id = req.client_id.unwrap_or(pet.owner);
+        tx.client(client_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Client, client_id))?;
+        if pet.owner != client_id {
+            return Err(AppError::PetOwnerMismatch {
+                pet: pet.id.to_string(),
+                client: client_id.to_string(),
+            });
+        }
+        let (duration, before, after) = resolve_length(tx.as_mut(), req.duration_min, Some(req.type_id)).await?;
+        let start = req.start.resolve(clinic.time_zone);
+        whole_minute("start", start)?;
+        let slot = Interval::new(start, start + Duration::minutes(i64::from(duration)))?;
+        let proposal = Proposal {
+            slot,
+            buffer_before_min: before,
+            buffer_after_min: after,
+            ignoring: None,
+        };
+        let conflicts = self.conflicts_in(tx.as_mut(), &clinic, req.vet_id, &proposal, now).await?;
+        if !conflicts.is_empty() {
+            return Err(AppError::Conflict(conflicts));
+        }
+        let actor = actor.clone();
+        let appt = Appointment {
+            id: AppointmentId(uuid::Uuid::now_v7()),
+            clinic_id: clinic.id,
+            vet_id: req.vet_id,
+            pet_id: pet.id,
+            client_id,
+            type_id: req.type_id,
+            slot,
+            buffer_before_min: before,
+            buffer_after_min: after,
+            status: Status::Scheduled,
+            reason,
+            notes,
+            cancel_reason: None,
+            created_by: actor.clone(),
+            updated_by: actor.clone(),
+            meta: Meta::new(now),
+        };
+        tx.save_appointment(&appt, Write::Insert).await?;
+        tx.add_history(&HistoryEntry {
+            appointment_id: appt.id,
+            version: 1,
+            action: "book".into(),
+            from_status: None,
+            to_status: Status::Scheduled,
+            slot,
+            note: None,
+            actor,
+            at: now,
+        })
+        .await?;
+        let details = details(tx.as_mut(), appt.id, clinic.time_zone).await?;
+        tx.commit().await?;
+        tracing::info!(appointment = %appt.id, "booked");
+        Ok(details)
+    }
+
+    /// Apply a lifecycle action that does not move the appointment.
+    async fn act(&self, id: AppointmentId, expected_version: Option<i64>, action: Action, note: Option<String>, actor: &Actor) -> Result<AppointmentDetails> {
+        let note = optional_text("note", note.as_deref())?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .appointment(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        let v = check_version(Entity::Appointment, id, expected_version, old.meta.version)?;
+        let to = transition(old.status, action, now, old.slot.start())?;
+        let mut appt = old.clone();
+        appt.status = to;
+        if action == Action::Cancel {
+            appt.cancel_reason = note.clone();
+        }
+        appt.updated_by = actor.clone();
+        appt.meta = old.meta.bumped(now);
+        tx.save_appointment(&appt, Write::Update { expected_version: v }).await?;
+        tx.add_history(&HistoryEntry {
+            appointment_id: id,
+            version: appt.meta.version,
+            action: action.as_str().into(),
+            from_status: Some(old.status),
+            to_status: to,
+            slot: appt.slot,
+            note,
+            actor: actor.clone(),
+            at: now,
+        })
+        .await?;
+        let tz = require_clinic(tx.as_mut(), appt.clinic_id).await?.time_zone;
+        let details = details(tx.as_mut(), id, tz).await?;
+        tx.commit().await?;
+        tracing::info!(appointment = %id, action = action.as_str(), to = to.as_str(), "appointment changed");
+        Ok(details)
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn confirm(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Confirm, None, actor).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn check_in(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::CheckIn, None, actor).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn start(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Start, None, actor).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn complete(&self, id: AppointmentId, expected_version: Option<i64>, note: Option<String>, actor: &Actor) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Complete, note, actor).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn cancel(&self, id: AppointmentId, expected_version: Option<i64>, reason: Option<String>, actor: &Actor) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Cancel, reason, actor).await
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn no_show(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::NoShow, None, actor).await
+    }
+
+    /// Move an appointment (conflict-checked); it returns to `scheduled`.
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn reschedule(&self, id: AppointmentId, expected_version: Option<i64>, req: RescheduleRequest, actor: &Actor) -> Result<AppointmentDetails> {
+        let note = optional_text("note", req.note.as_deref())?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .appointment(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        let v = check_version(Entity::Appointment, id, expected_version, old.meta.version)?;
+        let to = transition(old.status, Action::Reschedule, now, old.slot.start())?;
+        let vet_id = req.vet_id.unwrap_or(old.vet_id);
+        let (_, clinic) = require_vet_at(tx.as_mut(), vet_id, old.clinic_id).await?;
+        let duration = match req.duration_min {
+            Some(d) => appointment_minutes(d)?,
+            None => u32::try_from(old.slot.duration().num_minutes()).map_err(|e| AppError::Internal(e.to_string()))?,
+        };
+        let start = req.start.resolve(clinic.time_zone);
+        whole_minute("start", start)?;
+        let slot = Interval::new(start, start + Duration::minutes(i64::from(duration)))?;
+        let proposal = Proposal {
+            slot,
+            buffer_before_min: old.buffer_before_min,
+            buffer_after_min: old.buffer_after_min,
+            ignoring: Some(id),
+        };
+        let conflicts = self.conflicts_in(tx.as_mut(), &clinic, vet_id, &proposal, now).await?;
+        if !conflicts.is_empty() {
+            return Err(AppError::Conflict(conflicts));
+        }
+        let mut appt = old.clone();
+        appt.vet_id = vet_id;
+        appt.slot = slot;
+        appt.status = to;
+        appt.updated_by = actor.clone();
+        appt.meta = old.meta.bumped(now);
+        tx.save_appointment(&appt, Write::Update { expected_version: v }).await?;
+        tx.add_history(&HistoryEntry {
+            appointment_id: id,
+            version: appt.meta.version,
+            action: Action::Reschedule.as_str().into(),
+            from_status: Some(old.status),
+            to_status: to,
+            slot,
+            note,
+            actor: actor.clone(),
+            at: now,
+        })
+        .await?;
+        let details = details(tx.as_mut(), id, clinic.time_zone).await?;
+        tx.commit().await?;
+        tracing::info!(appointment = %id, "rescheduled");
+        Ok(details)
+    }
+
+    /// One appointment with its history.
+    #[tracing::instrument(skip_all, fields(appointment = %id))]
+    pub async fn appointment(&self, id: AppointmentId) -> Result<AppointmentDetails> {
+        let mut tx = self.store.read().await?;
+        let a = tx
+            .appointment(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        let tz = require_clinic(tx.as_mut(), a.clinic_id).await?.time_zone;
+        details(tx.as_mut(), id, tz).await
+    }
+
+    /// Search and list appointments, a page at a time.
+    #[tracing::instrument(skip_all)]
+    pub async fn appointments(&self, mut filter: AppointmentFilter) -> Result<Page<AppointmentView>> {
+        if filter.limit == 0 {
+            filter.limit = 50;
+        }
+        if filter.limit > MAX_PAGE {
+            return Err(ValidationError::Other(format!("a page holds at most {MAX_PAGE} appointments")).into());
+        }
+        if let (Some(f), Some(t)) = (filter.from, filter.to) {
+            if t <= f {
+                return Err(ValidationError::EndNotAfterStart {
+                    start: f.to_rfc3339(),
+                    end: t.to_rfc3339(),
+                }
+                .into());
+            }
+        }
+        if let Some(text) = &filter.text {
+            if text.chars().count() > 200 {
+                return Err(ValidationError::TooLong {
+                    field: "search text",
+                    len: text.chars().count(),
+                    max: 200,
+                }
+                .into());
+            }
+        }
+        Ok(self.store.read().await?.appointments(&filter).await?)
+    }
+}
+
+async fn details(tx: &mut dyn Tx, id: AppointmentId, tz: chrono_tz::Tz) -> Result<AppointmentDetails> {
+    let view = tx
+        .appointment_view(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+    let history = tx.history(id).await?;
+    Ok(AppointmentDetails {
+        local: LocalSlot::new(tz, view.appointment.slot),
+        time_zone: tz.name().to_string(),
+        view,
+        history,
+    })
+}

@@ -1,0 +1,141 @@
+use serde::Serialize;
+use vetdesk_core::{Conflict, TransitionError, ValidationError};
+use vetdesk_store::{Entity, StoreError};
+
+/// The stable codes every adapter maps errors to (HTTP problem `code`, Tauri
+/// `{ code }`, CLI exit status). Never renamed once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Conflict,
+    StaleVersion,
+    InvalidTransition,
+    Duplicate,
+    Busy,
+    StoreUnavailable,
+    SchemaTooNew,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::StaleVersion => "stale_version",
+            ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::Duplicate => "duplicate",
+            ErrorCode::Busy => "busy",
+            ErrorCode::StoreUnavailable => "store_unavailable",
+            ErrorCode::SchemaTooNew => "schema_too_new",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// The application layer's error: the contract the adapters map.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("invalid input: {0}")]
+    Invalid(#[from] ValidationError),
+    #[error("{entity} {id} not found")]
+    NotFound { entity: Entity, id: String },
+    #[error("the time is not available: {}", list(.0))]
+    Conflict(Vec<Conflict>),
+    #[error("{entity} {id} was changed by someone else (you had version {expected}, it is now {actual}); reload and try again")]
+    StaleVersion {
+        entity: Entity,
+        id: String,
+        expected: i64,
+        actual: i64,
+    },
+    #[error("{0}")]
+    InvalidTransition(#[from] TransitionError),
+    #[error("pet {pet} belongs to another owner, not client {client}")]
+    PetOwnerMismatch { pet: String, client: String },
+    #[error("vet {vet} does not work at clinic {clinic}")]
+    VetNotAtClinic { vet: String, clinic: String },
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("the database is busy; try again")]
+    Busy,
+    #[error("{0}")]
+    StoreUnavailable(String),
+    #[error("{0}")]
+    SchemaTooNew(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn list(conflicts: &[Conflict]) -> String {
+    conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+}
+
+impl AppError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            AppError::Invalid(_) | AppError::PetOwnerMismatch { .. } | AppError::VetNotAtClinic { .. } => {
+                ErrorCode::InvalidInput
+            }
+            AppError::NotFound { .. } => ErrorCode::NotFound,
+            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::StaleVersion { .. } => ErrorCode::StaleVersion,
+            AppError::InvalidTransition(_) => ErrorCode::InvalidTransition,
+            AppError::Duplicate(_) => ErrorCode::Duplicate,
+            AppError::Busy => ErrorCode::Busy,
+            AppError::StoreUnavailable(_) => ErrorCode::StoreUnavailable,
+            AppError::SchemaTooNew(_) => ErrorCode::SchemaTooNew,
+            AppError::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    pub fn not_found(entity: Entity, id: impl ToString) -> Self {
+        AppError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+
+    /// The conflicts, when this is a conflict.
+    pub fn conflicts(&self) -> &[Conflict] {
+        match self {
+            AppError::Conflict(c) => c,
+            _ => &[],
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { entity, id } => AppError::NotFound { entity, id },
+            StoreError::StaleVersion {
+                entity,
+                id,
+                expected,
+                actual,
+            } => AppError::StaleVersion {
+                entity,
+                id,
+                expected,
+                actual,
+            },
+            StoreError::Duplicate(m) => AppError::Duplicate(m),
+            StoreError::MissingReference(m) => AppError::Invalid(ValidationError::Other(format!(
+                "a referenced record does not exist ({m})"
+            ))),
+            StoreError::Busy => AppError::Busy,
+            e @ StoreError::SchemaTooNew { .. } => AppError::SchemaTooNew(e.to_string()),
+            e @ (StoreError::Unavailable(_) | StoreError::Unsupported(_)) => AppError::StoreUnavailable(e.to_string()),
+            e @ (StoreError::Corrupt(_) | StoreError::Database(_)) => {
+                tracing::error!(error = %e, "store failure");
+                AppError::Internal(e.to_string())
+            }
+        }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;

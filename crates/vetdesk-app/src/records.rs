@@ -1,0 +1,550 @@
+//! Creating and editing the records scheduling runs on. Inputs arrive as the
+//! raw values a person typed; parsing them into domain types happens here,
+//! once, for every adapter.
+
+use crate::{App, AppError, Result};
+use chrono::{NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use vetdesk_core::*;
+use vetdesk_store::{Entity, Tx, Write};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClinicInput {
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VetInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub clinics: Vec<ClinicId>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClientInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// `email` or `sms`; defaults to email when an address is given, else SMS.
+    pub preferred_channel: Option<String>,
+    #[serde(default)]
+    pub email_opt_out: bool,
+    #[serde(default)]
+    pub sms_opt_out: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct PetInput {
+    pub owner: Option<ClientId>,
+    pub name: String,
+    pub species: String,
+    pub breed: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AppointmentTypeInput {
+    pub name: String,
+    pub duration_min: i64,
+    pub colour: String,
+    pub buffer_before_min: i64,
+    pub buffer_after_min: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkingHoursInput {
+    pub vet_id: VetId,
+    pub clinic_id: ClinicId,
+    pub weekday: Weekday,
+    /// `HH:MM-HH:MM`, local to the clinic.
+    pub span: String,
+    pub valid_from: NaiveDate,
+    pub valid_to: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DateOverrideInput {
+    pub vet_id: VetId,
+    pub clinic_id: ClinicId,
+    pub date: NaiveDate,
+    /// `HH:MM-HH:MM,...`; empty means the vet does not work that day.
+    pub spans: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TimeOffInput {
+    pub vet_id: VetId,
+    /// Local wall times are read in this clinic's zone (default: the vet's first clinic).
+    pub clinic_id: Option<ClinicId>,
+    pub start: TimeInput,
+    pub end: TimeInput,
+    pub reason: Option<String>,
+}
+
+/// Check a version the caller read against the stored one.
+pub(crate) fn check_version(entity: Entity, id: impl ToString, expected: Option<i64>, actual: i64) -> Result<i64> {
+    match expected {
+        Some(v) if v != actual => Err(AppError::StaleVersion {
+            entity,
+            id: id.to_string(),
+            expected: v,
+            actual,
+        }),
+        _ => Ok(actual),
+    }
+}
+
+fn opt_email(raw: Option<&str>) -> Result<Option<Email>> {
+    Ok(raw.filter(|s| !s.trim().is_empty()).map(Email::parse).transpose()?)
+}
+
+fn parse_client(input: &ClientInput) -> Result<(Name, Option<Email>, Option<Phone>, ContactPreferences)> {
+    let name = Name::parse("client name", &input.name)?;
+    let email = opt_email(input.email.as_deref())?;
+    let phone = input
+        .phone
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .map(Phone::parse)
+        .transpose()?;
+    let preferred = match input.preferred_channel.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(c) => Some(Channel::parse(c)?),
+        None if email.is_some() => Some(Channel::Email),
+        None if phone.is_some() => Some(Channel::Sms),
+        None => None,
+    };
+    let prefs = ContactPreferences {
+        preferred,
+        email_opt_out: input.email_opt_out,
+        sms_opt_out: input.sms_opt_out,
+    };
+    Ok((name, email, phone, prefs))
+}
+
+fn parse_type(input: &AppointmentTypeInput) -> Result<(Name, u32, Colour, u32, u32)> {
+    Ok((
+        Name::parse("appointment type name", &input.name)?,
+        appointment_minutes(input.duration_min)?,
+        Colour::parse(&input.colour)?,
+        buffer_minutes("buffer before", input.buffer_before_min)?,
+        buffer_minutes("buffer after", input.buffer_after_min)?,
+    ))
+}
+
+pub(crate) async fn require_clinic(tx: &mut dyn Tx, id: ClinicId) -> Result<Clinic> {
+    tx.clinic(id).await?.ok_or_else(|| AppError::not_found(Entity::Clinic, id))
+}
+
+pub(crate) async fn require_vet(tx: &mut dyn Tx, id: VetId) -> Result<Vet> {
+    tx.vet(id).await?.ok_or_else(|| AppError::not_found(Entity::Vet, id))
+}
+
+pub(crate) async fn require_vet_at(tx: &mut dyn Tx, vet: VetId, clinic: ClinicId) -> Result<(Vet, Clinic)> {
+    let c = require_clinic(tx, clinic).await?;
+    let v = require_vet(tx, vet).await?;
+    if !v.clinics.contains(&clinic) {
+        return Err(AppError::VetNotAtClinic {
+            vet: vet.to_string(),
+            clinic: clinic.to_string(),
+        });
+    }
+    Ok((v, c))
+}
+
+fn valid_dates(from: NaiveDate, to: Option<NaiveDate>) -> Result<()> {
+    match to {
+        Some(t) if t < from => Err(ValidationError::DateRange { from, to: t }.into()),
+        _ => Ok(()),
+    }
+}
+
+impl App {
+    fn mint(&self) -> Uuid {
+        Uuid::now_v7()
+    }
+
+    // ---------- clinics ----------
+
+    #[tracing::instrument(skip_all, fields(name = %input.name))]
+    pub async fn create_clinic(&self, input: ClinicInput) -> Result<Clinic> {
+        let clinic = Clinic {
+            id: ClinicId(self.mint()),
+            name: Name::parse("clinic name", &input.name)?,
+            time_zone: parse_time_zone(&input.time_zone)?,
+            meta: Meta::new(self.now()),
+        };
+        let mut tx = self.store.write().await?;
+        tx.save_clinic(&clinic, Write::Insert).await?;
+        tx.commit().await?;
+        Ok(clinic)
+    }
+
+    #[tracing::instrument(skip_all, fields(clinic = %id))]
+    pub async fn update_clinic(&self, id: ClinicId, expected_version: Option<i64>, input: ClinicInput) -> Result<Clinic> {
+        let name = Name::parse("clinic name", &input.name)?;
+        let time_zone = parse_time_zone(&input.time_zone)?;
+        let mut tx = self.store.write().await?;
+        let old = require_clinic(tx.as_mut(), id).await?;
+        let v = check_version(Entity::Clinic, id, expected_version, old.meta.version)?;
+        let clinic = Clinic {
+            name,
+            time_zone,
+            meta: old.meta.bumped(self.now()),
+            ..old
+        };
+        tx.save_clinic(&clinic, Write::Update { expected_version: v }).await?;
+        tx.commit().await?;
+        Ok(clinic)
+    }
+
+    pub async fn clinic(&self, id: ClinicId) -> Result<Clinic> {
+        let mut tx = self.store.read().await?;
+        require_clinic(tx.as_mut(), id).await
+    }
+
+    pub async fn clinics(&self) -> Result<Vec<Clinic>> {
+        Ok(self.store.read().await?.clinics().await?)
+    }
+
+    // ---------- vets ----------
+
+    async fn checked_vet_fields(&self, tx: &mut dyn Tx, input: &VetInput) -> Result<(Name, Option<Email>, Vec<ClinicId>)> {
+        let name = Name::parse("vet name", &input.name)?;
+        let email = opt_email(input.email.as_deref())?;
+        let mut clinics = input.clinics.clone();
+        clinics.sort();
+        clinics.dedup();
+        for c in &clinics {
+            require_clinic(tx, *c).await?;
+        }
+        Ok((name, email, clinics))
+    }
+
+    #[tracing::instrument(skip_all, fields(name = %input.name))]
+    pub async fn create_vet(&self, input: VetInput) -> Result<Vet> {
+        let mut tx = self.store.write().await?;
+        let (name, email, clinics) = self.checked_vet_fields(tx.as_mut(), &input).await?;
+        let vet = Vet {
+            id: VetId(self.mint()),
+            name,
+            email,
+            clinics,
+            meta: Meta::new(self.now()),
+        };
+        tx.save_vet(&vet, Write::Insert).await?;
+        tx.commit().await?;
+        Ok(vet)
+    }
+
+    #[tracing::instrument(skip_all, fields(vet = %id))]
+    pub async fn update_vet(&self, id: VetId, expected_version: Option<i64>, input: VetInput) -> Result<Vet> {
+        let mut tx = self.store.write().await?;
+        let (name, email, clinics) = self.checked_vet_fields(tx.as_mut(), &input).await?;
+        let old = require_vet(tx.as_mut(), id).await?;
+        let v = check_version(Entity::Vet, id, expected_version, old.meta.version)?;
+        let vet = Vet {
+            id,
+            name,
+            email,
+            clinics,
+            meta: old.meta.bumped(self.now()),
+        };
+        tx.save_vet(&vet, Write::Update { expected_version: v }).await?;
+        tx.commit().await?;
+        Ok(vet)
+    }
+
+    pub async fn vet(&self, id: VetId) -> Result<Vet> {
+        let mut tx = self.store.read().await?;
+        require_vet(tx.as_mut(), id).await
+    }
+
+    pub async fn vets(&self, clinic: Option<ClinicId>) -> Result<Vec<Vet>> {
+        let mut tx = self.store.read().await?;
+        if let Some(c) = clinic {
+            require_clinic(tx.as_mut(), c).await?;
+        }
+        Ok(tx.vets(clinic).await?)
+    }
+
+    // ---------- clients ----------
+
+    #[tracing::instrument(skip_all)]
+    pub async fn create_client(&self, input: ClientInput) -> Result<Client> {
+        let (name, email, phone, preferences) = parse_client(&input)?;
+        let client = Client {
+            id: ClientId(self.mint()),
+            name,
+            email,
+            phone,
+            preferences,
+            meta: Meta::new(self.now()),
+        };
+        let mut tx = self.store.write().await?;
+        tx.save_client(&client, Write::Insert).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    #[tracing::instrument(skip_all, fields(client = %id))]
+    pub async fn update_client(&self, id: ClientId, expected_version: Option<i64>, input: ClientInput) -> Result<Client> {
+        let (name, email, phone, preferences) = parse_client(&input)?;
+        let mut tx = self.store.write().await?;
+        let old = tx.client(id).await?.ok_or_else(|| AppError::not_found(Entity::Client, id))?;
+        let v = check_version(Entity::Client, id, expected_version, old.meta.version)?;
+        let client = Client {
+            id,
+            name,
+            email,
+            phone,
+            preferences,
+            meta: old.meta.bumped(self.now()),
+        };
+        tx.save_client(&client, Write::Update { expected_version: v }).await?;
+        tx.commit().await?;
+        Ok(client)
+    }
+
+    pub async fn client(&self, id: ClientId) -> Result<Client> {
+        let mut tx = self.store.read().await?;
+        tx.client(id).await?.ok_or_else(|| AppError::not_found(Entity::Client, id))
+    }
+
+    /// Owners whose name, email or phone contains `text`, for search-as-you-type.
+    pub async fn search_clients(&self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
+        Ok(self.store.read().await?.clients(text, limit.clamp(1, 500)).await?)
+    }
+
+    // ---------- pets ----------
+
+    #[tracing::instrument(skip_all)]
+    pub async fn create_pet(&self, input: PetInput) -> Result<Pet> {
+        let owner = input.owner.ok_or(ValidationError::Empty { field: "owner" })?;
+        let pet = Pet {
+            id: PetId(self.mint()),
+            owner,
+            name: Name::parse("pet name", &input.name)?,
+            species: Name::parse("species", &input.species)?,
+            breed: optional_text("breed", input.breed.as_deref())?,
+            date_of_birth: input.date_of_birth,
+            meta: Meta::new(self.now()),
+        };
+        if pet.date_of_birth.is_some_and(|d| d > self.now().date_naive()) {
+            return Err(ValidationError::Other("a date of birth cannot be in the future".into()).into());
+        }
+        let mut tx = self.store.write().await?;
+        tx.client(owner).await?.ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
+        tx.save_pet(&pet, Write::Insert).await?;
+        tx.commit().await?;
+        Ok(pet)
+    }
+
+    #[tracing::instrument(skip_all, fields(pet = %id))]
+    pub async fn update_pet(&self, id: PetId, expected_version: Option<i64>, input: PetInput) -> Result<Pet> {
+        let mut tx = self.store.write().await?;
+        let old = tx.pet(id).await?.ok_or_else(|| AppError::not_found(Entity::Pet, id))?;
+        let v = check_version(Entity::Pet, id, expected_version, old.meta.version)?;
+        let owner = input.owner.unwrap_or(old.owner);
+        tx.client(owner).await?.ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
+        let pet = Pet {
+            id,
+            owner,
+            name: Name::parse("pet name", &input.name)?,
+            species: Name::parse("species", &input.species)?,
+            breed: optional_text("breed", input.breed.as_deref())?,
+            date_of_birth: input.date_of_birth,
+            meta: old.meta.bumped(self.now()),
+        };
+        tx.save_pet(&pet, Write::Update { expected_version: v }).await?;
+        tx.commit().await?;
+        Ok(pet)
+    }
+
+    pub async fn pet(&self, id: PetId) -> Result<Pet> {
+        let mut tx = self.store.read().await?;
+        tx.pet(id).await?.ok_or_else(|| AppError::not_found(Entity::Pet, id))
+    }
+
+    pub async fn pets(&self, owner: Option<ClientId>, text: Option<&str>, limit: u32) -> Result<Vec<Pet>> {
+        Ok(self.store.read().await?.pets(owner, text, limit.clamp(1, 500)).await?)
+    }
+
+    // ---------- appointment types ----------
+
+    #[tracing::instrument(skip_all, fields(name = %input.name))]
+    pub async fn create_appointment_type(&self, input: AppointmentTypeInput) -> Result<AppointmentType> {
+        let (name, duration_min, colour, buffer_before_min, buffer_after_min) = parse_type(&input)?;
+        let t = AppointmentType {
+            id: AppointmentTypeId(self.mint()),
+            name,
+            duration_min,
+            colour,
+            buffer_before_min,
+            buffer_after_min,
+            meta: Meta::new(self.now()),
+        };
+        let mut tx = self.store.write().await?;
+        tx.save_appointment_type(&t, Write::Insert).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type = %id))]
+    pub async fn update_appointment_type(&self, id: AppointmentTypeId, expected_version: Option<i64>, input: AppointmentTypeInput) -> Result<AppointmentType> {
+        let (name, duration_min, colour, buffer_before_min, buffer_after_min) = parse_type(&input)?;
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .appointment_type(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))?;
+        let v = check_version(Entity::AppointmentType, id, expected_version, old.meta.version)?;
+        let t = AppointmentType {
+            id,
+            name,
+            duration_min,
+            colour,
+            buffer_before_min,
+            buffer_after_min,
+            meta: old.meta.bumped(self.now()),
+        };
+        tx.save_appointment_type(&t, Write::Update { expected_version: v }).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    pub async fn appointment_types(&self) -> Result<Vec<AppointmentType>> {
+        Ok(self.store.read().await?.appointment_types().await?)
+    }
+
+    // ---------- working hours, overrides, time off ----------
+
+    #[tracing::instrument(skip_all, fields(vet = %input.vet_id, clinic = %input.clinic_id))]
+    pub async fn add_working_hours(&self, input: WorkingHoursInput) -> Result<WorkingHours> {
+        self.save_working_hours(None, None, input).await
+    }
+
+    #[tracing::instrument(skip_all, fields(working_hours = %id))]
+    pub async fn update_working_hours(&self, id: WorkingHoursId, expected_version: Option<i64>, input: WorkingHoursInput) -> Result<WorkingHours> {
+        self.save_working_hours(Some(id), expected_version, input).await
+    }
+
+    async fn save_working_hours(&self, id: Option<WorkingHoursId>, expected_version: Option<i64>, input: WorkingHoursInput) -> Result<WorkingHours> {
+        let span: LocalSpan = input.span.parse()?;
+        valid_dates(input.valid_from, input.valid_to)?;
+        let mut tx = self.store.write().await?;
+        require_vet_at(tx.as_mut(), input.vet_id, input.clinic_id).await?;
+        let (id, meta, how) = match id {
+            None => (WorkingHoursId(self.mint()), Meta::new(self.now()), Write::Insert),
+            Some(id) => {
+                let old = tx
+                    .working_hours(None, None)
+                    .await?
+                    .into_iter()
+                    .find(|w| w.id == id)
+                    .ok_or_else(|| AppError::not_found(Entity::WorkingHours, id))?;
+                let v = check_version(Entity::WorkingHours, id, expected_version, old.meta.version)?;
+                (id, old.meta.bumped(self.now()), Write::Update { expected_version: v })
+            }
+        };
+        let w = WorkingHours {
+            id,
+            vet_id: input.vet_id,
+            clinic_id: input.clinic_id,
+            weekday: input.weekday,
+            span,
+            valid_from: input.valid_from,
+            valid_to: input.valid_to,
+            meta,
+        };
+        tx.save_working_hours(&w, how).await?;
+        tx.commit().await?;
+        Ok(w)
+    }
+
+    pub async fn working_hours(&self, vet: Option<VetId>, clinic: Option<ClinicId>) -> Result<Vec<WorkingHours>> {
+        Ok(self.store.read().await?.working_hours(vet, clinic).await?)
+    }
+
+    /// Set (or replace) the override for a vet, clinic and date.
+    #[tracing::instrument(skip_all, fields(vet = %input.vet_id, date = %input.date))]
+    pub async fn set_date_override(&self, input: DateOverrideInput) -> Result<DateOverride> {
+        let spans = LocalSpan::parse_list(&input.spans)?;
+        let note = optional_text("note", input.note.as_deref())?;
+        let mut tx = self.store.write().await?;
+        require_vet_at(tx.as_mut(), input.vet_id, input.clinic_id).await?;
+        let existing = tx
+            .date_overrides(Some(input.vet_id), Some(input.clinic_id), input.date, input.date)
+            .await?
+            .into_iter()
+            .next();
+        let now = self.now();
+        let (id, meta, how) = match existing {
+            Some(old) => (
+                old.id,
+                old.meta.bumped(now),
+                Write::Update {
+                    expected_version: old.meta.version,
+                },
+            ),
+            None => (DateOverrideId(self.mint()), Meta::new(now), Write::Insert),
+        };
+        let o = DateOverride {
+            id,
+            vet_id: input.vet_id,
+            clinic_id: input.clinic_id,
+            date: input.date,
+            spans,
+            note,
+            meta,
+        };
+        tx.save_date_override(&o, how).await?;
+        tx.commit().await?;
+        Ok(o)
+    }
+
+    pub async fn date_overrides(&self, vet: Option<VetId>, clinic: Option<ClinicId>, first: NaiveDate, last: NaiveDate) -> Result<Vec<DateOverride>> {
+        Ok(self.store.read().await?.date_overrides(vet, clinic, first, last).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(vet = %input.vet_id))]
+    pub async fn add_time_off(&self, input: TimeOffInput) -> Result<TimeOff> {
+        let reason = optional_text("reason", input.reason.as_deref())?;
+        let mut tx = self.store.write().await?;
+        let vet = require_vet(tx.as_mut(), input.vet_id).await?;
+        let clinic_id = input.clinic_id.or_else(|| vet.clinics.first().copied());
+        let tz = match clinic_id {
+            Some(c) => require_clinic(tx.as_mut(), c).await?.time_zone,
+            None => chrono_tz::UTC,
+        };
+        let period = Interval::new(input.start.resolve(tz), input.end.resolve(tz))?;
+        let t = TimeOff {
+            id: TimeOffId(self.mint()),
+            vet_id: input.vet_id,
+            period,
+            reason,
+            meta: Meta::new(self.now()),
+        };
+        tx.save_time_off(&t, Write::Insert).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    pub async fn time_off(&self, vet: Option<VetId>) -> Result<Vec<TimeOff>> {
+        Ok(self.store.read().await?.time_off(vet, None).await?)
+    }
+
+    /// Delete a working-hours rule, override or time-off record (kept as a tombstone).
+    #[tracing::instrument(skip_all, fields(entity = %entity, id = %id))]
+    pub async fn delete_record(&self, entity: Entity, id: Uuid, expected_version: i64) -> Result<i64> {
+        if !matches!(entity, Entity::WorkingHours | Entity::DateOverride | Entity::TimeOff | Entity::Client | Entity::Pet) {
+            return Err(ValidationError::Other(format!("{entity} records cannot be deleted; edit them instead")).into());
+        }
+        let mut tx = self.store.write().await?;
+        let v = tx.delete(entity, id, expected_version, self.now()).await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+}

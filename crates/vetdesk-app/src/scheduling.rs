@@ -1,0 +1,361 @@
+//! Read-side scheduling use cases: availability, "why not?", conflict checks
+//! and calendars. Each loads the schedule inputs in one read transaction and
+//! hands them to the pure core.
+
+use crate::records::{require_clinic, require_vet, require_vet_at};
+use crate::views::*;
+use crate::{App, AppError, Result};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use vetdesk_core::*;
+use vetdesk_store::{AppointmentFilter, Entity, Tx};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AvailabilityRequest {
+    pub clinic_id: ClinicId,
+    /// One vet, or every vet of the clinic.
+    pub vet_id: Option<VetId>,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// Minutes; or taken from `type_id`.
+    pub duration_min: Option<i64>,
+    pub type_id: Option<AppointmentTypeId>,
+    pub grid_min: Option<i64>,
+    /// Minutes ahead of now before which nothing is offered (default: the clinic setting).
+    pub min_notice_min: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExplainRequest {
+    pub vet_id: VetId,
+    pub clinic_id: ClinicId,
+    pub at: TimeInput,
+    pub duration_min: Option<i64>,
+    pub type_id: Option<AppointmentTypeId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConflictRequest {
+    pub vet_id: VetId,
+    pub clinic_id: ClinicId,
+    pub start: TimeInput,
+    pub end: TimeInput,
+    /// Buffers come from this type when given.
+    pub type_id: Option<AppointmentTypeId>,
+    /// The appointment being moved, if any.
+    pub ignoring: Option<AppointmentId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CalendarRequest {
+    pub view: View,
+    pub date: NaiveDate,
+    pub clinic_id: ClinicId,
+    pub vet_id: Option<VetId>,
+    #[serde(default)]
+    pub include_cancelled: bool,
+}
+
+/// Duration and buffers from an explicit duration and/or an appointment type.
+pub(crate) async fn resolve_length(tx: &mut dyn Tx, duration_min: Option<i64>, type_id: Option<AppointmentTypeId>) -> Result<(u32, u32, u32)> {
+    let t = match type_id {
+        Some(id) => Some(
+            tx.appointment_type(id)
+                .await?
+                .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))?,
+        ),
+        None => None,
+    };
+    let duration = match (duration_min, &t) {
+        (Some(d), _) => appointment_minutes(d)?,
+        (None, Some(t)) => t.duration_min,
+        (None, None) => {
+            return Err(ValidationError::Other("give a duration in minutes or an appointment type".into()).into())
+        }
+    };
+    let (before, after) = t.map_or((0, 0), |t| (t.buffer_before_min, t.buffer_after_min));
+    Ok((duration, before, after))
+}
+
+/// The schedules of `vets` at `clinic` over the local dates `[first, last]`,
+/// with time off and bookings loaded a day beyond each end.
+pub(crate) async fn load_schedules(tx: &mut dyn Tx, clinic: &Clinic, vets: &[VetId], first: NaiveDate, last: NaiveDate) -> Result<Vec<VetSchedule>> {
+    let tz = clinic.time_zone;
+    let pad_first = first.pred_opt().unwrap_or(first);
+    let pad_last = last.succ_opt().unwrap_or(last);
+    let window = DateRange {
+        first: pad_first,
+        last: pad_last,
+    }
+    .to_interval(tz)?;
+    let mut by_vet: HashMap<VetId, VetSchedule> = vets.iter().map(|v| (*v, VetSchedule::new(*v, clinic.id))).collect();
+    let single = (vets.len() == 1).then(|| vets[0]);
+
+    for w in tx.working_hours(single, Some(clinic.id)).await? {
+        if let Some(s) = by_vet.get_mut(&w.vet_id) {
+            s.rules.push(WeeklyRule::from(&w));
+        }
+    }
+    for o in tx.date_overrides(single, Some(clinic.id), pad_first, pad_last).await? {
+        if let Some(s) = by_vet.get_mut(&o.vet_id) {
+            s.overrides.push(DayOverride::from(&o));
+        }
+    }
+    for t in tx.time_off(single, Some(window)).await? {
+        if let Some(s) = by_vet.get_mut(&t.vet_id) {
+            s.absences.push(Absence::from(&t));
+        }
+    }
+    for (vet, b) in tx.bookings(vets, window).await? {
+        if let Some(s) = by_vet.get_mut(&vet) {
+            s.bookings.push(b);
+        }
+    }
+    Ok(vets
+        .iter()
+        .filter_map(|v| by_vet.remove(v))
+        .map(|mut s| {
+            s.normalise();
+            s
+        })
+        .collect())
+}
+
+pub(crate) fn clinic_ref(c: &Clinic) -> ClinicRef {
+    ClinicRef {
+        id: c.id,
+        name: c.name.to_string(),
+        time_zone: c.time_zone.name().to_string(),
+    }
+}
+
+pub(crate) fn vet_ref(v: &Vet) -> VetRef {
+    VetRef {
+        id: v.id,
+        name: v.name.to_string(),
+    }
+}
+
+impl App {
+    fn notice(&self, min_notice_min: Option<i64>) -> Result<Duration> {
+        match min_notice_min {
+            None => Ok(self.settings.min_notice),
+            Some(m) => Ok(Duration::minutes(i64::from(minutes_in("minimum notice", m, 0, 60 * 24 * 30)?))),
+        }
+    }
+
+    /// Vets to schedule: one (checked to work at the clinic) or all of the clinic's.
+    async fn vets_for(&self, tx: &mut dyn Tx, clinic: &Clinic, vet: Option<VetId>) -> Result<Vec<Vet>> {
+        match vet {
+            Some(v) => Ok(vec![require_vet_at(tx, v, clinic.id).await?.0]),
+            None => Ok(tx.vets(Some(clinic.id)).await?),
+        }
+    }
+
+    /// Free slots per vet over a range of local dates.
+    #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, first = %req.first, last = %req.last))]
+    pub async fn availability(&self, req: AvailabilityRequest) -> Result<Availability> {
+        let range = DateRange::new(req.first, req.last, self.settings.max_range_days)?;
+        let grid = validate_grid(req.grid_min.unwrap_or(i64::from(self.settings.default_grid_min)))?;
+        let notice = self.notice(req.min_notice_min)?;
+        let now = self.now();
+        let mut tx = self.store.read().await?;
+        let clinic = require_clinic(tx.as_mut(), req.clinic_id).await?;
+        let (duration_min, before, after) = resolve_length(tx.as_mut(), req.duration_min, req.type_id).await?;
+        let vets = self.vets_for(tx.as_mut(), &clinic, req.vet_id).await?;
+        let ids: Vec<VetId> = vets.iter().map(|v| v.id).collect();
+        let schedules = load_schedules(tx.as_mut(), &clinic, &ids, range.first, range.last).await?;
+        drop(tx);
+
+        let tz = clinic.time_zone;
+        let days = LocalDays::new(tz, range);
+        let window = range.to_interval(tz)?;
+        let q = SlotQuery {
+            duration_min,
+            buffer_before_min: before,
+            buffer_after_min: after,
+            grid_min: grid,
+            not_before: now + notice,
+            ignoring: None,
+        };
+        let found = availability(&schedules, &days, window, &q);
+        Ok(Availability {
+            clinic: clinic_ref(&clinic),
+            first: range.first,
+            last: range.last,
+            duration_min,
+            grid_min: grid,
+            vets: vets
+                .iter()
+                .zip(found)
+                .map(|(v, s)| VetAvailability {
+                    vet: vet_ref(v),
+                    slots: s.slots.into_iter().map(|iv| LocalSlot::new(tz, iv)).collect(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Why a vet is (not) free at a time: every reason.
+    #[tracing::instrument(skip_all, fields(vet = %req.vet_id, clinic = %req.clinic_id))]
+    pub async fn explain(&self, req: ExplainRequest) -> Result<ExplainReport> {
+        let now = self.now();
+        let mut tx = self.store.read().await?;
+        let (vet, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
+        let (duration, before, after) = match (req.duration_min, req.type_id) {
+            (None, None) => (self.settings.default_grid_min, 0, 0),
+            (d, t) => resolve_length(tx.as_mut(), d, t).await?,
+        };
+        let tz = clinic.time_zone;
+        let at = req.at.resolve(tz);
+        let local = vetdesk_core::time::to_local(tz, at).date();
+        let schedules = load_schedules(tx.as_mut(), &clinic, &[vet.id], local, local).await?;
+        let schedule = schedules.first().ok_or_else(|| AppError::not_found(Entity::Vet, vet.id))?;
+        let explanation = explain(schedule, tz, at, duration, (before, after), now, self.settings.min_notice);
+        Ok(ExplainReport {
+            vet: vet_ref(&vet),
+            clinic: clinic_ref(&clinic),
+            local_at: vetdesk_core::time::to_local(tz, at),
+            messages: explanation.reasons.iter().map(ToString::to_string).collect(),
+            explanation,
+        })
+    }
+
+    /// Every reason a proposed appointment time would be refused. Unknown
+    /// vets and clinics are reported as conflicts, not errors.
+    #[tracing::instrument(skip_all, fields(vet = %req.vet_id, clinic = %req.clinic_id))]
+    pub async fn check_conflicts(&self, req: ConflictRequest) -> Result<ConflictReport> {
+        let now = self.now();
+        let mut tx = self.store.read().await?;
+        let clinic = tx.clinic(req.clinic_id).await?;
+        let vet = tx.vet(req.vet_id).await?;
+        let mut conflicts = Vec::new();
+        if clinic.is_none() {
+            conflicts.push(Conflict::UnknownClinic { clinic_id: req.clinic_id });
+        }
+        if vet.is_none() {
+            conflicts.push(Conflict::UnknownVet { vet_id: req.vet_id });
+        }
+        let (Some(clinic), Some(vet)) = (clinic, vet) else {
+            return Ok(ConflictReport::new(conflicts));
+        };
+        if !vet.clinics.contains(&clinic.id) {
+            return Ok(ConflictReport::new(vec![Conflict::VetNotAtClinic {
+                vet_id: vet.id,
+                clinic_id: clinic.id,
+            }]));
+        }
+        let tz = clinic.time_zone;
+        let slot = Interval::new(req.start.resolve(tz), req.end.resolve(tz))?;
+        appointment_minutes(slot.duration().num_minutes())?;
+        let (_, before, after) = match req.type_id {
+            Some(t) => resolve_length(tx.as_mut(), None, Some(t)).await?,
+            None => (0, 0, 0),
+        };
+        let proposal = Proposal {
+            slot,
+            buffer_before_min: before,
+            buffer_after_min: after,
+            ignoring: req.ignoring,
+        };
+        Ok(ConflictReport::new(
+            self.conflicts_in(tx.as_mut(), &clinic, vet.id, &proposal, now).await?,
+        ))
+    }
+
+    /// The core's conflict check for a proposal, on data read in `tx`.
+    pub(crate) async fn conflicts_in(&self, tx: &mut dyn Tx, clinic: &Clinic, vet: VetId, p: &Proposal, now: DateTime<Utc>) -> Result<Vec<Conflict>> {
+        let tz = clinic.time_zone;
+        let first = vetdesk_core::time::to_local(tz, p.slot.start()).date();
+        let last = vetdesk_core::time::to_local(tz, p.slot.end()).date();
+        let schedules = load_schedules(tx, clinic, &[vet], first, last).await?;
+        let schedule = schedules.first().ok_or_else(|| AppError::not_found(Entity::Vet, vet))?;
+        Ok(check(schedule, tz, p, now, self.settings.min_notice))
+    }
+
+    /// A day, week or month of a clinic: appointments and free time together.
+    #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, view = ?req.view, date = %req.date))]
+    pub async fn calendar(&self, req: CalendarRequest) -> Result<Calendar> {
+        let now = self.now();
+        let range = view_range(req.view, req.date);
+        let mut tx = self.store.read().await?;
+        let clinic = require_clinic(tx.as_mut(), req.clinic_id).await?;
+        let tz = clinic.time_zone;
+        let vets = self.vets_for(tx.as_mut(), &clinic, req.vet_id).await?;
+        let ids: Vec<VetId> = vets.iter().map(|v| v.id).collect();
+        let window = range.to_interval(tz)?;
+        let statuses = if req.include_cancelled {
+            Vec::new()
+        } else {
+            Status::ALL.into_iter().filter(|s| *s != Status::Cancelled).collect()
+        };
+        let page = tx
+            .appointments(&AppointmentFilter {
+                statuses,
+                clinic: Some(clinic.id),
+                vet: req.vet_id,
+                from: Some(window.start()),
+                to: Some(window.end()),
+                limit: 100_000,
+                ..AppointmentFilter::default()
+            })
+            .await?;
+        let schedules = load_schedules(tx.as_mut(), &clinic, &ids, range.first, range.last).await?;
+        drop(tx);
+
+        let days = LocalDays::new(tz, range);
+        let mut free = Vec::new();
+        for s in &schedules {
+            for b in free_blocks(s, &days, window, now, self.settings.default_grid_min) {
+                free.push(FreeBlock {
+                    vet_id: s.vet_id,
+                    time: LocalSlot::new(tz, b),
+                });
+            }
+        }
+        let appts: Vec<CalendarAppointment> = page.items.iter().map(|v| CalendarAppointment::new(tz, v)).collect();
+        let appts_by_day = group_by_local_day(tz, range, appts, |a| a.time.start);
+        let free_by_day = group_by_local_day(tz, range, free, |f| f.time.start);
+        let days = appts_by_day
+            .into_iter()
+            .zip(free_by_day)
+            .map(|((date, appointments), (_, free))| CalendarDay {
+                date,
+                appointments,
+                free,
+            })
+            .collect();
+        Ok(Calendar {
+            view: req.view,
+            clinic: clinic_ref(&clinic),
+            first: range.first,
+            last: range.last,
+            vets: vets.iter().map(vet_ref).collect(),
+            days,
+        })
+    }
+
+    /// A vet's own day across all their clinics' calendars ("my day").
+    #[tracing::instrument(skip_all, fields(vet = %vet_id, date = %date))]
+    pub async fn my_day(&self, vet_id: VetId, date: NaiveDate) -> Result<Vec<Calendar>> {
+        let vet = {
+            let mut tx = self.store.read().await?;
+            require_vet(tx.as_mut(), vet_id).await?
+        };
+        let mut out = Vec::new();
+        for c in &vet.clinics {
+            out.push(
+                self.calendar(CalendarRequest {
+                    view: View::Day,
+                    date,
+                    clinic_id: *c,
+                    vet_id: Some(vet_id),
+                    include_cancelled: false,
+                })
+                .await?,
+            );
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,173 @@
+//! Free slots: working shifts − time off − (active appointments widened by
+//! their buffers and by the new appointment's own buffers) − the past and the
+//! minimum notice, cut into slots of the requested duration on a local grid.
+//!
+//! The algorithm works in whole seconds on sorted half-open ranges: for each
+//! shift piece `[f0, f1)` left after time off, the allowed *starts* are
+//! `[f0, f1 - d]`; each booking `[b0, b1)` forbids the starts in
+//! `(b0 - d - after, b1 + before)`. One sweep subtracts the forbidden starts,
+//! and the grid points that remain are the slots.
+
+use crate::ids::{AppointmentId, VetId};
+use crate::schedule::{from_secs, secs, shifts, subtract_into, LocalDays, Range, VetSchedule};
+use crate::time::{offset_seconds, Interval};
+use crate::ValidationError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What to look for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotQuery {
+    pub duration_min: u32,
+    pub buffer_before_min: u32,
+    pub buffer_after_min: u32,
+    /// Slots start on local times whose minute-of-day is a multiple of this.
+    pub grid_min: u32,
+    /// No slot starts before this instant (now plus the minimum notice).
+    pub not_before: DateTime<Utc>,
+    /// Ignore this appointment's own time (when looking for where to move it).
+    pub ignoring: Option<AppointmentId>,
+}
+
+/// Grid steps that divide a day evenly, from 5 minutes to 4 hours.
+pub fn validate_grid(grid_min: i64) -> Result<u32, ValidationError> {
+    let g = crate::validate::minutes_in("grid", grid_min, 5, 240)?;
+    if 1440 % g != 0 {
+        return Err(ValidationError::Other(format!(
+            "a grid of {g} minutes does not divide the day evenly (use 5, 10, 15, 20, 30, 60 ...)"
+        )));
+    }
+    Ok(g)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VetSlots {
+    pub vet_id: VetId,
+    pub slots: Vec<Interval>,
+}
+
+/// Free slots for each schedule (all at the clinic whose days are `days`), with
+/// slot starts inside `window`.
+pub fn availability(schedules: &[VetSchedule], days: &LocalDays, window: Interval, q: &SlotQuery) -> Vec<VetSlots> {
+    let mut scratch = Scratch::default();
+    schedules
+        .iter()
+        .map(|s| VetSlots {
+            vet_id: s.vet_id,
+            slots: vet_slots(s, days, window, q, &mut scratch),
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Scratch {
+    absences: Vec<Range>,
+    forbidden: Vec<Range>,
+    pieces: Vec<Range>,
+    starts: Vec<Range>,
+}
+
+fn vet_slots(s: &VetSchedule, days: &LocalDays, window: Interval, q: &SlotQuery, sc: &mut Scratch) -> Vec<Interval> {
+    let d = i64::from(q.duration_min) * 60;
+    let before = i64::from(q.buffer_before_min) * 60;
+    let after = i64::from(q.buffer_after_min) * 60;
+    let grid = i64::from(q.grid_min.max(1)) * 60;
+    let lo = secs(window.start()).max(secs(q.not_before));
+    let hi = secs(window.end());
+
+    sc.absences.clear();
+    sc.absences
+        .extend(s.absences.iter().map(|a| (secs(a.period.start()), secs(a.period.end()))));
+    sc.forbidden.clear();
+    sc.forbidden.extend(
+        s.bookings
+            .iter()
+            .filter(|b| Some(b.id) != q.ignoring)
+            .map(|b| (secs(b.blocked.start()) - d - after + 1, secs(b.blocked.end()) + before)),
+    );
+
+    let mut out = Vec::new();
+    for shift in shifts(s, days) {
+        let base = [(secs(shift.interval.start()), secs(shift.interval.end()))];
+        sc.pieces.clear();
+        subtract_into(&base, &sc.absences, &mut sc.pieces);
+        // Allowed starts per piece: [f0, f1 - d], written half-open, clipped to the window.
+        for p in sc.pieces.iter_mut() {
+            *p = (p.0.max(lo), (p.1 - d + 1).min(hi));
+        }
+        sc.pieces.retain(|p| p.0 < p.1);
+        sc.starts.clear();
+        subtract_into(&sc.pieces, &sc.forbidden, &mut sc.starts);
+        for &(a, b) in &sc.starts {
+            push_grid_points(a, b, shift.fixed_offset, days.tz, grid, d, &mut out);
+        }
+    }
+    out
+}
+
+/// Append `[t, t + d)` for every `t` in `[a, b)` that sits on the local grid.
+fn push_grid_points(a: i64, b: i64, fixed_offset: Option<i32>, tz: chrono_tz::Tz, grid: i64, d: i64, out: &mut Vec<Interval>) {
+    let mut push = |t: i64| {
+        if let Some(iv) = Interval::try_new(from_secs(t), from_secs(t + d)) {
+            out.push(iv);
+        }
+    };
+    match fixed_offset {
+        Some(off) => {
+            let off = i64::from(off);
+            let mut t = (a + off).div_euclid(grid) * grid - off;
+            if t < a {
+                t += grid;
+            }
+            while t < b {
+                push(t);
+                t += grid;
+            }
+        }
+        None => {
+            // A DST change inside the shift: check each whole minute's local alignment.
+            let mut t = a.div_euclid(60) * 60;
+            if t < a {
+                t += 60;
+            }
+            while t < b {
+                let local = t + i64::from(offset_seconds(tz, from_secs(t)));
+                if local.rem_euclid(grid) == 0 {
+                    push(t);
+                }
+                t += 60;
+            }
+        }
+    }
+}
+
+/// The free stretches of a vet's working time (after time off, bookings with
+/// their buffers and `not_before`), at least `min_len_min` long, within `window`.
+pub fn free_blocks(s: &VetSchedule, days: &LocalDays, window: Interval, not_before: DateTime<Utc>, min_len_min: u32) -> Vec<Interval> {
+    let lo = secs(window.start()).max(secs(not_before));
+    let hi = secs(window.end());
+    let absences: Vec<Range> = s
+        .absences
+        .iter()
+        .map(|a| (secs(a.period.start()), secs(a.period.end())))
+        .collect();
+    let blocked: Vec<Range> = s
+        .bookings
+        .iter()
+        .map(|b| (secs(b.blocked.start()), secs(b.blocked.end())))
+        .collect();
+    let base: Vec<Range> = shifts(s, days)
+        .iter()
+        .map(|sh| (secs(sh.interval.start()).max(lo), secs(sh.interval.end()).min(hi)))
+        .filter(|r| r.0 < r.1)
+        .collect();
+    let mut after_absence = Vec::new();
+    subtract_into(&base, &absences, &mut after_absence);
+    let mut free = Vec::new();
+    subtract_into(&after_absence, &blocked, &mut free);
+    let min_len = i64::from(min_len_min) * 60;
+    free.into_iter()
+        .filter(|r| r.1 - r.0 >= min_len.max(1))
+        .filter_map(|(a, b)| Interval::try_new(from_secs(a), from_secs(b)))
+        .collect()
+}

@@ -1,0 +1,26 @@
+//! vetdesk's scheduling core.
+//!
+//! Pure values in, values out: no database, no network, no clock. Callers pass
+//! `now` and the clinic's time zone. This is where the scheduling rules live
+//! (DESIGN.md "Scheduling rules", "Time", "Lifecycle").
+
+pub mod availability;
+pub mod calendar;
+pub mod conflicts;
+pub mod ids;
+pub mod lifecycle;
+pub mod model;
+pub mod reference;
+pub mod schedule;
+pub mod time;
+pub mod validate;
+
+pub use availability::{availability, free_blocks, validate_grid, SlotQuery, VetSlots};
+pub use calendar::{group_by_local_day, view_range, View};
+pub use conflicts::{check, explain, Conflict, Explanation, Proposal};
+pub use ids::*;
+pub use lifecycle::{transition, Action, Status, TransitionError};
+pub use model::*;
+pub use schedule::{Absence, Booking, DayOverride, LocalDays, VetSchedule, WeeklyRule};
+pub use time::{resolve_local, DateRange, Interval, LocalSpan};
+pub use validate::*;

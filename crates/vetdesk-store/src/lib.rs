@@ -1,0 +1,203 @@
+//! vetdesk's store: one contract ([`Store`] and [`Tx`]) and its engines.
+//!
+//! SQLite is the embedded default; PostgreSQL follows behind the same contract.
+//! Every operation runs inside a transaction the caller opens with
+//! [`Store::read`] or [`Store::write`]; a write transaction is exclusive where
+//! the engine needs it to be (SQLite `BEGIN IMMEDIATE`), so a check made inside
+//! it still holds at commit. Dropping a transaction without committing rolls it back.
+
+mod error;
+mod sqlite;
+
+pub use error::StoreError;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use uuid::Uuid;
+use vetdesk_core::{
+    Appointment, AppointmentId, AppointmentType, AppointmentTypeId, Booking, Client, ClientId, Clinic, ClinicId,
+    DateOverride, HistoryEntry, Interval, Pet, PetId, Status, TimeOff, Vet, VetId, WorkingHours,
+};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The kinds of record the store keeps; used in errors, deletions and the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Clinic,
+    Vet,
+    Client,
+    Pet,
+    AppointmentType,
+    WorkingHours,
+    DateOverride,
+    TimeOff,
+    Appointment,
+}
+
+impl Entity {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Entity::Clinic => "clinic",
+            Entity::Vet => "vet",
+            Entity::Client => "client",
+            Entity::Pet => "pet",
+            Entity::AppointmentType => "appointment_type",
+            Entity::WorkingHours => "working_hours",
+            Entity::DateOverride => "date_override",
+            Entity::TimeOff => "time_off",
+            Entity::Appointment => "appointment",
+        }
+    }
+    pub(crate) fn table(&self) -> &'static str {
+        match self {
+            Entity::Clinic => "clinics",
+            Entity::Vet => "vets",
+            Entity::Client => "clients",
+            Entity::Pet => "pets",
+            Entity::AppointmentType => "appointment_types",
+            Entity::WorkingHours => "working_hours",
+            Entity::DateOverride => "date_overrides",
+            Entity::TimeOff => "time_off",
+            Entity::Appointment => "appointments",
+        }
+    }
+}
+
+impl std::fmt::Display for Entity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How to save a record: as a new one, or over the version the caller read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    Insert,
+    /// Update, refusing with [`StoreError::StaleVersion`] unless the stored version is this one.
+    Update { expected_version: i64 },
+}
+
+/// Filters for listing appointments. Every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentFilter {
+    /// Empty means every status.
+    pub statuses: Vec<Status>,
+    pub clinic: Option<ClinicId>,
+    pub vet: Option<VetId>,
+    pub client: Option<ClientId>,
+    pub pet: Option<PetId>,
+    /// Appointments starting at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Appointments starting before this instant.
+    pub to: Option<DateTime<Utc>>,
+    /// Case-insensitive substring of the owner's or the pet's name.
+    pub text: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// An appointment with the names a person needs to read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentView {
+    #[serde(flatten)]
+    pub appointment: Appointment,
+    pub pet_name: String,
+    pub client_name: String,
+    pub vet_name: String,
+    pub type_name: String,
+    pub colour: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// A store engine.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+    /// A consistent read-only view.
+    async fn read(&self) -> Result<Box<dyn Tx>>;
+    /// An exclusive write transaction: checks made inside it hold at commit.
+    async fn write(&self) -> Result<Box<dyn Tx>>;
+    /// Close connections (pending transactions roll back).
+    async fn close(&self);
+}
+
+/// Everything that can be done inside a transaction. Reads never return tombstoned rows.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+
+    async fn clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>>;
+    async fn clinics(&mut self) -> Result<Vec<Clinic>>;
+    async fn save_clinic(&mut self, c: &Clinic, how: Write) -> Result<()>;
+
+    async fn vet(&mut self, id: VetId) -> Result<Option<Vet>>;
+    /// All vets, or those working at one clinic, by name.
+    async fn vets(&mut self, clinic: Option<ClinicId>) -> Result<Vec<Vet>>;
+    async fn save_vet(&mut self, v: &Vet, how: Write) -> Result<()>;
+
+    async fn client(&mut self, id: ClientId) -> Result<Option<Client>>;
+    /// Clients whose name, email or phone contains `text` (all when `None`), by name.
+    async fn clients(&mut self, text: Option<&str>, limit: u32) -> Result<Vec<Client>>;
+    async fn save_client(&mut self, c: &Client, how: Write) -> Result<()>;
+
+    async fn pet(&mut self, id: PetId) -> Result<Option<Pet>>;
+    async fn pets(&mut self, owner: Option<ClientId>, text: Option<&str>, limit: u32) -> Result<Vec<Pet>>;
+    async fn save_pet(&mut self, p: &Pet, how: Write) -> Result<()>;
+
+    async fn appointment_type(&mut self, id: AppointmentTypeId) -> Result<Option<AppointmentType>>;
+    async fn appointment_types(&mut self) -> Result<Vec<AppointmentType>>;
+    async fn save_appointment_type(&mut self, t: &AppointmentType, how: Write) -> Result<()>;
+
+    async fn working_hours(&mut self, vet: Option<VetId>, clinic: Option<ClinicId>) -> Result<Vec<WorkingHours>>;
+    async fn save_working_hours(&mut self, w: &WorkingHours, how: Write) -> Result<()>;
+
+    /// Overrides (of one vet, or all) at a clinic (or all) between two local dates (inclusive).
+    async fn date_overrides(&mut self, vet: Option<VetId>, clinic: Option<ClinicId>, first: NaiveDate, last: NaiveDate) -> Result<Vec<DateOverride>>;
+    async fn save_date_override(&mut self, o: &DateOverride, how: Write) -> Result<()>;
+
+    /// Time off (of one vet, or all) overlapping `window` (all of it when `None`), by start.
+    async fn time_off(&mut self, vet: Option<VetId>, window: Option<Interval>) -> Result<Vec<TimeOff>>;
+    async fn save_time_off(&mut self, t: &TimeOff, how: Write) -> Result<()>;
+
+    /// Tombstone a record, checking its version; returns the new version.
+    async fn delete(&mut self, entity: Entity, id: Uuid, expected_version: i64, at: DateTime<Utc>) -> Result<i64>;
+
+    async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>>;
+    async fn appointment_view(&mut self, id: AppointmentId) -> Result<Option<AppointmentView>>;
+    async fn appointments(&mut self, filter: &AppointmentFilter) -> Result<Page<AppointmentView>>;
+    /// Time-holding appointments of the given vets whose blocked time overlaps
+    /// `window`, as `(vet, booking)` sorted by vet then blocked start.
+    async fn bookings(&mut self, vets: &[VetId], window: Interval) -> Result<Vec<(VetId, Booking)>>;
+    async fn save_appointment(&mut self, a: &Appointment, how: Write) -> Result<()>;
+
+    async fn history(&mut self, id: AppointmentId) -> Result<Vec<HistoryEntry>>;
+    async fn add_history(&mut self, h: &HistoryEntry) -> Result<()>;
+}
+
+/// Open the store a URL names: `sqlite://path`, `sqlite::memory:`, or a plain file path.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return Err(StoreError::Unsupported(
+            "PostgreSQL stores are not available in this build yet; use a SQLite file".into(),
+        ));
+    }
+    Ok(Arc::new(SqliteStore::open(url).await?))
+}
+
+/// The longest an appointment can block a vet (12 h plus two 2 h buffers), with
+/// room to spare: lets range queries bound an index scan from both sides.
+pub const MAX_BLOCK: chrono::Duration = chrono::Duration::hours(24);
