@@ -191,6 +191,7 @@ impl App {
     #[tracing::instrument(skip_all, fields(appointment = %id))]
     pub async fn reschedule(&self, id: AppointmentId, expected_version: Option<i64>, req: RescheduleRequest, actor: &Actor) -> Result<AppointmentDetails> {
         let note = optional_text("note", req.note.as_deref())?;
+        let new_duration = req.duration_min.map(appointment_minutes).transpose()?;
         let now = self.now();
         let mut tx = self.store.write().await?;
         let old = tx
@@ -201,8 +202,8 @@ impl App {
         let to = transition(old.status, Action::Reschedule, now, old.slot.start())?;
         let vet_id = req.vet_id.unwrap_or(old.vet_id);
         let (_, clinic) = require_vet_at(tx.as_mut(), vet_id, old.clinic_id).await?;
-        let duration = match req.duration_min {
-            Some(d) => appointment_minutes(d)?,
+        let duration = match new_duration {
+            Some(d) => d,
             None => u32::try_from(old.slot.duration().num_minutes()).map_err(|e| AppError::Internal(e.to_string()))?,
         };
         let start = req.start.resolve(clinic.time_zone);

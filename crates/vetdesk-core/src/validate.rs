@@ -288,7 +288,13 @@ pub enum TimeInput {
 
 impl TimeInput {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw.trim()) {
+        let t = raw.trim();
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(t) {
+            return Ok(TimeInput::Instant(t.with_timezone(&chrono::Utc)));
+        }
+        // RFC 3339 without seconds, as people type it: 2027-03-01T10:00Z, 2027-03-01T10:00+01:00.
+        let zoned = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')).map(|s| format!("{s}+00:00"));
+        if let Ok(t) = chrono::DateTime::parse_from_str(zoned.as_deref().unwrap_or(t), "%Y-%m-%dT%H:%M%:z") {
             return Ok(TimeInput::Instant(t.with_timezone(&chrono::Utc)));
         }
         parse_naive_datetime(raw)

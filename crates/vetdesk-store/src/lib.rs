@@ -10,7 +10,7 @@ mod error;
 mod sqlite;
 
 pub use error::StoreError;
-pub use sqlite::SqliteStore;
+pub use sqlite::{queries, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -13,6 +13,20 @@ use std::time::Duration;
 use uuid::Uuid;
 use vetdesk_core::*;
 
+/// The range queries on the scheduling hot path, public so tests can check
+/// their query plans use the indexes.
+pub mod queries {
+    /// A vet's (`?1`) time-holding appointments whose blocked time overlaps
+    /// `[?4, ?3)`; `?2` is `?4 - MAX_BLOCK`, bounding the index range scan from below.
+    pub const BOOKINGS_OF_VET: &str = "SELECT id, start_at, end_at, blocked_start, blocked_end FROM appointments \
+         WHERE vet_id = ?1 AND holds_time = 1 AND deleted_at IS NULL \
+         AND blocked_start >= ?2 AND blocked_start < ?3 AND blocked_end > ?4 ORDER BY blocked_start";
+
+    /// Time off (of one vet, or all) overlapping `[?3, ?2)`.
+    pub const TIME_OFF: &str = "SELECT * FROM time_off WHERE deleted_at IS NULL AND (?1 IS NULL OR vet_id = ?1) \
+         AND start_at < ?2 AND end_at > ?3 ORDER BY start_at";
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
 
 pub struct SqliteStore {
@@ -751,10 +765,7 @@ impl Tx for SqliteTx {
 
     async fn time_off(&mut self, vet: Option<VetId>, window: Option<Interval>) -> Result<Vec<TimeOff>> {
         let (lo, hi) = window.map_or((i64::MIN, i64::MAX), |w| (ms(w.start()), ms(w.end())));
-        sqlx::query(
-            "SELECT * FROM time_off WHERE deleted_at IS NULL AND (?1 IS NULL OR vet_id = ?1) \
-             AND start_at < ?2 AND end_at > ?3 ORDER BY start_at",
-        )
+        sqlx::query(queries::TIME_OFF)
         .bind(vet.map(|v| v.0))
         .bind(hi)
         .bind(lo)
@@ -867,11 +878,7 @@ impl Tx for SqliteTx {
         let mut out = Vec::new();
         for vet in vets {
             // Bounded from both sides on (vet_id, blocked_start): nothing blocks longer than MAX_BLOCK.
-            let rows = sqlx::query(
-                "SELECT id, start_at, end_at, blocked_start, blocked_end FROM appointments \
-                 WHERE vet_id = ? AND holds_time = 1 AND deleted_at IS NULL \
-                 AND blocked_start >= ? AND blocked_start < ? AND blocked_end > ? ORDER BY blocked_start",
-            )
+            let rows = sqlx::query(queries::BOOKINGS_OF_VET)
             .bind(vet.0)
             .bind(lo - MAX_BLOCK.num_milliseconds())
             .bind(hi)
