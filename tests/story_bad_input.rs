@@ -70,6 +70,7 @@ async fn lifecycle_and_query_misuse_is_refused() {
         type_id: None,
         grid_min: None,
         min_notice_min: None,
+        ignoring: None,
     };
     check(&t, "range too large", ErrorCode::InvalidInput, "93 days; at most 92", t.app.availability(range("2027-03-01", "2027-06-01"))).await;
     check(&t, "reversed range", ErrorCode::InvalidInput, "empty or reversed", t.app.availability(range("2027-03-05", "2027-03-01"))).await;
@@ -177,6 +178,7 @@ async fn edits_and_tombstones_bump_versions() {
             type_id: None,
             grid_min: None,
             min_notice_min: None,
+        ignoring: None,
         })
         .await
         .unwrap();

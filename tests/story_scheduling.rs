@@ -25,6 +25,7 @@ fn req(t: &TestApp, vet: Option<&Vet>, first: &str, last: &str, ty: &Appointment
         type_id: Some(ty.id),
         grid_min: None,
         min_notice_min: None,
+        ignoring: None,
     }
 }
 
@@ -161,6 +162,7 @@ async fn new_york_hours_hold_across_the_spring_forward() {
             type_id: None,
             grid_min: Some(60),
             min_notice_min: None,
+        ignoring: None,
         })
         .await
         .unwrap();
@@ -425,4 +427,23 @@ async fn booking_any_offered_slot_succeeds_and_removes_it() {
     // 09:00–17:00 with 90 minutes per surgery (60 + buffers 15/15 shared at neither end).
     assert_eq!(booked, 5);
     assert_eq!(t.overlapping_pairs().await, 0);
+}
+
+#[tokio::test]
+async fn availability_can_ignore_the_appointment_being_moved() {
+    let t = spawn_app().await;
+    let moving = t.book(&t.ben_vet, "2027-03-02T10:00", &t.surgery).await.unwrap().view.appointment;
+    let mut r = req(&t, Some(&t.ben_vet), "2027-03-02", "2027-03-02", &t.surgery);
+    let s = starts(&t.app.availability(r.clone()).await.unwrap(), t.ben_vet.id);
+    assert!(!s.contains(&"2027-03-02 10:15".to_string()));
+    r.ignoring = Some(moving.id);
+    let s = starts(&t.app.availability(r).await.unwrap(), t.ben_vet.id);
+    assert!(s.contains(&"2027-03-02 10:15".to_string()), "its own time counts as free");
+    // And moving it there is accepted.
+    let moved = t
+        .app
+        .reschedule(moving.id, None, RescheduleRequest { start: local("2027-03-02T10:15"), duration_min: None, vet_id: None, note: None }, &t.actor)
+        .await
+        .unwrap();
+    assert_eq!(moved.view.appointment.slot.start(), utc("2027-03-02T10:15:00Z"));
 }

@@ -9,7 +9,7 @@
 //! and the grid points that remain are the slots.
 
 use crate::ids::{AppointmentId, VetId};
-use crate::schedule::{from_secs, secs, shifts, subtract_into, LocalDays, Range, VetSchedule};
+use crate::schedule::{from_secs, join_touching, secs, shifts, subtract_from, subtract_into, LocalDays, Range, VetSchedule};
 use crate::time::{offset_seconds, Interval};
 use crate::ValidationError;
 use chrono::{DateTime, Utc};
@@ -80,24 +80,23 @@ fn vet_slots(s: &VetSchedule, days: &LocalDays, window: Interval, q: &SlotQuery,
         .extend(s.absences.iter().map(|a| (secs(a.period.start()), secs(a.period.end()))));
     sc.forbidden.clear();
     sc.forbidden.extend(
-        s.bookings
-            .iter()
-            .filter(|b| Some(b.id) != q.ignoring)
-            .map(|b| (secs(b.blocked.start()) - d - after + 1, secs(b.blocked.end()) + before)),
+        s.blocked_times(q.ignoring)
+            .map(|b| (secs(b.start()) - d - after + 1, secs(b.end()) + before)),
     );
 
     let mut out = Vec::new();
-    for shift in shifts(s, days) {
+    let (mut absence_cursor, mut booking_cursor) = (0, 0);
+    for shift in join_touching(&shifts(s, days)) {
         let base = [(secs(shift.interval.start()), secs(shift.interval.end()))];
         sc.pieces.clear();
-        subtract_into(&base, &sc.absences, &mut sc.pieces);
+        subtract_from(&base, &sc.absences, &mut sc.pieces, &mut absence_cursor);
         // Allowed starts per piece: [f0, f1 - d], written half-open, clipped to the window.
         for p in sc.pieces.iter_mut() {
             *p = (p.0.max(lo), (p.1 - d + 1).min(hi));
         }
         sc.pieces.retain(|p| p.0 < p.1);
         sc.starts.clear();
-        subtract_into(&sc.pieces, &sc.forbidden, &mut sc.starts);
+        subtract_from(&sc.pieces, &sc.forbidden, &mut sc.starts, &mut booking_cursor);
         for &(a, b) in &sc.starts {
             push_grid_points(a, b, shift.fixed_offset, days.tz, grid, d, &mut out);
         }
@@ -151,11 +150,7 @@ pub fn free_blocks(s: &VetSchedule, days: &LocalDays, window: Interval, not_befo
         .iter()
         .map(|a| (secs(a.period.start()), secs(a.period.end())))
         .collect();
-    let blocked: Vec<Range> = s
-        .bookings
-        .iter()
-        .map(|b| (secs(b.blocked.start()), secs(b.blocked.end())))
-        .collect();
+    let blocked: Vec<Range> = s.blocked_times(None).map(|b| (secs(b.start()), secs(b.end()))).collect();
     let base: Vec<Range> = shifts(s, days)
         .iter()
         .map(|sh| (secs(sh.interval.start()).max(lo), secs(sh.interval.end()).min(hi)))

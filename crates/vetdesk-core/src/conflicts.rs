@@ -3,7 +3,7 @@
 
 use crate::ids::{AppointmentId, ClinicId, TimeOffId, VetId};
 use crate::model::blocked_interval;
-use crate::schedule::{shifts, LocalDays, VetSchedule};
+use crate::schedule::{join_touching, shifts, LocalDays, VetSchedule};
 use crate::time::{DateRange, Interval};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -148,7 +148,7 @@ fn working_hours_conflict(schedule: &VetSchedule, tz: Tz, slot: Interval) -> Opt
     };
     let days = LocalDays::new(tz, range);
     let all = shifts(schedule, &days);
-    if all.iter().any(|s| s.interval.contains(&slot)) {
+    if join_touching(&all).iter().any(|s| s.interval.contains(&slot)) {
         return None;
     }
     // A break: the slot starts on a day with shifts before and after it.
@@ -213,10 +213,13 @@ pub fn explain(
         };
         let days = LocalDays::new(tz, range);
         let window = range.to_interval(tz).unwrap_or(slot);
-        crate::availability::free_blocks(schedule, &days, window, at, 0)
-            .into_iter()
-            .find(|b| b.contains_instant(at))
-            .map(|b| b.end())
+        // Blocks are cut per shift; those that touch (across midnight) are one stretch.
+        let blocks = crate::availability::free_blocks(schedule, &days, window, at, 0);
+        blocks.iter().find(|b| b.contains_instant(at)).map(|first| {
+            blocks
+                .iter()
+                .fold(first.end(), |until, b| if b.start() == until { b.end() } else { until })
+        })
     } else {
         None
     };

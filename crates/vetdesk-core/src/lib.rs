@@ -10,6 +10,7 @@ pub mod conflicts;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
+pub mod fixture;
 pub mod reference;
 pub mod schedule;
 pub mod time;

@@ -45,7 +45,8 @@ fn vet_slots(s: &VetSchedule, tz: Tz, range: DateRange, window: Interval, q: &Sl
                 let booked = s
                     .bookings
                     .iter()
-                    .any(|b| Some(b.id) != q.ignoring && b.blocked.overlaps(&wide));
+                    .any(|b| Some(b.id) != q.ignoring && b.blocked.overlaps(&wide))
+                    || s.busy.iter().any(|b| b.overlaps(&wide));
                 if covered && !off && !booked {
                     out.push(slot);
                 }

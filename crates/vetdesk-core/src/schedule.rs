@@ -90,6 +90,9 @@ impl From<&Appointment> for Booking {
 ///
 /// `bookings` are the vet's time-holding appointments at *every* clinic (a vet
 /// cannot be in two places), sorted by `blocked.start`; `absences` likewise sorted.
+/// `busy` is more blocked time whose appointments need not be named: stores
+/// read it in bulk for availability and free time. Conflict checks and
+/// explanations name what is in the way, so they look at `bookings` only.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VetSchedule {
     pub vet_id: VetId,
@@ -98,6 +101,8 @@ pub struct VetSchedule {
     pub overrides: Vec<DayOverride>,
     pub absences: Vec<Absence>,
     pub bookings: Vec<Booking>,
+    #[serde(default)]
+    pub busy: Vec<Interval>,
 }
 
 impl VetSchedule {
@@ -109,6 +114,7 @@ impl VetSchedule {
             overrides: Vec::new(),
             absences: Vec::new(),
             bookings: Vec::new(),
+            busy: Vec::new(),
         }
     }
 
@@ -116,6 +122,23 @@ impl VetSchedule {
     pub fn normalise(&mut self) {
         self.absences.sort_by_key(|a| a.period.start());
         self.bookings.sort_by_key(|b| b.blocked.start());
+        self.busy.sort_by_key(|b| b.start());
+    }
+
+    /// All blocked time, named or not, except the `ignoring` appointment's, sorted by start.
+    pub fn blocked_times(&self, ignoring: Option<AppointmentId>) -> impl Iterator<Item = Interval> + '_ {
+        let mut named = self
+            .bookings
+            .iter()
+            .filter(move |b| Some(b.id) != ignoring)
+            .map(|b| b.blocked)
+            .peekable();
+        let mut anonymous = self.busy.iter().copied().peekable();
+        std::iter::from_fn(move || match (named.peek(), anonymous.peek()) {
+            (Some(a), Some(b)) if b.start() < a.start() => anonymous.next(),
+            (Some(_), _) => named.next(),
+            (None, _) => anonymous.next(),
+        })
     }
 
     /// The merged, sorted local spans worked on one date.
@@ -230,6 +253,28 @@ pub fn shifts(schedule: &VetSchedule, days: &LocalDays) -> Vec<Shift> {
     out
 }
 
+/// Shifts joined where they touch, so working time is judged as one continuous
+/// stretch: an overnight shift (a span to 24:00 followed by one from 00:00 the
+/// next day) or a break that a spring-forward gap swallows is no break at all.
+/// A joined stretch keeps a fixed offset only when all its parts share it.
+pub fn join_touching(shifts: &[Shift]) -> Vec<Shift> {
+    let mut out: Vec<Shift> = Vec::with_capacity(shifts.len());
+    for s in shifts {
+        match out.last_mut() {
+            Some(last) if last.interval.end() >= s.interval.start() => {
+                if let Some(joined) = Interval::try_new(last.interval.start(), last.interval.end().max(s.interval.end())) {
+                    last.interval = joined;
+                }
+                if last.fixed_offset != s.fixed_offset {
+                    last.fixed_offset = None;
+                }
+            }
+            _ => out.push(*s),
+        }
+    }
+    out
+}
+
 /// Half-open ranges of seconds since the epoch: the algorithms' working unit.
 pub(crate) type Range = (i64, i64);
 
@@ -244,7 +289,15 @@ pub(crate) fn from_secs(s: i64) -> DateTime<Utc> {
 /// `base` minus `cuts`. `base` is sorted and non-overlapping; `cuts` is sorted
 /// by start and may overlap. Appends the pieces to `out`, sorted.
 pub(crate) fn subtract_into(base: &[Range], cuts: &[Range], out: &mut Vec<Range>) {
-    let mut j = 0;
+    let mut cursor = 0;
+    subtract_from(base, cuts, out, &mut cursor);
+}
+
+/// [`subtract_into`] starting at `cuts[*cursor..]`, leaving the cursor past every
+/// cut that ends before the last base range. Successive calls with sorted,
+/// non-overlapping bases sweep `cuts` once in all.
+pub(crate) fn subtract_from(base: &[Range], cuts: &[Range], out: &mut Vec<Range>, cursor: &mut usize) {
+    let mut j = *cursor;
     for &(b0, b1) in base {
         while j < cuts.len() && cuts[j].1 <= b0 {
             j += 1;
@@ -268,4 +321,5 @@ pub(crate) fn subtract_into(base: &[Range], cuts: &[Range], out: &mut Vec<Range>
             out.push((cur, b1));
         }
     }
+    *cursor = j;
 }

@@ -181,6 +181,10 @@ pub trait Tx: Send {
     /// Time-holding appointments of the given vets whose blocked time overlaps
     /// `window`, as `(vet, booking)` sorted by vet then blocked start.
     async fn bookings(&mut self, vets: &[VetId], window: Interval) -> Result<Vec<(VetId, Booking)>>;
+    /// The blocked time of the given vets' time-holding appointments overlapping
+    /// `window`, without naming them (except `ignoring`'s, which is left out):
+    /// what availability and free time need, read in bulk. Sorted by vet, then start.
+    async fn busy(&mut self, vets: &[VetId], window: Interval, ignoring: Option<AppointmentId>) -> Result<Vec<(VetId, Interval)>>;
     async fn save_appointment(&mut self, a: &Appointment, how: Write) -> Result<()>;
 
     async fn history(&mut self, id: AppointmentId) -> Result<Vec<HistoryEntry>>;

@@ -1,0 +1,799 @@
+//! The command line as clap sees it. Values a person types (dates, times,
+//! spans, weekdays, statuses, time zones) arrive as strings and are parsed by
+//! the command that uses them, so a bad value fails through the same path as
+//! every other invalid input: one `error:` line and exit code 2.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vetdesk",
+    version,
+    about = "Clinic scheduling for veterinary practices",
+    long_about = "Clinic scheduling for veterinary practices: clinics, vets, owners and pets, working hours, \
+                  availability, booking and the appointment lifecycle.\n\n\
+                  Times are clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339; dates are `YYYY-MM-DD`. \
+                  Clinics, vets and appointment types may be named by id or by any unique part of their name; \
+                  owners and pets by id or by a name that matches exactly one of them.",
+    after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 not found, 4 conflict, \
+                  5 changed by someone else, 6 invalid status change, 7 database busy or unavailable, 8 duplicate."
+)]
+pub struct Cli {
+    /// The database: a SQLite file path or URL (default: vetdesk.db in the OS data folder).
+    #[arg(long, global = true, env = "VETDESK_DATABASE_URL", value_name = "URL")]
+    pub db: Option<String>,
+
+    /// Print the result as JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Who is acting, as recorded in appointment history (default: $USER, else "cli").
+    #[arg(long = "as", global = true, value_name = "NAME")]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create (or upgrade) the database and print where it is; --demo fills it with a demo practice.
+    Init {
+        /// Seed two clinics, six vets, owners, pets and three weeks of appointments.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// List, add and edit clinics.
+    Clinics {
+        #[command(subcommand)]
+        cmd: Option<ClinicsCmd>,
+    },
+    /// List, add and edit vets.
+    #[command(args_conflicts_with_subcommands = true)]
+    Vets {
+        #[command(subcommand)]
+        cmd: Option<VetsCmd>,
+        #[command(flatten)]
+        list: VetsList,
+    },
+    /// Search, add, edit and delete pet owners.
+    #[command(args_conflicts_with_subcommands = true)]
+    Clients {
+        #[command(subcommand)]
+        cmd: Option<ClientsCmd>,
+        #[command(flatten)]
+        list: ClientsList,
+    },
+    /// Search, add, edit and delete pets.
+    #[command(args_conflicts_with_subcommands = true)]
+    Pets {
+        #[command(subcommand)]
+        cmd: Option<PetsCmd>,
+        #[command(flatten)]
+        list: PetsList,
+    },
+    /// List, add and edit appointment types (duration, colour, buffers).
+    Types {
+        #[command(subcommand)]
+        cmd: Option<TypesCmd>,
+    },
+    /// Weekly working hours of vets at clinics.
+    #[command(args_conflicts_with_subcommands = true)]
+    Hours {
+        #[command(subcommand)]
+        cmd: Option<HoursCmd>,
+        #[command(flatten)]
+        list: HoursList,
+    },
+    /// Working hours for a single date: an extra shift, a shorter day, or a day off.
+    Override {
+        #[command(subcommand)]
+        cmd: OverrideCmd,
+    },
+    /// Vets' time off: holidays, courses, sick days.
+    #[command(name = "time-off")]
+    TimeOff {
+        #[command(subcommand)]
+        cmd: TimeOffCmd,
+    },
+    /// Free appointment slots at a clinic over a range of dates.
+    Availability(AvailabilityArgs),
+    /// A day, week or month of a clinic: appointments and free time per vet.
+    Calendar(CalendarArgs),
+    /// A vet's own day across their clinics.
+    #[command(name = "my-day")]
+    MyDay {
+        /// The vet (id or part of the name).
+        #[arg(long)]
+        vet: String,
+        /// The local date (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Whether a vet could see a patient at a time; exits 4 and lists every reason when not.
+    #[command(name = "check-conflicts")]
+    CheckConflicts(CheckConflictsArgs),
+    /// Explain whether a vet is free at a time, and if not, every reason why.
+    Why(WhyArgs),
+    /// Book an appointment (refused with every reason if the time is not free).
+    Book(BookArgs),
+    /// Confirm a scheduled appointment (the owner said yes).
+    Confirm(ActArgs),
+    /// Record that the patient has arrived.
+    #[command(name = "check-in")]
+    CheckIn(ActArgs),
+    /// Start the appointment (the vet is seeing the patient).
+    Start(ActArgs),
+    /// Complete an appointment that is in progress.
+    Complete {
+        #[command(flatten)]
+        act: ActArgs,
+        /// A note for the history.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Cancel a scheduled or confirmed appointment; its time becomes free.
+    Cancel {
+        #[command(flatten)]
+        act: ActArgs,
+        /// Why it was cancelled.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Record that the patient did not come (only after the start time).
+    #[command(name = "no-show")]
+    NoShow(ActArgs),
+    /// Move an appointment to another time (or vet); it returns to scheduled.
+    Reschedule(RescheduleArgs),
+    /// One appointment with its history.
+    Show {
+        /// The appointment id.
+        id: String,
+    },
+    /// Search and list appointments, a page at a time.
+    Appointments(AppointmentsArgs),
+}
+
+// ---------- clinics ----------
+
+#[derive(Debug, Subcommand)]
+pub enum ClinicsCmd {
+    /// List clinics.
+    List,
+    /// Add a clinic.
+    Add {
+        /// The name.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. Europe/London.
+        #[arg(long, value_name = "ZONE")]
+        tz: String,
+    },
+    /// Change a clinic's name or time zone.
+    Edit {
+        /// The clinic (id or part of the name).
+        clinic: String,
+        /// The name.
+        #[arg(long)]
+        name: Option<String>,
+        /// IANA time zone, e.g. Europe/London.
+        #[arg(long, value_name = "ZONE")]
+        tz: Option<String>,
+        #[command(flatten)]
+        version: ExpectVersion,
+    },
+}
+
+// ---------- vets ----------
+
+#[derive(Debug, Args)]
+pub struct VetsList {
+    /// Only vets working at this clinic.
+    #[arg(long)]
+    pub clinic: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VetsCmd {
+    /// List vets.
+    List(VetsList),
+    /// Add a vet.
+    Add {
+        /// The name.
+        #[arg(long)]
+        name: String,
+        /// The email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// A clinic the vet works at (repeat for several).
+        #[arg(long = "clinic", value_name = "CLINIC")]
+        clinics: Vec<String>,
+    },
+    /// Change a vet's name, email or clinics.
+    Edit {
+        /// The vet (id or part of the name).
+        vet: String,
+        /// The name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The email address ("" removes it).
+        #[arg(long)]
+        email: Option<String>,
+        /// Replace the vet's clinics with these (repeat for several).
+        #[arg(long = "clinic", value_name = "CLINIC")]
+        clinics: Vec<String>,
+        #[command(flatten)]
+        version: ExpectVersion,
+    },
+}
+
+// ---------- clients ----------
+
+#[derive(Debug, Args)]
+pub struct ClientsList {
+    /// Part of a name, email address or phone number.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// At most this many (default 50).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCmd {
+    /// Search pet owners.
+    List(ClientsList),
+    /// Add a pet owner.
+    Add {
+        /// The name.
+        #[arg(long)]
+        name: String,
+        /// The email address.
+        #[arg(long)]
+        email: Option<String>,
+        /// The phone number.
+        #[arg(long)]
+        phone: Option<String>,
+        /// How they want to hear from the clinic: email or sms.
+        #[arg(long, value_name = "CHANNEL")]
+        prefer: Option<String>,
+        /// They do not want emails.
+        #[arg(long)]
+        email_opt_out: bool,
+        /// They do not want text messages.
+        #[arg(long)]
+        sms_opt_out: bool,
+    },
+    /// Change an owner's details.
+    Edit {
+        /// The owner (id or a name that matches one owner).
+        client: String,
+        /// The name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The email address ("" removes it).
+        #[arg(long)]
+        email: Option<String>,
+        /// The phone number ("" removes it).
+        #[arg(long)]
+        phone: Option<String>,
+        /// How they want to hear from the clinic: email or sms.
+        #[arg(long, value_name = "CHANNEL")]
+        prefer: Option<String>,
+        #[arg(long, value_name = "BOOL")]
+        email_opt_out: Option<bool>,
+        #[arg(long, value_name = "BOOL")]
+        sms_opt_out: Option<bool>,
+        #[command(flatten)]
+        version: ExpectVersion,
+    },
+    /// Delete an owner.
+    Delete {
+        /// The owner's id.
+        id: String,
+        /// Refuse unless the record is still at this version (from a list).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        expect_version: i64,
+    },
+}
+
+// ---------- pets ----------
+
+#[derive(Debug, Args)]
+pub struct PetsList {
+    /// Only this owner's pets.
+    #[arg(long, value_name = "CLIENT")]
+    pub owner: Option<String>,
+    /// Part of the pet's name.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// At most this many (default 50).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PetsCmd {
+    /// Search pets.
+    List(PetsList),
+    /// Add a pet.
+    Add {
+        /// The owner (id or a name that matches one owner).
+        #[arg(long, value_name = "CLIENT")]
+        owner: String,
+        /// The name.
+        #[arg(long)]
+        name: String,
+        /// The species, e.g. dog, cat.
+        #[arg(long)]
+        species: String,
+        /// The breed.
+        #[arg(long)]
+        breed: Option<String>,
+        /// Date of birth, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        born: Option<String>,
+    },
+    /// Change a pet's details.
+    Edit {
+        /// The pet (id or a name that matches one pet).
+        pet: String,
+        /// Move the pet to another owner.
+        #[arg(long, value_name = "CLIENT")]
+        owner: Option<String>,
+        /// The name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The species, e.g. dog, cat.
+        #[arg(long)]
+        species: Option<String>,
+        /// The breed ("" removes it).
+        #[arg(long)]
+        breed: Option<String>,
+        /// Date of birth, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        born: Option<String>,
+        #[command(flatten)]
+        version: ExpectVersion,
+    },
+    /// Delete a pet.
+    Delete {
+        /// The pet's id.
+        id: String,
+        /// Refuse unless the record is still at this version (from a list).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        expect_version: i64,
+    },
+}
+
+// ---------- appointment types ----------
+
+#[derive(Debug, Subcommand)]
+pub enum TypesCmd {
+    /// List appointment types.
+    List,
+    /// Add an appointment type.
+    Add {
+        /// The name.
+        #[arg(long)]
+        name: String,
+        /// Default length in minutes.
+        #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+        duration: i64,
+        /// Display colour, #rrggbb.
+        #[arg(long)]
+        colour: String,
+        /// Minutes kept free before the appointment.
+        #[arg(
+            long,
+            value_name = "MIN",
+            default_value_t = 0,
+            allow_negative_numbers = true
+        )]
+        buffer_before: i64,
+        /// Minutes kept free after the appointment.
+        #[arg(
+            long,
+            value_name = "MIN",
+            default_value_t = 0,
+            allow_negative_numbers = true
+        )]
+        buffer_after: i64,
+    },
+    /// Change an appointment type (existing appointments keep their buffers).
+    Edit {
+        /// The type (id or part of the name).
+        #[arg(value_name = "TYPE")]
+        type_: String,
+        /// The name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Default length in minutes.
+        #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+        duration: Option<i64>,
+        /// Display colour, #rrggbb.
+        #[arg(long)]
+        colour: Option<String>,
+        /// Minutes kept free before the appointment.
+        #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+        buffer_before: Option<i64>,
+        /// Minutes kept free after the appointment.
+        #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+        buffer_after: Option<i64>,
+        #[command(flatten)]
+        version: ExpectVersion,
+    },
+}
+
+// ---------- working hours ----------
+
+#[derive(Debug, Args)]
+pub struct HoursList {
+    /// Only this vet's hours.
+    #[arg(long)]
+    pub vet: Option<String>,
+    /// Only hours at this clinic.
+    #[arg(long)]
+    pub clinic: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HoursCmd {
+    /// List weekly working hours.
+    List(HoursList),
+    /// Add a weekly working span (add several for a day with breaks).
+    Add {
+        /// The vet (id or part of the name).
+        #[arg(long)]
+        vet: String,
+        /// The clinic (id or part of the name).
+        #[arg(long)]
+        clinic: String,
+        /// Weekday: mon, tue, ... or monday, tuesday, ...
+        #[arg(long)]
+        day: String,
+        /// Local working span, HH:MM-HH:MM.
+        #[arg(long)]
+        span: String,
+        /// First date the rule applies (default: today at the clinic).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last date the rule applies (default: open-ended).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
+    /// Change a weekly working span.
+    Edit {
+        /// The working-hours id.
+        id: String,
+        /// Weekday: mon, tue, ... or monday, tuesday, ...
+        #[arg(long)]
+        day: Option<String>,
+        /// Local working span, HH:MM-HH:MM.
+        #[arg(long)]
+        span: Option<String>,
+        /// First date the rule applies.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last date the rule applies (inclusive).
+        #[arg(long, value_name = "DATE", conflicts_with = "open_ended")]
+        to: Option<String>,
+        /// Remove the last date: the rule applies with no end.
+        #[arg(long)]
+        open_ended: bool,
+        #[command(flatten)]
+        version: ExpectVersion,
+    },
+    /// Delete a weekly working span.
+    Delete {
+        /// The working-hours id.
+        id: String,
+        /// Refuse unless the record is still at this version (from a list).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        expect_version: i64,
+    },
+}
+
+// ---------- date overrides ----------
+
+#[derive(Debug, Subcommand)]
+pub enum OverrideCmd {
+    /// Set (or replace) a vet's hours at a clinic on one date.
+    Set {
+        /// The vet (id or part of the name).
+        #[arg(long)]
+        vet: String,
+        /// The clinic (id or part of the name).
+        #[arg(long)]
+        clinic: String,
+        /// The local date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Local spans, '09:00-12:00,13:00-15:00'; an empty string is a day off.
+        #[arg(long)]
+        spans: String,
+        /// Why the hours differ that day (free text).
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List overrides between two dates (default: the next 31 days).
+    List {
+        /// The vet (id or part of the name).
+        #[arg(long)]
+        vet: Option<String>,
+        /// The clinic (id or part of the name).
+        #[arg(long)]
+        clinic: Option<String>,
+        /// First local date (default: today at the clinic, else in UTC).
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last local date, inclusive (default: 30 days after the first).
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+    },
+    /// Delete an override.
+    Delete {
+        /// The override id.
+        id: String,
+        /// Refuse unless the record is still at this version (from a list).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        expect_version: i64,
+    },
+}
+
+// ---------- time off ----------
+
+#[derive(Debug, Subcommand)]
+pub enum TimeOffCmd {
+    /// Record time off: --start/--end, one whole --date, or --from-date/--to-date whole days.
+    Add(TimeOffAdd),
+    /// List time off.
+    List {
+        /// The vet (id or part of the name).
+        #[arg(long)]
+        vet: Option<String>,
+    },
+    /// Delete time off.
+    Delete {
+        /// The time-off id.
+        id: String,
+        /// Refuse unless the record is still at this version (from a list).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        expect_version: i64,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("when").required(true).args(["start", "date", "from_date"])))]
+pub struct TimeOffAdd {
+    /// The vet (id or part of the name).
+    #[arg(long)]
+    pub vet: String,
+    /// Read local times in this clinic's zone (default: the vet's first clinic).
+    #[arg(long)]
+    pub clinic: Option<String>,
+    /// Start time.
+    #[arg(long, requires = "end", value_name = "TIME")]
+    pub start: Option<String>,
+    /// End time (exclusive).
+    #[arg(long, requires = "start", value_name = "TIME")]
+    pub end: Option<String>,
+    /// One whole local day.
+    #[arg(long, conflicts_with_all = ["start", "end", "from_date", "to_date"])]
+    pub date: Option<String>,
+    /// First whole day of a range.
+    #[arg(long, requires = "to_date", conflicts_with_all = ["start", "end"], value_name = "DATE")]
+    pub from_date: Option<String>,
+    /// Last whole day of a range (inclusive).
+    #[arg(long, requires = "from_date", value_name = "DATE")]
+    pub to_date: Option<String>,
+    /// The reason (free text).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+// ---------- scheduling ----------
+
+#[derive(Debug, Args)]
+pub struct AvailabilityArgs {
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: String,
+    /// One vet (default: every vet of the clinic).
+    #[arg(long)]
+    pub vet: Option<String>,
+    /// First local date (default: today at the clinic).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last local date, inclusive (default: the first).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Slot length in minutes (default: the type's).
+    #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+    pub duration: Option<i64>,
+    /// Appointment type: gives the length and buffers.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub type_: Option<String>,
+    /// Slots start on multiples of this many minutes (default 15).
+    #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+    pub grid: Option<i64>,
+    /// Offer nothing sooner than this many minutes from now.
+    #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+    pub min_notice: Option<i64>,
+    /// Count this appointment's own time as free (where can it move to?).
+    #[arg(long, value_name = "APPOINTMENT")]
+    pub ignoring: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CalendarArgs {
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: String,
+    /// One vet (default: every vet of the clinic).
+    #[arg(long)]
+    pub vet: Option<String>,
+    /// day, week or month.
+    #[arg(long, default_value = "day")]
+    pub view: String,
+    /// A local date inside the view (default: today at the clinic).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Show cancelled appointments too.
+    #[arg(long)]
+    pub include_cancelled: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckConflictsArgs {
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: String,
+    /// The vet (id or part of the name).
+    #[arg(long)]
+    pub vet: String,
+    /// Start: clinic-local YYYY-MM-DDTHH:MM, or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    /// End (exclusive): clinic-local YYYY-MM-DDTHH:MM, or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub end: String,
+    /// Take buffers from this appointment type.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub type_: Option<String>,
+    /// The appointment being moved (its own time does not count).
+    #[arg(long, value_name = "APPOINTMENT")]
+    pub ignoring: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The vet (id or part of the name).
+    #[arg(long)]
+    pub vet: String,
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: String,
+    /// When: clinic-local YYYY-MM-DDTHH:MM, or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub at: String,
+    /// Minutes (default: 15, or the type's length).
+    #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+    pub duration: Option<i64>,
+    /// The appointment type (id or part of the name).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub type_: Option<String>,
+}
+
+// ---------- appointments ----------
+
+#[derive(Debug, Args)]
+pub struct BookArgs {
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: String,
+    /// The vet (id or part of the name).
+    #[arg(long)]
+    pub vet: String,
+    /// The pet (id, or a name that matches one pet; narrowed by --client).
+    #[arg(long)]
+    pub pet: String,
+    /// The owner (default: the pet's owner).
+    #[arg(long)]
+    pub client: Option<String>,
+    /// The appointment type (id or part of the name).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub type_: String,
+    /// Start: clinic-local YYYY-MM-DDTHH:MM, or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    /// Minutes (default: the type's length).
+    #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+    pub duration: Option<i64>,
+    /// The reason (free text).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// Notes for the vet (free text).
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpectVersion {
+    /// Refuse unless the record is still at this version (from a list or show).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub expect_version: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    /// The appointment id.
+    pub id: String,
+    #[command(flatten)]
+    pub version: ExpectVersion,
+}
+
+#[derive(Debug, Args)]
+pub struct RescheduleArgs {
+    /// The appointment id.
+    pub id: String,
+    /// Start: clinic-local YYYY-MM-DDTHH:MM, or RFC 3339.
+    #[arg(long, value_name = "TIME")]
+    pub start: String,
+    /// Minutes (default: the current length).
+    #[arg(long, value_name = "MIN", allow_negative_numbers = true)]
+    pub duration: Option<i64>,
+    /// Move to another vet of the same clinic.
+    #[arg(long)]
+    pub vet: Option<String>,
+    /// A note for the history (free text).
+    #[arg(long)]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub version: ExpectVersion,
+}
+
+#[derive(Debug, Args)]
+pub struct AppointmentsArgs {
+    /// Only these statuses (repeat, or a comma list).
+    #[arg(long = "status", value_delimiter = ',', value_name = "STATUS")]
+    pub statuses: Vec<String>,
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: Option<String>,
+    /// The vet (id or part of the name).
+    #[arg(long)]
+    pub vet: Option<String>,
+    /// The owner (id or a name that matches one owner).
+    #[arg(long)]
+    pub client: Option<String>,
+    /// The pet (id or a name that matches one pet).
+    #[arg(long)]
+    pub pet: Option<String>,
+    /// Starting on or after this date (the clinic's local date with --clinic, else UTC).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Starting on or before this date (inclusive).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// Part of the pet's or the owner's name.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// Page size (default 50).
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Skip this many.
+    #[arg(long, default_value_t = 0)]
+    pub offset: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

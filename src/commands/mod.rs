@@ -1,0 +1,106 @@
+//! One function per subcommand: parse what clap left as text, call one use
+//! case of [`App`], and render its result for a person or as JSON.
+
+mod appointments;
+mod records;
+mod schedule;
+
+use crate::cli::Command;
+use crate::error::{Failure, Result};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Serialize;
+use vetdesk_app::{App, ErrorCode};
+use vetdesk_core::{Actor, ClinicId, TimeInput};
+
+/// What every command gets.
+pub struct Ctx {
+    pub app: App,
+    /// Where the database is, as given or chosen.
+    pub database: String,
+    pub json: bool,
+    pub actor: Actor,
+}
+
+/// What a command prints, and the code to exit with when it did its job but
+/// the answer is "no" (a conflict check that found conflicts).
+pub struct Reply {
+    pub text: String,
+    pub code: Option<ErrorCode>,
+}
+
+impl Ctx {
+    /// The value as pretty JSON with `--json`, else what `human` makes of it.
+    fn reply<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<Reply> {
+        let text = if self.json {
+            let mut s = serde_json::to_string_pretty(value)?;
+            s.push('\n');
+            s
+        } else {
+            human(value)
+        };
+        Ok(Reply { text, code: None })
+    }
+
+    /// A clinic's time zone.
+    async fn zone(&self, clinic: ClinicId) -> Result<Tz> {
+        Ok(self.app.clinic(clinic).await?.time_zone)
+    }
+
+    /// Today's date on a clinic's wall clock.
+    fn today_in(&self, tz: Tz) -> NaiveDate {
+        vetdesk_core::time::to_local(tz, self.app.now()).date()
+    }
+}
+
+fn date(raw: &str) -> Result<NaiveDate> {
+    Ok(vetdesk_core::parse_date(raw)?)
+}
+
+fn opt_date(raw: Option<&str>) -> Result<Option<NaiveDate>> {
+    raw.map(date).transpose()
+}
+
+fn time(raw: &str) -> Result<TimeInput> {
+    Ok(TimeInput::parse(raw)?)
+}
+
+/// The day after `d`, for turning inclusive date ranges into half-open ones.
+fn next_day(d: NaiveDate) -> Result<NaiveDate> {
+    d.succ_opt()
+        .ok_or_else(|| Failure::invalid(format!("{d} is beyond the last date vetdesk can handle")))
+}
+
+pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
+    use Command as C;
+    match command {
+        C::Init { demo } => records::init(ctx, demo).await,
+        C::Clinics { cmd } => records::clinics(ctx, cmd).await,
+        C::Vets { cmd, list } => records::vets(ctx, cmd, list).await,
+        C::Clients { cmd, list } => records::clients(ctx, cmd, list).await,
+        C::Pets { cmd, list } => records::pets(ctx, cmd, list).await,
+        C::Types { cmd } => records::types(ctx, cmd).await,
+        C::Hours { cmd, list } => records::hours(ctx, cmd, list).await,
+        C::Override { cmd } => records::overrides(ctx, cmd).await,
+        C::TimeOff { cmd } => records::time_off(ctx, cmd).await,
+        C::Availability(a) => schedule::availability(ctx, a).await,
+        C::Calendar(a) => schedule::calendar(ctx, a).await,
+        C::MyDay { vet, date } => schedule::my_day(ctx, &vet, date.as_deref()).await,
+        C::CheckConflicts(a) => schedule::check_conflicts(ctx, a).await,
+        C::Why(a) => schedule::why(ctx, a).await,
+        C::Book(a) => appointments::book(ctx, a).await,
+        C::Confirm(a) => appointments::act(ctx, appointments::Act::Confirm, a).await,
+        C::CheckIn(a) => appointments::act(ctx, appointments::Act::CheckIn, a).await,
+        C::Start(a) => appointments::act(ctx, appointments::Act::Start, a).await,
+        C::Complete { act, note } => {
+            appointments::act(ctx, appointments::Act::Complete(note), act).await
+        }
+        C::Cancel { act, reason } => {
+            appointments::act(ctx, appointments::Act::Cancel(reason), act).await
+        }
+        C::NoShow(a) => appointments::act(ctx, appointments::Act::NoShow, a).await,
+        C::Reschedule(a) => appointments::reschedule(ctx, a).await,
+        C::Show { id } => appointments::show(ctx, &id).await,
+        C::Appointments(a) => appointments::list(ctx, a).await,
+    }
+}

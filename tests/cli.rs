@@ -1,0 +1,631 @@
+//! The `vetdesk` binary as a person or a script uses it: real processes, a
+//! fresh SQLite file per test, assertions on stdout, stderr and exit codes.
+//!
+//! Commands are written as they would be typed (`'...'` quotes an argument
+//! with spaces, `''` is an empty one). Most tests build a tiny practice through
+//! the CLI itself, on dates far in the future so "now" never gets in the way;
+//! two seed the demo practice.
+
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::Command;
+use tempfile::TempDir;
+
+/// A Monday and the Tuesday after it, in British Summer Time.
+const MON: &str = "2099-06-01";
+const TUE: &str = "2099-06-02";
+
+/// Split a command line on spaces, keeping `'quoted words'` together.
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word: Option<String> = None;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                word.get_or_insert_with(String::new);
+            }
+            ' ' if !quoted => out.extend(word.take()),
+            _ => word.get_or_insert_with(String::new).push(c),
+        }
+    }
+    out.extend(word);
+    out
+}
+
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Out {
+    /// Assert a failure with `code`, reported as exactly one `error:` line mentioning `needle`.
+    #[track_caller]
+    fn fails(&self, code: i32, needle: &str) {
+        let (out, err) = (&self.stdout, &self.stderr);
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {out}\nstderr: {err}"
+        );
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 1, "expected one line on stderr, got: {err}");
+        assert!(lines[0].starts_with("error: "), "{err}");
+        let found = lines[0].to_lowercase().contains(&needle.to_lowercase());
+        assert!(found, "expected '{needle}' in: {err}");
+    }
+}
+
+struct Vetdesk {
+    _dir: TempDir,
+    db: PathBuf,
+}
+
+impl Vetdesk {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("t.db");
+        Vetdesk { _dir: dir, db }
+    }
+
+    fn run(&self, line: &str) -> Out {
+        let out = Command::new(env!("CARGO_BIN_EXE_vetdesk"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(words(line))
+            .env_remove("VETDESK_DATABASE_URL")
+            .env("VETDESK_LOG", "warn")
+            .env("USER", "tester")
+            .output()
+            .expect("run vetdesk");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Run, expecting success; the stdout.
+    #[track_caller]
+    fn ok(&self, line: &str) -> String {
+        let out = self.run(line);
+        let (o, e) = (&out.stdout, &out.stderr);
+        assert_eq!(
+            out.code, 0,
+            "vetdesk {line} failed\nstdout: {o}\nstderr: {e}"
+        );
+        out.stdout
+    }
+
+    /// Run with `--json`, expecting success; the parsed output.
+    #[track_caller]
+    fn json(&self, line: &str) -> Value {
+        let text = self.ok(&format!("--json {line}"));
+        serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("vetdesk {line} printed bad JSON ({e}): {text}"))
+    }
+
+    fn count(&self, line: &str) -> usize {
+        self.json(line).as_array().map_or(0, Vec::len)
+    }
+
+    fn appointment_total(&self) -> u64 {
+        self.json("appointments")["total"].as_u64().unwrap_or(0)
+    }
+}
+
+fn id_of(v: &Value) -> String {
+    v["id"].as_str().expect("an id").to_string()
+}
+
+/// Two vets with a lunch break every Monday and Tuesday, two types, two owners, three pets.
+struct Practice {
+    vd: Vetdesk,
+    rex: String,
+    whiskers: String,
+}
+
+impl Practice {
+    fn new() -> Self {
+        let vd = Vetdesk::new();
+        vd.ok("clinics add --name 'Testville Surgery' --tz Europe/London");
+        vd.ok("vets add --name 'Dr Ann Able' --clinic testville");
+        vd.ok("vets add --name 'Dr Bob Baker' --clinic testville");
+        for vet in ["ann", "bob"] {
+            for day in ["mon", "tue"] {
+                for span in ["09:00-12:00", "13:00-17:00"] {
+                    vd.ok(&format!(
+                        "hours add --vet {vet} --clinic testville --day {day} --span {span}"
+                    ));
+                }
+            }
+        }
+        vd.ok("types add --name Checkup --duration 30 --colour #112233");
+        vd.ok("types add --name 'Quick look' --duration 10 --colour #445566 --buffer-after 5");
+        vd.ok("clients add --name 'Carol Client' --email carol@example.com");
+        vd.ok("clients add --name 'Dave Dogowner' --phone '+44 7700 900001' --prefer sms");
+        let rex = id_of(&vd.json("pets add --owner carol --name Rex --species dog"));
+        vd.ok("pets add --owner carol --name Rexina --species dog --born 2020-02-29");
+        let whiskers = id_of(&vd.json("pets add --owner dave --name Whiskers --species cat"));
+        Practice { vd, rex, whiskers }
+    }
+
+    /// Book a checkup with Dr Ann Able; the appointment's JSON.
+    #[track_caller]
+    fn book(&self, pet: &str, start: &str) -> Value {
+        self.vd.json(&format!(
+            "book --clinic testville --vet ann --pet {pet} --type checkup --start {start}"
+        ))
+    }
+}
+
+fn today_plus(days: i64) -> String {
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    (now.date_naive() + chrono::Duration::days(days)).to_string()
+}
+
+#[test]
+fn command_lines_split_like_a_shell() {
+    assert_eq!(
+        words("a --name 'Dr Zed' --spans '' b"),
+        ["a", "--name", "Dr Zed", "--spans", "", "b"]
+    );
+}
+
+// ---------- the demo practice ----------
+
+#[test]
+fn init_demo_seeds_once_and_lists_show_the_practice() {
+    let vd = Vetdesk::new();
+    let out = vd.ok("init --demo");
+    assert!(out.contains(&vd.db.display().to_string()), "{out}");
+    for count in ["2 clinics", "6 vets", "5 appointment types", "200 clients"] {
+        assert!(out.contains(count), "missing '{count}' in: {out}");
+    }
+
+    vd.run("init --demo").fails(8, "already holds a practice");
+    assert_eq!(vd.count("clinics"), 2, "a refused seed adds nothing");
+
+    let clinics = vd.ok("clinics");
+    for name in [
+        "Riverside Veterinary Clinic",
+        "Hudson Animal Hospital",
+        "America/New_York",
+    ] {
+        assert!(clinics.contains(name), "missing {name} in: {clinics}");
+    }
+    let vets = vd.ok("vets list --clinic riverside");
+    assert!(
+        vets.contains("Dr Alice Morgan") && vets.contains("Dr Ben Okafor"),
+        "{vets}"
+    );
+    assert!(
+        !vets.contains("Dr Emily Chen"),
+        "only Riverside's vets: {vets}"
+    );
+    let types = vd.ok("types");
+    for t in [
+        "Consultation",
+        "Vaccination",
+        "Dental cleaning",
+        "Surgery",
+        "Follow-up",
+    ] {
+        assert!(types.contains(t), "missing {t} in: {types}");
+    }
+    assert!(vd.appointment_total() > 100);
+}
+
+#[test]
+fn a_slot_from_availability_books_once_and_only_once() {
+    let vd = Vetdesk::new();
+    vd.ok("init --demo");
+    // Beyond the demo's three weeks of bookings, Dr Okafor has a free week.
+    let query = format!(
+        "availability --clinic riverside --vet okafor --type consultation --from {} --to {}",
+        today_plus(21),
+        today_plus(27)
+    );
+    let avail = vd.json(&query);
+    assert_eq!(avail["duration_min"], 20);
+    let slots = avail["vets"][0]["slots"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!slots.is_empty(), "no slots in {avail}");
+    let start = slots[0]["start"].as_str().expect("slot start").to_string();
+
+    let pets = vd.json("pets --limit 2");
+    let book = |pet: &Value| {
+        vd.run(&format!(
+            "--json book --clinic riverside --vet okafor --pet {} --type consultation --start {start}",
+            id_of(pet)
+        ))
+    };
+    let first = book(&pets[0]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let booked: Value = serde_json::from_str(&first.stdout).expect("booking JSON");
+    assert_eq!(booked["status"], "scheduled");
+    assert_eq!(booked["created_by"], "tester");
+    let id = id_of(&booked);
+
+    let total = vd.appointment_total();
+    book(&pets[1]).fails(4, &id);
+    assert_eq!(
+        vd.appointment_total(),
+        total,
+        "a refused booking adds nothing"
+    );
+
+    let after = vd.json(&query);
+    let offered = after["vets"][0]["slots"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|s| s["start"] == start.as_str()));
+    assert!(!offered, "{start} is still offered");
+}
+
+// ---------- scheduling questions ----------
+
+#[test]
+fn check_conflicts_says_free_or_names_every_reason() {
+    let p = Practice::new();
+    let id = id_of(&p.book(&p.rex, &format!("{MON}T10:00")));
+    let check = |start: &str, end: &str| {
+        p.vd.run(&format!(
+            "check-conflicts --clinic testville --vet ann --start {MON}T{start} --end {MON}T{end}"
+        ))
+    };
+
+    let busy = check("10:15", "10:45");
+    assert_eq!(busy.code, 4, "{}", busy.stderr);
+    assert!(busy.stdout.contains(&id), "{}", busy.stdout);
+    assert!(
+        busy.stdout.contains("10:00–10:30"),
+        "local times: {}",
+        busy.stdout
+    );
+
+    // Half-open intervals: back to back is fine.
+    let free = check("10:30", "11:00");
+    assert_eq!(free.code, 0, "{}", free.stdout);
+    assert_eq!(free.stdout.trim(), "free");
+
+    let lunch = check("12:30", "13:00");
+    assert_eq!(lunch.code, 4);
+    assert!(lunch.stdout.contains("break"), "{}", lunch.stdout);
+
+    let json = p.vd.run(&format!(
+        "--json check-conflicts --clinic testville --vet ann --start {MON}T11:45 --end {MON}T12:15"
+    ));
+    assert_eq!(json.code, 4);
+    let report: Value = serde_json::from_str(&json.stdout).expect("report JSON");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["conflicts"][0]["kind"], "outside_working_hours");
+}
+
+#[test]
+fn why_explains_breaks_and_closed_hours() {
+    let p = Practice::new();
+    let why = |at: &str| {
+        p.vd.ok(&format!("why --vet ann --clinic testville --at {at}"))
+    };
+    let free = why(&format!("{MON}T10:00"));
+    assert!(free.contains(": free"), "{free}");
+    let lunch = why(&format!("{MON}T12:15"));
+    assert!(
+        lunch.contains("not free") && lunch.contains("break"),
+        "{lunch}"
+    );
+    assert!(
+        lunch.contains("resumes at 2099-06-01 13:00"),
+        "local time: {lunch}"
+    );
+    let evening = why(&format!("{MON}T20:00"));
+    assert!(
+        evening.contains("outside the vet's working hours"),
+        "{evening}"
+    );
+
+    // A day off by override, and a day of time off.
+    p.vd.ok(&format!(
+        "override set --vet ann --clinic testville --date {MON} --spans ''"
+    ));
+    let off = why(&format!("{MON}T10:00"));
+    assert!(off.contains("outside the vet's working hours"), "{off}");
+    p.vd.ok(&format!(
+        "time-off add --vet ann --date {TUE} --reason Conference"
+    ));
+    let away = why(&format!("{TUE}T10:00"));
+    assert!(
+        away.contains("time off") && away.contains("Conference"),
+        "{away}"
+    );
+
+    let slots = p.vd.json(&format!(
+        "availability --clinic testville --vet ann --from {MON} --to {TUE} --duration 30"
+    ));
+    let count = slots["vets"][0]["slots"].as_array().map(Vec::len);
+    assert_eq!(count, Some(0), "{slots}");
+}
+
+// ---------- the lifecycle ----------
+
+#[test]
+fn an_appointment_goes_from_booked_to_completed() {
+    let p = Practice::new();
+    let id = id_of(&p.book(&p.rex, &format!("{MON}T09:00")));
+    for (cmd, status) in [
+        ("confirm", "confirmed"),
+        ("check-in", "checked_in"),
+        ("start", "in_progress"),
+    ] {
+        let out = p.vd.ok(&format!("{cmd} {id}"));
+        assert!(out.contains(status), "{cmd}: {out}");
+    }
+    let done =
+        p.vd.json(&format!("complete {id} --note 'All well' --as dr-ann"));
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["meta"]["version"], 5);
+
+    let shown = p.vd.ok(&format!("show {id}"));
+    for line in [
+        "confirm",
+        "check_in",
+        "in_progress",
+        "All well",
+        "dr-ann",
+        "2099-06-01 09:00–09:30",
+    ] {
+        assert!(shown.contains(line), "missing '{line}' in: {shown}");
+    }
+    p.vd.run(&format!("cancel {id}"))
+        .fails(6, "cannot cancel an appointment that is completed");
+}
+
+#[test]
+fn a_cancelled_appointment_cannot_be_completed_and_frees_its_time() {
+    let p = Practice::new();
+    let start = format!("{MON}T14:00");
+    let id = id_of(&p.book(&p.rex, &start));
+    let cancelled = p.vd.json(&format!("cancel {id} --reason 'Owner is away'"));
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["cancel_reason"], "Owner is away");
+    p.vd.run(&format!("complete {id}"))
+        .fails(6, "cannot complete an appointment that is cancelled");
+    p.book(&p.whiskers, &start);
+}
+
+#[test]
+fn a_stale_version_is_refused() {
+    let p = Practice::new();
+    let id = id_of(&p.book(&p.rex, &format!("{MON}T09:30")));
+    p.vd.ok(&format!("confirm {id} --expect-version 1"));
+    p.vd.run(&format!("check-in {id} --expect-version 1"))
+        .fails(5, "changed by someone else");
+    p.vd.ok(&format!("check-in {id} --expect-version 2"));
+
+    p.vd.run("clinics edit testville --name Renamed --expect-version 7")
+        .fails(5, "changed by someone else");
+    assert_eq!(p.vd.json("clinics")[0]["name"], "Testville Surgery");
+}
+
+#[test]
+fn rescheduling_moves_checks_and_reports_conflicts() {
+    let p = Practice::new();
+    let first = id_of(&p.book(&p.rex, &format!("{MON}T09:00")));
+    let second = id_of(&p.book(&p.whiskers, &format!("{MON}T10:00")));
+    p.vd.ok(&format!("confirm {first}"));
+    let moved = p.vd.json(&format!(
+        "reschedule {first} --start {MON}T11:00 --note 'Owner asked'"
+    ));
+    assert_eq!(
+        moved["status"], "scheduled",
+        "a moved appointment is confirmed again"
+    );
+    assert_eq!(moved["local"]["local_start"], format!("{MON}T11:00:00"));
+    p.vd.run(&format!("reschedule {first} --start {MON}T10:15"))
+        .fails(4, &second);
+    let to_bob =
+        p.vd.json(&format!("reschedule {first} --start {MON}T15:00 --vet bob"));
+    assert_eq!(to_bob["vet_name"], "Dr Bob Baker");
+}
+
+// ---------- finding things ----------
+
+#[test]
+fn names_must_match_exactly_one_record() {
+    let p = Practice::new();
+    let book = |vet: &str, pet: &str| {
+        p.vd.run(&format!(
+            "book --clinic testville --vet '{vet}' --pet {pet} --type checkup --start {MON}T09:00"
+        ))
+    };
+    book("Dr Zed", "rex").fails(3, "no vet matches 'Dr Zed'");
+    let ambiguous = book("dr", "rex");
+    ambiguous.fails(2, "matches 2 vets");
+    assert!(ambiguous.stderr.contains("Dr Ann Able") && ambiguous.stderr.contains("Dr Bob Baker"));
+    book("ann", "nobody").fails(3, "no pet matches 'nobody'");
+    p.vd.run("vets --clinic Atlantis")
+        .fails(3, "no clinic matches 'Atlantis'");
+    p.vd.run("pets --owner zoe")
+        .fails(3, "no owner matches 'zoe'");
+
+    // "rex" is Rex exactly, not Rexina; "rexi" is only Rexina.
+    let booked = book("ANN", "rex");
+    assert_eq!(booked.code, 0, "{}", booked.stderr);
+    let shown = p.vd.json("appointments --pet rex");
+    assert_eq!(shown["items"][0]["pet_name"], "Rex");
+    assert_eq!(shown["items"][0]["client_name"], "Carol Client");
+    assert_eq!(p.vd.count("pets --owner carol --search rexi"), 1);
+    // A pet of another owner is refused.
+    p.vd.run(&format!(
+        "book --clinic testville --vet ann --pet {} --client carol --type checkup --start {MON}T10:00",
+        p.whiskers
+    ))
+    .fails(2, "belongs to another owner");
+}
+
+#[test]
+fn bad_input_is_refused_clearly_and_changes_nothing() {
+    let p = Practice::new();
+    p.book(&p.rex, &format!("{MON}T09:00"));
+    let appointments = p.vd.appointment_total();
+    let clinics = p.vd.count("clinics");
+    let time_off = p.vd.count("time-off list");
+
+    let book = |rest: &str| {
+        p.vd.run(&format!(
+            "book --clinic testville --vet bob --pet whiskers --type checkup {rest}"
+        ))
+    };
+    book("--start 2099-13-01T10:00").fails(2, "'2099-13-01T10:00' is not a valid date and time");
+    book("--start 'next tuesday'").fails(2, "is not a valid date and time");
+    book(&format!("--start {MON}T10:00 --duration 0"))
+        .fails(2, "duration must be between 5 and 720 minutes, got 0");
+    book(&format!("--start {MON}T10:00 --duration -15")).fails(2, "got -15");
+    book(&format!("--start {MON}T10:00:30")).fails(2, "whole minute");
+
+    p.vd.run(&format!(
+        "check-conflicts --clinic testville --vet bob --start {MON}T11:00 --end {MON}T10:00"
+    ))
+    .fails(2, "must be after the start");
+    p.vd.run(&format!(
+        "time-off add --vet bob --start {TUE}T12:00 --end {TUE}T09:00"
+    ))
+    .fails(2, "must be after the start");
+    p.vd.run("time-off add --vet bob --date 2099-02-30")
+        .fails(2, "'2099-02-30' is not a valid date");
+    p.vd.run("clinics add --name 'Moon Base' --tz Mars/Olympus_Mons")
+        .fails(2, "'Mars/Olympus_Mons' is not a known IANA time zone");
+    p.vd.run("availability --clinic testville --from 01/06/2099 --duration 30")
+        .fails(2, "expected YYYY-MM-DD");
+    p.vd.run("appointments --status done")
+        .fails(2, "'done' is not a valid status");
+    p.vd.run("show not-an-id")
+        .fails(2, "'not-an-id' is not a valid appointment id");
+    p.vd.run("calendar --clinic testville --view fortnight")
+        .fails(2, "not a valid view");
+
+    // clap's own usage errors exit 2 as well.
+    assert_eq!(p.vd.run("book --clinic testville").code, 2);
+    assert_eq!(p.vd.run("frobnicate").code, 2);
+
+    assert_eq!(p.vd.appointment_total(), appointments);
+    assert_eq!(p.vd.count("clinics"), clinics);
+    assert_eq!(p.vd.count("time-off list"), time_off);
+}
+
+#[test]
+fn appointments_search_filter_and_page() {
+    let p = Practice::new();
+    let a = id_of(&p.book(&p.rex, &format!("{MON}T09:00")));
+    p.book(&p.rex, &format!("{MON}T10:00"));
+    p.book(&p.whiskers, &format!("{TUE}T09:00"));
+    p.vd.ok(&format!("confirm {a}"));
+
+    let total = |args: &str| {
+        p.vd.json(&format!("appointments {args}"))["total"]
+            .as_u64()
+            .unwrap_or(u64::MAX)
+    };
+    assert_eq!(total(""), 3);
+    assert_eq!(total("--search REX"), 2, "by pet name");
+    assert_eq!(total("--search dogowner"), 1, "by owner name");
+    assert_eq!(total("--search carol"), 2);
+    assert_eq!(total("--status confirmed"), 1);
+    assert_eq!(total("--status scheduled,confirmed"), 3);
+    assert_eq!(total("--status scheduled --status cancelled"), 2);
+    let local_day = format!("--clinic testville --from {TUE} --to {TUE}");
+    assert_eq!(total(&local_day), 1, "local dates, inclusive");
+    assert_eq!(total("--vet ann --client carol"), 2);
+
+    let page = p.vd.json("appointments --limit 2");
+    assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
+    assert_eq!(page["total"], 3);
+    let rest = p.vd.json("appointments --limit 2 --offset 2");
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(1));
+    assert_eq!(rest["offset"], 2);
+
+    let human = p.vd.ok("appointments --search rex");
+    assert!(human.contains("Carol Client"), "{human}");
+    assert!(human.contains("2099-06-01 10:00–10:30"), "{human}");
+    assert!(human.contains("1–2 of 2"), "{human}");
+}
+
+#[test]
+fn calendar_shows_appointments_and_free_time_per_vet() {
+    let p = Practice::new();
+    p.book(&p.rex, &format!("{MON}T09:00"));
+    let day =
+        p.vd.ok(&format!("calendar --clinic testville --date {MON}"));
+    assert!(day.contains("Mon 2099-06-01"), "{day}");
+    for text in [
+        "09:00–09:30",
+        "Dr Ann Able",
+        "Rex",
+        "Carol Client",
+        "Checkup",
+    ] {
+        assert!(day.contains(text), "missing {text} in: {day}");
+    }
+    assert!(
+        day.contains("09:30–12:00, 13:00–17:00"),
+        "Ann's free time: {day}"
+    );
+    assert!(
+        day.contains("09:00–12:00, 13:00–17:00"),
+        "Bob's free time: {day}"
+    );
+
+    let week = p.vd.json(&format!(
+        "calendar --clinic testville --view week --date {TUE}"
+    ));
+    assert_eq!(week["days"].as_array().map(Vec::len), Some(7));
+    let mine = p.vd.ok(&format!("my-day --vet ann --date {MON}"));
+    assert!(
+        mine.contains("Rex") && !mine.contains("Dr Bob Baker"),
+        "{mine}"
+    );
+}
+
+#[test]
+fn records_can_be_edited_and_deleted_with_versions() {
+    let p = Practice::new();
+    let clinic = p.vd.json("clinics edit testville --tz Europe/Dublin");
+    assert_eq!(clinic["time_zone"], "Europe/Dublin");
+    assert_eq!(
+        clinic["name"], "Testville Surgery",
+        "fields not given are kept"
+    );
+    assert_eq!(clinic["meta"]["version"], 2);
+
+    let client = p.vd.json("clients edit carol --phone '01234 567890'");
+    assert_eq!(client["email"], "carol@example.com");
+    assert_eq!(client["phone"], "01234567890");
+
+    let hours = p.vd.json("hours --vet bob");
+    assert_eq!(hours.as_array().map(Vec::len), Some(4));
+    let rule = id_of(&hours[0]);
+    p.vd.run(&format!("hours delete {rule} --expect-version 9"))
+        .fails(5, "changed by someone else");
+    p.vd.ok(&format!("hours delete {rule} --expect-version 1"));
+    assert_eq!(p.vd.count("hours --vet bob"), 3);
+
+    let off = p.vd.json(&format!(
+        "time-off add --vet bob --from-date {MON} --to-date {TUE}"
+    ));
+    assert_eq!(
+        off["period"]["start"], "2099-05-31T23:00:00Z",
+        "local midnight in summer time"
+    );
+    assert_eq!(
+        off["period"]["end"], "2099-06-02T23:00:00Z",
+        "through the end of the last day"
+    );
+    p.vd.ok(&format!(
+        "time-off delete {} --expect-version 1",
+        id_of(&off)
+    ));
+    assert_eq!(p.vd.count("time-off list"), 0);
+}
