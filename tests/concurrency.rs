@@ -19,7 +19,9 @@ async fn sixteen_tasks_race_for_the_same_slots() {
         let store = vetdesk_store::open(&t.url).await.unwrap();
         apps.push(App::new(store, t.clock.clone(), Settings::default()));
     }
-    let slots: Vec<String> = (0..12).map(|i| format!("2027-03-02T{:02}:{:02}", 9 + i / 2, (i % 2) * 30)).collect();
+    let slots: Vec<String> = (0..12)
+        .map(|i| format!("2027-03-02T{:02}:{:02}", 9 + i / 2, (i % 2) * 30))
+        .collect();
     let base = Arc::new(t.book_request(&t.ben_vet, &t.london, "2027-03-02T09:00", &t.consult));
     let mut handles = Vec::new();
     for task in 0..16usize {
@@ -31,7 +33,15 @@ async fn sixteen_tasks_race_for_the_same_slots() {
             // Each task walks the slots from a different place.
             for k in 0..slots.len() {
                 let s = &slots[(k + task) % slots.len()];
-                let r = app.book(BookRequest { start: local(s), ..(*base).clone() }, &Actor::new(format!("task-{task}"))).await;
+                let r = app
+                    .book(
+                        BookRequest {
+                            start: local(s),
+                            ..(*base).clone()
+                        },
+                        &Actor::new(format!("task-{task}")),
+                    )
+                    .await;
                 results.push((s.clone(), r.map(|d| d.view.appointment.id)));
             }
             results
@@ -47,12 +57,17 @@ async fn sixteen_tasks_race_for_the_same_slots() {
                     assert!(c.iter().all(|c| c.code() == "overlap"), "{c:?}");
                     losses += 1;
                 }
-                Err(e) => panic!("a racing booking failed with something other than a conflict: {e}"),
+                Err(e) => {
+                    panic!("a racing booking failed with something other than a conflict: {e}")
+                }
             }
         }
     }
     assert_eq!(wins.len(), slots.len(), "every slot was won");
-    assert!(wins.values().all(|n| *n == 1), "each slot exactly once: {wins:?}");
+    assert!(
+        wins.values().all(|n| *n == 1),
+        "each slot exactly once: {wins:?}"
+    );
     assert_eq!(losses, 16 * slots.len() - slots.len());
     assert_eq!(t.overlapping_pairs().await, 0);
     assert_eq!(t.count("appointments").await, slots.len() as i64);
@@ -62,7 +77,9 @@ async fn sixteen_tasks_race_for_the_same_slots() {
 async fn overlapping_attempts_never_double_book() {
     let t = spawn_app().await;
     // Surgeries (90 minutes of blocked time) on a 15-minute grid: most attempts overlap several others.
-    let starts: Vec<String> = (0..28).map(|i| format!("2027-03-03T{:02}:{:02}", 9 + i / 4, (i % 4) * 15)).collect();
+    let starts: Vec<String> = (0..28)
+        .map(|i| format!("2027-03-03T{:02}:{:02}", 9 + i / 4, (i % 4) * 15))
+        .collect();
     let base = Arc::new(t.book_request(&t.ben_vet, &t.london, "2027-03-03T09:00", &t.surgery));
     let mut handles = Vec::new();
     for task in 0..16usize {
@@ -73,7 +90,16 @@ async fn overlapping_attempts_never_double_book() {
             let mut ok = 0;
             for k in 0..starts.len() {
                 let s = &starts[(k * 7 + task) % starts.len()];
-                match app.book(BookRequest { start: local(s), ..(*base).clone() }, &Actor::new("racer")).await {
+                match app
+                    .book(
+                        BookRequest {
+                            start: local(s),
+                            ..(*base).clone()
+                        },
+                        &Actor::new("racer"),
+                    )
+                    .await
+                {
                     Ok(_) => ok += 1,
                     Err(AppError::Conflict(_)) => {}
                     Err(e) => panic!("unexpected error: {e}"),

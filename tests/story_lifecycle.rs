@@ -11,30 +11,58 @@ use vetdesk_core::*;
 #[tokio::test]
 async fn create_confirm_check_in_start_complete() {
     let t = spawn_app().await;
-    let d = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
+    let d = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
     let id = d.view.appointment.id;
     assert_eq!(d.view.appointment.status, Status::Scheduled);
     assert_eq!(d.view.appointment.meta.version, 1);
     assert_eq!(d.view.appointment.created_by, t.actor);
-    assert_eq!(d.view.appointment.client_id, t.owner.id, "the owner comes from the pet");
-    assert_eq!(d.local.local_start.format("%Y-%m-%d %H:%M").to_string(), "2027-03-02 10:00");
+    assert_eq!(
+        d.view.appointment.client_id, t.owner.id,
+        "the owner comes from the pet"
+    );
+    assert_eq!(
+        d.local.local_start.format("%Y-%m-%d %H:%M").to_string(),
+        "2027-03-02 10:00"
+    );
 
     let d = t.app.confirm(id, Some(1), &t.actor).await.unwrap();
-    assert_eq!((d.view.appointment.status, d.view.appointment.meta.version), (Status::Confirmed, 2));
+    assert_eq!(
+        (d.view.appointment.status, d.view.appointment.meta.version),
+        (Status::Confirmed, 2)
+    );
     t.clock.set(utc("2027-03-02T09:55:00Z"));
-    let d = t.app.check_in(id, Some(2), &Actor::new("reception")).await.unwrap();
-    assert_eq!((d.view.appointment.status, d.view.appointment.meta.version), (Status::CheckedIn, 3));
+    let d = t
+        .app
+        .check_in(id, Some(2), &Actor::new("reception"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.view.appointment.status, d.view.appointment.meta.version),
+        (Status::CheckedIn, 3)
+    );
     assert_eq!(d.view.appointment.updated_by, Actor::new("reception"));
     t.clock.set(utc("2027-03-02T10:02:00Z"));
     let d = t.app.start(id, Some(3), &t.actor).await.unwrap();
     assert_eq!(d.view.appointment.status, Status::InProgress);
     t.clock.set(utc("2027-03-02T10:31:00Z"));
-    let d = t.app.complete(id, Some(4), Some("All well".into()), &t.actor).await.unwrap();
-    assert_eq!((d.view.appointment.status, d.view.appointment.meta.version), (Status::Completed, 5));
+    let d = t
+        .app
+        .complete(id, Some(4), Some("All well".into()), &t.actor)
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.view.appointment.status, d.view.appointment.meta.version),
+        (Status::Completed, 5)
+    );
 
     let h = t.app.appointment(id).await.unwrap().history;
-    let steps: Vec<(&str, Option<Status>, Status, i64)> =
-        h.iter().map(|e| (e.action.as_str(), e.from_status, e.to_status, e.version)).collect();
+    let steps: Vec<(&str, Option<Status>, Status, i64)> = h
+        .iter()
+        .map(|e| (e.action.as_str(), e.from_status, e.to_status, e.version))
+        .collect();
     assert_eq!(
         steps,
         vec![
@@ -50,10 +78,18 @@ async fn create_confirm_check_in_start_complete() {
     assert_eq!(h[4].note.as_deref(), Some("All well"));
 
     // A completed appointment still holds its time, and is final.
-    let err = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap_err();
+    let err = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
     let before = t.footprint().await;
-    for action in [Action::Cancel, Action::Confirm, Action::Start, Action::NoShow] {
+    for action in [
+        Action::Cancel,
+        Action::Confirm,
+        Action::Start,
+        Action::NoShow,
+    ] {
         let err = match action {
             Action::Cancel => t.app.cancel(id, None, None, &t.actor).await,
             Action::Confirm => t.app.confirm(id, None, &t.actor).await,
@@ -63,19 +99,39 @@ async fn create_confirm_check_in_start_complete() {
         .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidTransition, "{action}: {err}");
     }
-    assert_eq!(t.footprint().await, before, "refused transitions write nothing");
+    assert_eq!(
+        t.footprint().await,
+        before,
+        "refused transitions write nothing"
+    );
 }
 
 #[tokio::test]
 async fn cancel_records_the_reason_and_frees_the_slot() {
     let t = spawn_app().await;
-    let d = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
+    let d = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
     let id = d.view.appointment.id;
-    let d = t.app.cancel(id, Some(1), Some("  Owner is away  ".into()), &t.actor).await.unwrap();
+    let d = t
+        .app
+        .cancel(id, Some(1), Some("  Owner is away  ".into()), &t.actor)
+        .await
+        .unwrap();
     assert_eq!(d.view.appointment.status, Status::Cancelled);
-    assert_eq!(d.view.appointment.cancel_reason.as_deref(), Some("Owner is away"));
-    assert_eq!(d.history.last().map(|h| h.note.as_deref()), Some(Some("Owner is away")));
-    let again = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
+    assert_eq!(
+        d.view.appointment.cancel_reason.as_deref(),
+        Some("Owner is away")
+    );
+    assert_eq!(
+        d.history.last().map(|h| h.note.as_deref()),
+        Some(Some("Owner is away"))
+    );
+    let again = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
     assert_ne!(again.view.appointment.id, id);
     assert_eq!(t.overlapping_pairs().await, 0);
 }
@@ -83,12 +139,18 @@ async fn cancel_records_the_reason_and_frees_the_slot() {
 #[tokio::test]
 async fn no_show_only_after_the_start_and_it_frees_the_time() {
     let t = spawn_app().await;
-    let d = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
+    let d = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
     let id = d.view.appointment.id;
     t.clock.set(utc("2027-03-02T09:59:00Z"));
     let err = t.app.no_show(id, None, &t.actor).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidTransition);
-    assert!(err.to_string().contains("before the appointment's start"), "{err}");
+    assert!(
+        err.to_string().contains("before the appointment's start"),
+        "{err}"
+    );
     t.clock.set(utc("2027-03-02T10:10:00Z"));
     let d = t.app.no_show(id, None, &t.actor).await.unwrap();
     assert_eq!(d.view.appointment.status, Status::NoShow);
@@ -110,8 +172,18 @@ async fn no_show_only_after_the_start_and_it_frees_the_time() {
 #[tokio::test]
 async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again() {
     let t = spawn_app().await;
-    let a = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap().view.appointment;
-    let b = t.book(&t.alice_vet, "2027-03-02T11:00", &t.consult).await.unwrap().view.appointment;
+    let a = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap()
+        .view
+        .appointment;
+    let b = t
+        .book(&t.alice_vet, "2027-03-02T11:00", &t.consult)
+        .await
+        .unwrap()
+        .view
+        .appointment;
     t.app.confirm(a.id, None, &t.actor).await.unwrap();
     let mv = |start: &str| RescheduleRequest {
         start: local(start),
@@ -122,23 +194,43 @@ async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again() {
 
     // Into another appointment: refused with the reason, nothing written.
     let before = t.footprint().await;
-    let err = t.app.reschedule(a.id, Some(2), mv("2027-03-02T10:45"), &t.actor).await.unwrap_err();
+    let err = t
+        .app
+        .reschedule(a.id, Some(2), mv("2027-03-02T10:45"), &t.actor)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
-    assert!(matches!(err.conflicts(), [Conflict::Overlap { appointment_id, .. }] if *appointment_id == b.id));
+    assert!(
+        matches!(err.conflicts(), [Conflict::Overlap { appointment_id, .. }] if *appointment_id == b.id)
+    );
     assert_eq!(t.footprint().await, before);
 
     // Into the lunch break: refused.
-    let err = t.app.reschedule(a.id, Some(2), mv("2027-03-02T12:15"), &t.actor).await.unwrap_err();
-    assert!(matches!(err.conflicts(), [Conflict::OnBreak { .. }]), "{err}");
+    let err = t
+        .app
+        .reschedule(a.id, Some(2), mv("2027-03-02T12:15"), &t.actor)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err.conflicts(), [Conflict::OnBreak { .. }]),
+        "{err}"
+    );
 
     // Fifteen minutes later overlaps only itself: fine, and back to scheduled.
-    let d = t.app.reschedule(a.id, Some(2), mv("2027-03-02T10:15"), &t.actor).await.unwrap();
+    let d = t
+        .app
+        .reschedule(a.id, Some(2), mv("2027-03-02T10:15"), &t.actor)
+        .await
+        .unwrap();
     assert_eq!(d.view.appointment.status, Status::Scheduled);
     assert_eq!(d.view.appointment.slot.start(), utc("2027-03-02T10:15:00Z"));
     assert_eq!(d.view.appointment.slot.duration(), Duration::minutes(30));
     assert_eq!(d.view.appointment.meta.version, 3);
     let last = d.history.last().unwrap();
-    assert_eq!((last.action.as_str(), last.from_status, last.to_status), ("reschedule", Some(Status::Confirmed), Status::Scheduled));
+    assert_eq!(
+        (last.action.as_str(), last.from_status, last.to_status),
+        ("reschedule", Some(Status::Confirmed), Status::Scheduled)
+    );
     assert_eq!(last.slot.start(), utc("2027-03-02T10:15:00Z"));
 
     // To another vet of the clinic, longer.
@@ -163,42 +255,99 @@ async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again() {
     // Not to a vet of another clinic; not with a stale version; not once it has started.
     let err = t
         .app
-        .reschedule(a.id, Some(4), RescheduleRequest { vet_id: Some(t.cara_vet.id), ..mv("2027-03-03T14:00") }, &t.actor)
+        .reschedule(
+            a.id,
+            Some(4),
+            RescheduleRequest {
+                vet_id: Some(t.cara_vet.id),
+                ..mv("2027-03-03T14:00")
+            },
+            &t.actor,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
-    let err = t.app.reschedule(a.id, Some(3), mv("2027-03-03T15:00"), &t.actor).await.unwrap_err();
-    assert!(matches!(err, AppError::StaleVersion { expected: 3, actual: 4, .. }), "{err}");
+    let err = t
+        .app
+        .reschedule(a.id, Some(3), mv("2027-03-03T15:00"), &t.actor)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AppError::StaleVersion {
+                expected: 3,
+                actual: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
     t.clock.set(utc("2027-03-03T14:00:00Z"));
     t.app.start(a.id, Some(4), &t.actor).await.unwrap();
-    let err = t.app.reschedule(a.id, Some(5), mv("2027-03-04T15:00"), &t.actor).await.unwrap_err();
+    let err = t
+        .app
+        .reschedule(a.id, Some(5), mv("2027-03-04T15:00"), &t.actor)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidTransition);
 }
 
 #[tokio::test]
 async fn a_stale_version_is_refused_and_changes_nothing() {
     let t = spawn_app().await;
-    let a = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap().view.appointment;
+    let a = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap()
+        .view
+        .appointment;
     // Two workstations read version 1; the first confirms.
     t.app.confirm(a.id, Some(1), &t.actor).await.unwrap();
     let before = t.footprint().await;
-    let err = t.app.cancel(a.id, Some(1), Some("late".into()), &t.actor).await.unwrap_err();
+    let err = t
+        .app
+        .cancel(a.id, Some(1), Some("late".into()), &t.actor)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::StaleVersion);
     assert!(err.to_string().contains("changed by someone else"), "{err}");
     assert_eq!(t.footprint().await, before);
-    assert_eq!(t.app.appointment(a.id).await.unwrap().view.appointment.status, Status::Confirmed);
+    assert_eq!(
+        t.app
+            .appointment(a.id)
+            .await
+            .unwrap()
+            .view
+            .appointment
+            .status,
+        Status::Confirmed
+    );
 }
 
 #[tokio::test]
 async fn past_and_outside_hours_bookings_are_refused() {
     let t = spawn_app().await;
     let before = t.footprint().await;
-    let err = t.book(&t.alice_vet, "2027-03-01T07:00", &t.consult).await.unwrap_err();
+    let err = t
+        .book(&t.alice_vet, "2027-03-01T07:00", &t.consult)
+        .await
+        .unwrap_err();
     let codes: Vec<&str> = err.conflicts().iter().map(Conflict::code).collect();
     assert_eq!(codes, vec!["in_past", "outside_working_hours"]);
-    let err = t.book(&t.alice_vet, "2027-03-06T10:00", &t.consult).await.unwrap_err();
+    let err = t
+        .book(&t.alice_vet, "2027-03-06T10:00", &t.consult)
+        .await
+        .unwrap_err();
     assert_eq!(err.conflicts(), &[Conflict::OutsideWorkingHours]);
-    let err = t.book(&t.alice_vet, "2027-03-02T11:45", &t.consult).await.unwrap_err();
-    assert_eq!(err.conflicts(), &[Conflict::OutsideWorkingHours], "runs into the break");
+    let err = t
+        .book(&t.alice_vet, "2027-03-02T11:45", &t.consult)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.conflicts(),
+        &[Conflict::OutsideWorkingHours],
+        "runs into the break"
+    );
     assert_eq!(t.footprint().await, before);
 }

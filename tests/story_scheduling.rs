@@ -11,11 +11,22 @@ fn starts(a: &views::Availability, vet: VetId) -> Vec<String> {
     a.vets
         .iter()
         .find(|v| v.vet.id == vet)
-        .map(|v| v.slots.iter().map(|s| s.local_start.format("%Y-%m-%d %H:%M").to_string()).collect())
+        .map(|v| {
+            v.slots
+                .iter()
+                .map(|s| s.local_start.format("%Y-%m-%d %H:%M").to_string())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-fn req(t: &TestApp, vet: Option<&Vet>, first: &str, last: &str, ty: &AppointmentType) -> AvailabilityRequest {
+fn req(
+    t: &TestApp,
+    vet: Option<&Vet>,
+    first: &str,
+    last: &str,
+    ty: &AppointmentType,
+) -> AvailabilityRequest {
     AvailabilityRequest {
         clinic_id: t.london.id,
         vet_id: vet.map(|v| v.id),
@@ -32,30 +43,87 @@ fn req(t: &TestApp, vet: Option<&Vet>, first: &str, last: &str, ty: &Appointment
 #[tokio::test]
 async fn availability_follows_working_hours_breaks_and_bookings() {
     let t = spawn_app().await;
-    let a = t.app.availability(req(&t, Some(&t.alice_vet), "2027-03-02", "2027-03-02", &t.consult)).await.unwrap();
+    let a = t
+        .app
+        .availability(req(
+            &t,
+            Some(&t.alice_vet),
+            "2027-03-02",
+            "2027-03-02",
+            &t.consult,
+        ))
+        .await
+        .unwrap();
     let s = starts(&a, t.alice_vet.id);
     // 09:00–12:00 gives 09:00 … 11:30, 13:00–17:00 gives 13:00 … 16:30, every 15 minutes.
     assert_eq!(s.len(), 11 + 15, "{s:?}");
     assert_eq!(s.first().map(String::as_str), Some("2027-03-02 09:00"));
     assert!(s.contains(&"2027-03-02 11:30".to_string()));
-    assert!(!s.contains(&"2027-03-02 11:45".to_string()), "would run into the break");
-    assert!(!s.contains(&"2027-03-02 12:30".to_string()), "the break is not bookable");
+    assert!(
+        !s.contains(&"2027-03-02 11:45".to_string()),
+        "would run into the break"
+    );
+    assert!(
+        !s.contains(&"2027-03-02 12:30".to_string()),
+        "the break is not bookable"
+    );
     assert_eq!(s.last().map(String::as_str), Some("2027-03-02 16:30"));
 
     // Booking 10:00–10:30 removes exactly the starts that would overlap it.
-    let booked = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
-    let s = starts(&t.app.availability(req(&t, Some(&t.alice_vet), "2027-03-02", "2027-03-02", &t.consult)).await.unwrap(), t.alice_vet.id);
+    let booked = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
+    let s = starts(
+        &t.app
+            .availability(req(
+                &t,
+                Some(&t.alice_vet),
+                "2027-03-02",
+                "2027-03-02",
+                &t.consult,
+            ))
+            .await
+            .unwrap(),
+        t.alice_vet.id,
+    );
     assert_eq!(s.len(), 26 - 3);
     for gone in ["09:45", "10:00", "10:15"] {
-        assert!(!s.contains(&format!("2027-03-02 {gone}")), "{gone} should be taken");
+        assert!(
+            !s.contains(&format!("2027-03-02 {gone}")),
+            "{gone} should be taken"
+        );
     }
     for kept in ["09:30", "10:30"] {
-        assert!(s.contains(&format!("2027-03-02 {kept}")), "{kept} touches the booking and stays free");
+        assert!(
+            s.contains(&format!("2027-03-02 {kept}")),
+            "{kept} touches the booking and stays free"
+        );
     }
 
     // Cancelling frees it again.
-    t.app.cancel(booked.view.appointment.id, None, Some("owner called".into()), &t.actor).await.unwrap();
-    let s = starts(&t.app.availability(req(&t, Some(&t.alice_vet), "2027-03-02", "2027-03-02", &t.consult)).await.unwrap(), t.alice_vet.id);
+    t.app
+        .cancel(
+            booked.view.appointment.id,
+            None,
+            Some("owner called".into()),
+            &t.actor,
+        )
+        .await
+        .unwrap();
+    let s = starts(
+        &t.app
+            .availability(req(
+                &t,
+                Some(&t.alice_vet),
+                "2027-03-02",
+                "2027-03-02",
+                &t.consult,
+            ))
+            .await
+            .unwrap(),
+        t.alice_vet.id,
+    );
     assert_eq!(s.len(), 26);
 }
 
@@ -63,16 +131,51 @@ async fn availability_follows_working_hours_breaks_and_bookings() {
 async fn buffers_of_both_appointments_count() {
     let t = spawn_app().await;
     // Surgery 13:00–14:00 blocks 12:45–14:15.
-    t.book(&t.ben_vet, "2027-03-02T13:00", &t.surgery).await.unwrap();
-    let s = starts(&t.app.availability(req(&t, Some(&t.ben_vet), "2027-03-02", "2027-03-02", &t.consult)).await.unwrap(), t.ben_vet.id);
+    t.book(&t.ben_vet, "2027-03-02T13:00", &t.surgery)
+        .await
+        .unwrap();
+    let s = starts(
+        &t.app
+            .availability(req(
+                &t,
+                Some(&t.ben_vet),
+                "2027-03-02",
+                "2027-03-02",
+                &t.consult,
+            ))
+            .await
+            .unwrap(),
+        t.ben_vet.id,
+    );
     assert!(s.contains(&"2027-03-02 12:15".to_string()));
-    assert!(!s.contains(&"2027-03-02 12:30".to_string()), "runs into the surgery's preparation buffer");
-    assert!(!s.contains(&"2027-03-02 14:00".to_string()), "inside the clean-up buffer");
+    assert!(
+        !s.contains(&"2027-03-02 12:30".to_string()),
+        "runs into the surgery's preparation buffer"
+    );
+    assert!(
+        !s.contains(&"2027-03-02 14:00".to_string()),
+        "inside the clean-up buffer"
+    );
     assert!(s.contains(&"2027-03-02 14:15".to_string()));
 
     // A second surgery needs its own buffers clear of the first one's.
-    let s = starts(&t.app.availability(req(&t, Some(&t.ben_vet), "2027-03-02", "2027-03-02", &t.surgery)).await.unwrap(), t.ben_vet.id);
-    assert!(s.contains(&"2027-03-02 11:30".to_string()), "11:15–12:45 blocked, touching 12:45");
+    let s = starts(
+        &t.app
+            .availability(req(
+                &t,
+                Some(&t.ben_vet),
+                "2027-03-02",
+                "2027-03-02",
+                &t.surgery,
+            ))
+            .await
+            .unwrap(),
+        t.ben_vet.id,
+    );
+    assert!(
+        s.contains(&"2027-03-02 11:30".to_string()),
+        "11:15–12:45 blocked, touching 12:45"
+    );
     assert!(!s.contains(&"2027-03-02 11:45".to_string()));
     assert!(s.contains(&"2027-03-02 14:30".to_string()));
     assert!(!s.contains(&"2027-03-02 14:15".to_string()));
@@ -101,8 +204,21 @@ async fn time_off_overrides_notice_and_the_past() {
         })
         .await
         .unwrap();
-    let a = t.app.availability(req(&t, Some(&t.alice_vet), "2027-03-03", "2027-03-04", &t.consult)).await.unwrap();
-    assert_eq!(starts(&a, t.alice_vet.id), vec!["2027-03-04 10:00", "2027-03-04 10:15", "2027-03-04 10:30"]);
+    let a = t
+        .app
+        .availability(req(
+            &t,
+            Some(&t.alice_vet),
+            "2027-03-03",
+            "2027-03-04",
+            &t.consult,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        starts(&a, t.alice_vet.id),
+        vec!["2027-03-04 10:00", "2027-03-04 10:15", "2027-03-04 10:30"]
+    );
 
     // Setting the override again replaces it (one per vet and date): an empty list is a day off.
     t.app
@@ -115,13 +231,32 @@ async fn time_off_overrides_notice_and_the_past() {
         })
         .await
         .unwrap();
-    let a = t.app.availability(req(&t, Some(&t.alice_vet), "2027-03-04", "2027-03-04", &t.consult)).await.unwrap();
+    let a = t
+        .app
+        .availability(req(
+            &t,
+            Some(&t.alice_vet),
+            "2027-03-04",
+            "2027-03-04",
+            &t.consult,
+        ))
+        .await
+        .unwrap();
     assert!(starts(&a, t.alice_vet.id).is_empty());
 
     // Today at 08:00 with two hours' notice: nothing before 10:00.
-    let mut r = req(&t, Some(&t.alice_vet), "2027-03-01", "2027-03-01", &t.consult);
+    let mut r = req(
+        &t,
+        Some(&t.alice_vet),
+        "2027-03-01",
+        "2027-03-01",
+        &t.consult,
+    );
     r.min_notice_min = Some(120);
-    let s = starts(&t.app.availability(r.clone()).await.unwrap(), t.alice_vet.id);
+    let s = starts(
+        &t.app.availability(r.clone()).await.unwrap(),
+        t.alice_vet.id,
+    );
     assert_eq!(s.first().map(String::as_str), Some("2027-03-01 10:00"));
 
     // Later that day, the morning is in the past.
@@ -140,7 +275,11 @@ async fn availability_for_a_whole_clinic_and_with_an_explicit_duration() {
     r.grid_min = Some(30);
     let a = t.app.availability(r).await.unwrap();
     let names: Vec<&str> = a.vets.iter().map(|v| v.vet.name.as_str()).collect();
-    assert_eq!(names, vec!["Dr Alice", "Dr Ben"], "only the clinic's vets, by name");
+    assert_eq!(
+        names,
+        vec!["Dr Alice", "Dr Ben"],
+        "only the clinic's vets, by name"
+    );
     assert_eq!(a.duration_min, 60);
     // Ben 09:00–17:00, one hour on the half hour: 09:00 … 16:00 = 15 slots.
     assert_eq!(starts(&a, t.ben_vet.id).len(), 15);
@@ -162,26 +301,40 @@ async fn new_york_hours_hold_across_the_spring_forward() {
             type_id: None,
             grid_min: Some(60),
             min_notice_min: None,
-        ignoring: None,
+            ignoring: None,
         })
         .await
         .unwrap();
     let slots = &a.vets[0].slots;
-    let fri: Vec<_> = slots.iter().filter(|s| s.local_start.date() == date("2027-03-12")).collect();
-    let mon: Vec<_> = slots.iter().filter(|s| s.local_start.date() == date("2027-03-15")).collect();
+    let fri: Vec<_> = slots
+        .iter()
+        .filter(|s| s.local_start.date() == date("2027-03-12"))
+        .collect();
+    let mon: Vec<_> = slots
+        .iter()
+        .filter(|s| s.local_start.date() == date("2027-03-15"))
+        .collect();
     assert_eq!(fri.len(), 8);
     assert_eq!(mon.len(), 8);
     // 08:00 local is 13:00Z in EST and 12:00Z in EDT.
     assert_eq!(fri[0].start, utc("2027-03-12T13:00:00Z"));
     assert_eq!(mon[0].start, utc("2027-03-15T12:00:00Z"));
     assert_eq!(mon[0].local_start.format("%H:%M").to_string(), "08:00");
-    assert!(slots.iter().all(|s| s.local_start.date() != date("2027-03-13")), "no weekend work");
+    assert!(
+        slots
+            .iter()
+            .all(|s| s.local_start.date() != date("2027-03-13")),
+        "no weekend work"
+    );
 }
 
 #[tokio::test]
 async fn explain_names_breaks_hours_bookings_and_buffers() {
     let t = spawn_app().await;
-    let surgery = t.book(&t.ben_vet, "2027-03-02T13:00", &t.surgery).await.unwrap();
+    let surgery = t
+        .book(&t.ben_vet, "2027-03-02T13:00", &t.surgery)
+        .await
+        .unwrap();
     let why = |vet: &Vet, at: &str, ty: Option<&AppointmentType>| ExplainRequest {
         vet_id: vet.id,
         clinic_id: t.london.id,
@@ -189,18 +342,39 @@ async fn explain_names_breaks_hours_bookings_and_buffers() {
         duration_min: None,
         type_id: ty.map(|x| x.id),
     };
-    let r = t.app.explain(why(&t.alice_vet, "2027-03-02T12:15", None)).await.unwrap();
+    let r = t
+        .app
+        .explain(why(&t.alice_vet, "2027-03-02T12:15", None))
+        .await
+        .unwrap();
     assert!(!r.explanation.free);
-    assert_eq!(r.explanation.reasons, vec![Conflict::OnBreak { resumes_at: utc("2027-03-02T13:00:00Z") }]);
+    assert_eq!(
+        r.explanation.reasons,
+        vec![Conflict::OnBreak {
+            resumes_at: utc("2027-03-02T13:00:00Z")
+        }]
+    );
 
-    let r = t.app.explain(why(&t.alice_vet, "2027-03-02T18:00", None)).await.unwrap();
+    let r = t
+        .app
+        .explain(why(&t.alice_vet, "2027-03-02T18:00", None))
+        .await
+        .unwrap();
     assert_eq!(r.explanation.reasons, vec![Conflict::OutsideWorkingHours]);
 
-    let r = t.app.explain(why(&t.ben_vet, "2027-03-02T13:30", Some(&t.consult))).await.unwrap();
+    let r = t
+        .app
+        .explain(why(&t.ben_vet, "2027-03-02T13:30", Some(&t.consult)))
+        .await
+        .unwrap();
     assert_eq!(r.explanation.reasons.len(), 1);
     assert_eq!(r.explanation.reasons[0].code(), "overlap");
 
-    let r = t.app.explain(why(&t.ben_vet, "2027-03-02T12:30", Some(&t.consult))).await.unwrap();
+    let r = t
+        .app
+        .explain(why(&t.ben_vet, "2027-03-02T12:30", Some(&t.consult)))
+        .await
+        .unwrap();
     assert_eq!(
         r.explanation.reasons,
         vec![Conflict::Overlap {
@@ -212,20 +386,43 @@ async fn explain_names_breaks_hours_bookings_and_buffers() {
     );
     assert!(r.messages[0].contains("buffer"), "{:?}", r.messages);
 
-    let r = t.app.explain(why(&t.ben_vet, "2027-03-02T10:00", Some(&t.consult))).await.unwrap();
+    let r = t
+        .app
+        .explain(why(&t.ben_vet, "2027-03-02T10:00", Some(&t.consult)))
+        .await
+        .unwrap();
     assert!(r.explanation.free);
-    assert_eq!(r.explanation.free_until, Some(utc("2027-03-02T12:45:00Z")), "free until the surgery's buffer");
+    assert_eq!(
+        r.explanation.free_until,
+        Some(utc("2027-03-02T12:45:00Z")),
+        "free until the surgery's buffer"
+    );
 
     t.clock.set(utc("2027-03-02T11:00:00Z"));
-    let r = t.app.explain(why(&t.ben_vet, "2027-03-02T10:00", Some(&t.consult))).await.unwrap();
-    assert_eq!(r.explanation.reasons, vec![Conflict::InPast { now: utc("2027-03-02T11:00:00Z") }]);
+    let r = t
+        .app
+        .explain(why(&t.ben_vet, "2027-03-02T10:00", Some(&t.consult)))
+        .await
+        .unwrap();
+    assert_eq!(
+        r.explanation.reasons,
+        vec![Conflict::InPast {
+            now: utc("2027-03-02T11:00:00Z")
+        }]
+    );
 }
 
 #[tokio::test]
 async fn check_conflicts_reports_every_reason_at_once() {
     let t = spawn_app().await;
-    let first = t.book(&t.ben_vet, "2027-03-02T16:00", &t.consult).await.unwrap();
-    let second = t.book(&t.ben_vet, "2027-03-02T16:30", &t.consult).await.unwrap();
+    let first = t
+        .book(&t.ben_vet, "2027-03-02T16:00", &t.consult)
+        .await
+        .unwrap();
+    let second = t
+        .book(&t.ben_vet, "2027-03-02T16:30", &t.consult)
+        .await
+        .unwrap();
     t.clock.set(utc("2027-03-03T09:00:00Z"));
     let report = t
         .app
@@ -241,7 +438,10 @@ async fn check_conflicts_reports_every_reason_at_once() {
         .unwrap();
     assert!(!report.ok);
     let codes: Vec<&str> = report.conflicts.iter().map(Conflict::code).collect();
-    assert_eq!(codes, vec!["in_past", "outside_working_hours", "overlap", "overlap"]);
+    assert_eq!(
+        codes,
+        vec!["in_past", "outside_working_hours", "overlap", "overlap"]
+    );
     let ids: Vec<AppointmentId> = report
         .conflicts
         .iter()
@@ -250,7 +450,10 @@ async fn check_conflicts_reports_every_reason_at_once() {
             _ => None,
         })
         .collect();
-    assert_eq!(ids, vec![first.view.appointment.id, second.view.appointment.id]);
+    assert_eq!(
+        ids,
+        vec![first.view.appointment.id, second.view.appointment.id]
+    );
     assert_eq!(report.messages.len(), 4);
 
     // Ignoring the appointment being moved.
@@ -298,12 +501,27 @@ async fn check_conflicts_reports_unknown_and_misplaced_vets() {
         type_id: None,
         ignoring: None,
     };
-    let r = t.app.check_conflicts(mk(unknown_vet, unknown_clinic)).await.unwrap();
+    let r = t
+        .app
+        .check_conflicts(mk(unknown_vet, unknown_clinic))
+        .await
+        .unwrap();
     assert_eq!(
         r.conflicts,
-        vec![Conflict::UnknownClinic { clinic_id: unknown_clinic }, Conflict::UnknownVet { vet_id: unknown_vet }]
+        vec![
+            Conflict::UnknownClinic {
+                clinic_id: unknown_clinic
+            },
+            Conflict::UnknownVet {
+                vet_id: unknown_vet
+            }
+        ]
     );
-    let r = t.app.check_conflicts(mk(t.cara_vet.id, t.london.id)).await.unwrap();
+    let r = t
+        .app
+        .check_conflicts(mk(t.cara_vet.id, t.london.id))
+        .await
+        .unwrap();
     assert_eq!(
         r.conflicts,
         vec![Conflict::VetNotAtClinic {
@@ -316,10 +534,22 @@ async fn check_conflicts_reports_unknown_and_misplaced_vets() {
 #[tokio::test]
 async fn calendar_views_show_appointments_and_free_time_in_local_terms() {
     let t = spawn_app().await;
-    let a = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
-    let b = t.book(&t.ben_vet, "2027-03-04T15:00", &t.surgery).await.unwrap();
-    let c = t.book(&t.ben_vet, "2027-03-05T09:00", &t.consult).await.unwrap();
-    t.app.cancel(c.view.appointment.id, None, None, &t.actor).await.unwrap();
+    let a = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
+    let b = t
+        .book(&t.ben_vet, "2027-03-04T15:00", &t.surgery)
+        .await
+        .unwrap();
+    let c = t
+        .book(&t.ben_vet, "2027-03-05T09:00", &t.consult)
+        .await
+        .unwrap();
+    t.app
+        .cancel(c.view.appointment.id, None, None, &t.actor)
+        .await
+        .unwrap();
     let ny = t
         .app
         .book(
@@ -339,31 +569,64 @@ async fn calendar_views_show_appointments_and_free_time_in_local_terms() {
         vet_id: vet.map(|v| v.id),
         include_cancelled: false,
     };
-    let week = t.app.calendar(cal(View::Week, "2027-03-03", &t.london, None)).await.unwrap();
-    assert_eq!((week.first, week.last), (date("2027-03-01"), date("2027-03-07")));
+    let week = t
+        .app
+        .calendar(cal(View::Week, "2027-03-03", &t.london, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (week.first, week.last),
+        (date("2027-03-01"), date("2027-03-07"))
+    );
     assert_eq!(week.days.len(), 7);
     assert_eq!(week.vets.len(), 2);
     let by_day: Vec<usize> = week.days.iter().map(|d| d.appointments.len()).collect();
-    assert_eq!(by_day, vec![0, 1, 0, 1, 0, 0, 0], "the cancelled one is hidden");
+    assert_eq!(
+        by_day,
+        vec![0, 1, 0, 1, 0, 0, 0],
+        "the cancelled one is hidden"
+    );
     let tue = &week.days[1];
     assert_eq!(tue.appointments[0].id, a.view.appointment.id);
     assert_eq!(tue.appointments[0].pet_name, "Biscuit");
     assert_eq!(tue.appointments[0].client_name, "Olivia Smith");
-    assert_eq!(tue.appointments[0].time.local_start.format("%H:%M").to_string(), "10:00");
+    assert_eq!(
+        tue.appointments[0]
+            .time
+            .local_start
+            .format("%H:%M")
+            .to_string(),
+        "10:00"
+    );
     // Alice's free time on Tuesday: 09:00–10:00, 10:30–12:00, 13:00–17:00.
     let alice_free: Vec<String> = tue
         .free
         .iter()
         .filter(|f| f.vet_id == t.alice_vet.id)
-        .map(|f| format!("{}-{}", f.time.local_start.format("%H:%M"), f.time.local_end.format("%H:%M")))
+        .map(|f| {
+            format!(
+                "{}-{}",
+                f.time.local_start.format("%H:%M"),
+                f.time.local_end.format("%H:%M")
+            )
+        })
         .collect();
-    assert_eq!(alice_free, vec!["09:00-10:00", "10:30-12:00", "13:00-17:00"]);
+    assert_eq!(
+        alice_free,
+        vec!["09:00-10:00", "10:30-12:00", "13:00-17:00"]
+    );
     // Ben's Thursday surgery 15:00–16:00 blocks 14:45–16:15.
     let thu_ben: Vec<String> = week.days[3]
         .free
         .iter()
         .filter(|f| f.vet_id == t.ben_vet.id)
-        .map(|f| format!("{}-{}", f.time.local_start.format("%H:%M"), f.time.local_end.format("%H:%M")))
+        .map(|f| {
+            format!(
+                "{}-{}",
+                f.time.local_start.format("%H:%M"),
+                f.time.local_end.format("%H:%M")
+            )
+        })
         .collect();
     assert_eq!(thu_ben, vec!["09:00-14:45", "16:15-17:00"]);
     assert_eq!(week.days[3].appointments[0].id, b.view.appointment.id);
@@ -374,29 +637,66 @@ async fn calendar_views_show_appointments_and_free_time_in_local_terms() {
     r.include_cancelled = true;
     let ben_week = t.app.calendar(r).await.unwrap();
     assert_eq!(ben_week.vets.len(), 1);
-    let statuses: Vec<Status> = ben_week.days.iter().flat_map(|d| d.appointments.iter().map(|a| a.status)).collect();
+    let statuses: Vec<Status> = ben_week
+        .days
+        .iter()
+        .flat_map(|d| d.appointments.iter().map(|a| a.status))
+        .collect();
     assert_eq!(statuses, vec![Status::Scheduled, Status::Cancelled]);
-    assert!(ben_week.days.iter().flat_map(|d| &d.free).all(|f| f.vet_id == t.ben_vet.id));
+    assert!(ben_week
+        .days
+        .iter()
+        .flat_map(|d| &d.free)
+        .all(|f| f.vet_id == t.ben_vet.id));
 
     // Day view; free time starts after "now" on the current day.
-    let day = t.app.calendar(cal(View::Day, "2027-03-01", &t.london, Some(&t.alice_vet))).await.unwrap();
+    let day = t
+        .app
+        .calendar(cal(View::Day, "2027-03-01", &t.london, Some(&t.alice_vet)))
+        .await
+        .unwrap();
     assert_eq!(day.days.len(), 1);
     assert_eq!(day.days[0].free[0].time.start, utc("2027-03-01T09:00:00Z"));
     t.clock.set(utc("2027-03-01T09:40:00Z"));
-    let day = t.app.calendar(cal(View::Day, "2027-03-01", &t.london, Some(&t.alice_vet))).await.unwrap();
+    let day = t
+        .app
+        .calendar(cal(View::Day, "2027-03-01", &t.london, Some(&t.alice_vet)))
+        .await
+        .unwrap();
     assert_eq!(day.days[0].free[0].time.start, utc("2027-03-01T09:40:00Z"));
 
     // Month view; the New York calendar is in New York time.
-    let month = t.app.calendar(cal(View::Month, "2027-03-20", &t.new_york, None)).await.unwrap();
-    assert_eq!((month.first, month.last, month.days.len()), (date("2027-03-01"), date("2027-03-31"), 31));
+    let month = t
+        .app
+        .calendar(cal(View::Month, "2027-03-20", &t.new_york, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        (month.first, month.last, month.days.len()),
+        (date("2027-03-01"), date("2027-03-31"), 31)
+    );
     let ny_appt = &month.days[1].appointments[0];
     assert_eq!(ny_appt.id, ny.view.appointment.id);
     assert_eq!(ny_appt.time.start, utc("2027-03-02T14:00:00Z"));
-    assert_eq!(ny_appt.time.local_start.format("%H:%M").to_string(), "09:00");
-    assert_eq!(month.days.iter().map(|d| d.appointments.len()).sum::<usize>(), 1);
+    assert_eq!(
+        ny_appt.time.local_start.format("%H:%M").to_string(),
+        "09:00"
+    );
+    assert_eq!(
+        month
+            .days
+            .iter()
+            .map(|d| d.appointments.len())
+            .sum::<usize>(),
+        1
+    );
 
     // "My day" for a vet.
-    let mine = t.app.my_day(t.alice_vet.id, date("2027-03-02")).await.unwrap();
+    let mine = t
+        .app
+        .my_day(t.alice_vet.id, date("2027-03-02"))
+        .await
+        .unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].days[0].appointments.len(), 1);
 }
@@ -404,7 +704,17 @@ async fn calendar_views_show_appointments_and_free_time_in_local_terms() {
 #[tokio::test]
 async fn booking_any_offered_slot_succeeds_and_removes_it() {
     let t = spawn_app().await;
-    let a = t.app.availability(req(&t, Some(&t.ben_vet), "2027-03-02", "2027-03-02", &t.surgery)).await.unwrap();
+    let a = t
+        .app
+        .availability(req(
+            &t,
+            Some(&t.ben_vet),
+            "2027-03-02",
+            "2027-03-02",
+            &t.surgery,
+        ))
+        .await
+        .unwrap();
     let mut slots = a.vets[0].slots.clone();
     let mut booked = 0;
     // Book greedily from the list, refreshing it after each booking: every offered slot must book.
@@ -420,9 +730,22 @@ async fn booking_any_offered_slot_succeeds_and_removes_it() {
             .await
             .unwrap_or_else(|e| panic!("offered slot {} refused: {e}", s.local_start));
         booked += 1;
-        let next = t.app.availability(req(&t, Some(&t.ben_vet), "2027-03-02", "2027-03-02", &t.surgery)).await.unwrap();
+        let next = t
+            .app
+            .availability(req(
+                &t,
+                Some(&t.ben_vet),
+                "2027-03-02",
+                "2027-03-02",
+                &t.surgery,
+            ))
+            .await
+            .unwrap();
         slots = next.vets[0].slots.clone();
-        assert!(slots.iter().all(|x| x.start != s.start), "a booked slot is still offered");
+        assert!(
+            slots.iter().all(|x| x.start != s.start),
+            "a booked slot is still offered"
+        );
     }
     // 09:00–17:00 with 90 minutes per surgery (60 + buffers 15/15 shared at neither end).
     assert_eq!(booked, 5);
@@ -432,18 +755,39 @@ async fn booking_any_offered_slot_succeeds_and_removes_it() {
 #[tokio::test]
 async fn availability_can_ignore_the_appointment_being_moved() {
     let t = spawn_app().await;
-    let moving = t.book(&t.ben_vet, "2027-03-02T10:00", &t.surgery).await.unwrap().view.appointment;
+    let moving = t
+        .book(&t.ben_vet, "2027-03-02T10:00", &t.surgery)
+        .await
+        .unwrap()
+        .view
+        .appointment;
     let mut r = req(&t, Some(&t.ben_vet), "2027-03-02", "2027-03-02", &t.surgery);
     let s = starts(&t.app.availability(r.clone()).await.unwrap(), t.ben_vet.id);
     assert!(!s.contains(&"2027-03-02 10:15".to_string()));
     r.ignoring = Some(moving.id);
     let s = starts(&t.app.availability(r).await.unwrap(), t.ben_vet.id);
-    assert!(s.contains(&"2027-03-02 10:15".to_string()), "its own time counts as free");
+    assert!(
+        s.contains(&"2027-03-02 10:15".to_string()),
+        "its own time counts as free"
+    );
     // And moving it there is accepted.
     let moved = t
         .app
-        .reschedule(moving.id, None, RescheduleRequest { start: local("2027-03-02T10:15"), duration_min: None, vet_id: None, note: None }, &t.actor)
+        .reschedule(
+            moving.id,
+            None,
+            RescheduleRequest {
+                start: local("2027-03-02T10:15"),
+                duration_min: None,
+                vet_id: None,
+                note: None,
+            },
+            &t.actor,
+        )
         .await
         .unwrap();
-    assert_eq!(moved.view.appointment.slot.start(), utc("2027-03-02T10:15:00Z"));
+    assert_eq!(
+        moved.view.appointment.slot.start(),
+        utc("2027-03-02T10:15:00Z")
+    );
 }

@@ -39,6 +39,7 @@ CREATE INDEX vet_clinics_clinic ON vet_clinics(clinic_id);
 CREATE TABLE clients (
     id                BLOB PRIMARY KEY NOT NULL,
     name              TEXT NOT NULL,
+    search_name       TEXT NOT NULL, -- name lower-cased in full Unicode (SQLite's lower() is ASCII-only)
     email             TEXT,
     phone             TEXT,
     preferred_channel TEXT CHECK (preferred_channel IN ('email', 'sms')),
@@ -49,12 +50,13 @@ CREATE TABLE clients (
     updated_at        INTEGER NOT NULL,
     deleted_at        INTEGER
 );
-CREATE INDEX clients_name ON clients(name COLLATE NOCASE);
+CREATE INDEX clients_search_name ON clients(search_name);
 
 CREATE TABLE pets (
     id            BLOB PRIMARY KEY NOT NULL,
     owner_id      BLOB NOT NULL REFERENCES clients(id),
     name          TEXT NOT NULL,
+    search_name   TEXT NOT NULL,
     species       TEXT NOT NULL,
     breed         TEXT,
     date_of_birth TEXT,

@@ -37,7 +37,11 @@ fn zone_of(name: &str) -> Tz {
 pub async fn availability(ctx: &Ctx, a: AvailabilityArgs) -> Result<Reply> {
     let from = opt_date(a.from.as_deref())?;
     let to = opt_date(a.to.as_deref())?;
-    let ignoring = a.ignoring.as_deref().map(resolve::appointment).transpose()?;
+    let ignoring = a
+        .ignoring
+        .as_deref()
+        .map(resolve::appointment)
+        .transpose()?;
     let clinic_id = resolve::clinic(&ctx.app, &a.clinic).await?;
     let vet_id = opt_vet(ctx, a.vet.as_deref()).await?;
     let type_id = opt_type(ctx, a.type_.as_deref()).await?;

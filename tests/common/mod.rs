@@ -36,7 +36,9 @@ pub struct TestApp {
 
 /// Monday 1 March 2027, 08:00 UTC (08:00 in London, 03:00 in New York).
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0).single().expect("valid instant")
+    Utc.with_ymd_and_hms(2027, 3, 1, 8, 0, 0)
+        .single()
+        .expect("valid instant")
 }
 
 pub fn date(s: &str) -> NaiveDate {
@@ -48,7 +50,9 @@ pub fn local(s: &str) -> TimeInput {
 }
 
 pub fn utc(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s).expect("valid RFC 3339").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s)
+        .expect("valid RFC 3339")
+        .with_timezone(&Utc)
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -81,8 +85,17 @@ pub async fn spawn_app() -> TestApp {
     };
     let alice_vet = app.create_vet(vet("Dr Alice", &london)).await.expect("vet");
     let ben_vet = app.create_vet(vet("Dr Ben", &london)).await.expect("vet");
-    let cara_vet = app.create_vet(vet("Dr Cara", &new_york)).await.expect("vet");
-    let weekdays = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri];
+    let cara_vet = app
+        .create_vet(vet("Dr Cara", &new_york))
+        .await
+        .expect("vet");
+    let weekdays = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+    ];
     let hours: [(&Vet, &Clinic, &[&str]); 3] = [
         (&alice_vet, &london, &["09:00-12:00", "13:00-17:00"]),
         (&ben_vet, &london, &["09:00-17:00"]),
@@ -183,7 +196,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
-    pub fn book_request(&self, vet: &Vet, clinic: &Clinic, start: &str, t: &AppointmentType) -> BookRequest {
+    pub fn book_request(
+        &self,
+        vet: &Vet,
+        clinic: &Clinic,
+        start: &str,
+        t: &AppointmentType,
+    ) -> BookRequest {
         BookRequest {
             clinic_id: clinic.id,
             vet_id: vet.id,
@@ -198,8 +217,15 @@ impl TestApp {
     }
 
     /// Book Biscuit with a London vet at a local time.
-    pub async fn book(&self, vet: &Vet, start: &str, t: &AppointmentType) -> Result<views::AppointmentDetails> {
-        self.app.book(self.book_request(vet, &self.london, start, t), &self.actor).await
+    pub async fn book(
+        &self,
+        vet: &Vet,
+        start: &str,
+        t: &AppointmentType,
+    ) -> Result<views::AppointmentDetails> {
+        self.app
+            .book(self.book_request(vet, &self.london, start, t), &self.actor)
+            .await
     }
 
     pub async fn count(&self, table: &str) -> i64 {
@@ -228,10 +254,11 @@ impl TestApp {
         ] {
             out.push(self.count(t).await);
         }
-        let versions: i64 = sqlx::query_scalar("SELECT coalesce(sum(version), 0) FROM appointments")
-            .fetch_one(&self.db)
-            .await
-            .expect("versions");
+        let versions: i64 =
+            sqlx::query_scalar("SELECT coalesce(sum(version), 0) FROM appointments")
+                .fetch_one(&self.db)
+                .await
+                .expect("versions");
         out.push(versions);
         out
     }

@@ -24,8 +24,15 @@ async fn practice() -> Practice {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Arc::new(SqliteStore::open(&url).await.expect("open"));
-    let now = Utc.with_ymd_and_hms(2027, 2, 1, 0, 0, 0).single().expect("instant");
-    let app = App::new(store.clone(), Arc::new(ManualClock::new(now)), Settings::default());
+    let now = Utc
+        .with_ymd_and_hms(2027, 2, 1, 0, 0, 0)
+        .single()
+        .expect("instant");
+    let app = App::new(
+        store.clone(),
+        Arc::new(ManualClock::new(now)),
+        Settings::default(),
+    );
     let first = NaiveDate::from_ymd_opt(2027, 3, 1).expect("date");
     let fx = fixture::build(chrono_tz::Europe::London, first, 30, 50, 30_000);
 
@@ -109,7 +116,9 @@ async fn practice() -> Practice {
                 updated_by: Actor::new("bench"),
                 meta: Meta::new(now),
             };
-            tx.save_appointment(&a, Write::Insert).await.expect("appointment");
+            tx.save_appointment(&a, Write::Insert)
+                .await
+                .expect("appointment");
         }
     }
     tx.commit().await.expect("commit");
@@ -144,12 +153,22 @@ fn nth_slot(p: &Practice, n: u64) -> (VetId, chrono::NaiveDateTime) {
         }
         day += Duration::days(1);
     }
-    let minute = if idx < 8 { 8 * 60 + idx * 30 } else { 13 * 60 + (idx - 8) * 30 };
-    (vet, day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute as i64))
+    let minute = if idx < 8 {
+        8 * 60 + idx * 30
+    } else {
+        13 * 60 + (idx - 8) * 30
+    };
+    (
+        vet,
+        day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute as i64),
+    )
 }
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let p = rt.block_on(practice());
     let req = AvailabilityRequest {
         clinic_id: p.clinic,
@@ -162,11 +181,21 @@ fn bench(c: &mut Criterion) {
         min_notice_min: None,
         ignoring: None,
     };
-    let found = rt.block_on(p.app.availability(req.clone())).expect("availability");
-    eprintln!("through SQLite: {} free slots for {} vets", found.slot_count(), found.vets.len());
+    let found = rt
+        .block_on(p.app.availability(req.clone()))
+        .expect("availability");
+    eprintln!(
+        "through SQLite: {} free slots for {} vets",
+        found.slot_count(),
+        found.vets.len()
+    );
 
     let mut g = c.benchmark_group("availability_50x30");
-    g.bench_function("sqlite_app", |b| b.to_async(&rt).iter(|| async { black_box(p.app.availability(req.clone()).await.expect("availability")) }));
+    g.bench_function("sqlite_app", |b| {
+        b.to_async(&rt).iter(|| async {
+            black_box(p.app.availability(req.clone()).await.expect("availability"))
+        })
+    });
     g.finish();
 
     let mut g = c.benchmark_group("booking");
@@ -193,15 +222,22 @@ fn bench(c: &mut Criterion) {
     g.bench_function("raw_insert_tx", |b| {
         b.to_async(&rt).iter(|| async {
             let n = raw.fetch_add(1, Ordering::Relaxed) as i64;
-            let mut tx = p.store.pool().begin_with("BEGIN IMMEDIATE").await.expect("begin");
-            sqlx::query("INSERT INTO raw_insert (vet_id, start_at, end_at, note) VALUES (?, ?, ?, ?)")
-                .bind(p.vets[0].0)
-                .bind(n * 1_800_000)
-                .bind(n * 1_800_000 + 1_800_000)
-                .bind("raw")
-                .execute(&mut *tx)
+            let mut tx = p
+                .store
+                .pool()
+                .begin_with("BEGIN IMMEDIATE")
                 .await
-                .expect("insert");
+                .expect("begin");
+            sqlx::query(
+                "INSERT INTO raw_insert (vet_id, start_at, end_at, note) VALUES (?, ?, ?, ?)",
+            )
+            .bind(p.vets[0].0)
+            .bind(n * 1_800_000)
+            .bind(n * 1_800_000 + 1_800_000)
+            .bind("raw")
+            .execute(&mut *tx)
+            .await
+            .expect("insert");
             tx.commit().await.expect("commit");
         })
     });

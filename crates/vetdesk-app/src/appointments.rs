@@ -56,7 +56,10 @@ impl App {
         let now = self.now();
         let mut tx = self.store.write().await?;
         let (_, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
-        let pet = tx.pet(req.pet_id).await?.ok_or_else(|| AppError::not_found(Entity::Pet, req.pet_id))?;
+        let pet = tx
+            .pet(req.pet_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Pet, req.pet_id))?;
         let client_id = req.client_id.unwrap_or(pet.owner);
         tx.client(client_id)
             .await?
@@ -67,7 +70,8 @@ impl App {
                 client: client_id.to_string(),
             });
         }
-        let (duration, before, after) = resolve_length(tx.as_mut(), req.duration_min, Some(req.type_id)).await?;
+        let (duration, before, after) =
+            resolve_length(tx.as_mut(), req.duration_min, Some(req.type_id)).await?;
         let start = req.start.resolve(clinic.time_zone);
         whole_minute("start", start)?;
         let slot = Interval::new(start, start + Duration::minutes(i64::from(duration)))?;
@@ -77,7 +81,9 @@ impl App {
             buffer_after_min: after,
             ignoring: None,
         };
-        let conflicts = self.conflicts_in(tx.as_mut(), &clinic, req.vet_id, &proposal, now).await?;
+        let conflicts = self
+            .conflicts_in(tx.as_mut(), &clinic, req.vet_id, &proposal, now)
+            .await?;
         if !conflicts.is_empty() {
             return Err(AppError::Conflict(conflicts));
         }
@@ -120,7 +126,14 @@ impl App {
     }
 
     /// Apply a lifecycle action that does not move the appointment.
-    async fn act(&self, id: AppointmentId, expected_version: Option<i64>, action: Action, note: Option<String>, actor: &Actor) -> Result<AppointmentDetails> {
+    async fn act(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        action: Action,
+        note: Option<String>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
         let note = optional_text("note", note.as_deref())?;
         let now = self.now();
         let mut tx = self.store.write().await?;
@@ -137,7 +150,13 @@ impl App {
         }
         appt.updated_by = actor.clone();
         appt.meta = old.meta.bumped(now);
-        tx.save_appointment(&appt, Write::Update { expected_version: v }).await?;
+        tx.save_appointment(
+            &appt,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.add_history(&HistoryEntry {
             appointment_id: id,
             version: appt.meta.version,
@@ -158,38 +177,82 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn confirm(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Confirm, None, actor).await
+    pub async fn confirm(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Confirm, None, actor)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn check_in(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::CheckIn, None, actor).await
+    pub async fn check_in(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::CheckIn, None, actor)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn start(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Start, None, actor).await
+    pub async fn start(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Start, None, actor)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn complete(&self, id: AppointmentId, expected_version: Option<i64>, note: Option<String>, actor: &Actor) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Complete, note, actor).await
+    pub async fn complete(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        note: Option<String>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Complete, note, actor)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn cancel(&self, id: AppointmentId, expected_version: Option<i64>, reason: Option<String>, actor: &Actor) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Cancel, reason, actor).await
+    pub async fn cancel(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        reason: Option<String>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::Cancel, reason, actor)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn no_show(&self, id: AppointmentId, expected_version: Option<i64>, actor: &Actor) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::NoShow, None, actor).await
+    pub async fn no_show(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        self.act(id, expected_version, Action::NoShow, None, actor)
+            .await
     }
 
     /// Move an appointment (conflict-checked); it returns to `scheduled`.
     #[tracing::instrument(skip_all, fields(appointment = %id))]
-    pub async fn reschedule(&self, id: AppointmentId, expected_version: Option<i64>, req: RescheduleRequest, actor: &Actor) -> Result<AppointmentDetails> {
+    pub async fn reschedule(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        req: RescheduleRequest,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
         let note = optional_text("note", req.note.as_deref())?;
         let new_duration = req.duration_min.map(appointment_minutes).transpose()?;
         let now = self.now();
@@ -204,7 +267,8 @@ impl App {
         let (_, clinic) = require_vet_at(tx.as_mut(), vet_id, old.clinic_id).await?;
         let duration = match new_duration {
             Some(d) => d,
-            None => u32::try_from(old.slot.duration().num_minutes()).map_err(|e| AppError::Internal(e.to_string()))?,
+            None => u32::try_from(old.slot.duration().num_minutes())
+                .map_err(|e| AppError::Internal(e.to_string()))?,
         };
         let start = req.start.resolve(clinic.time_zone);
         whole_minute("start", start)?;
@@ -215,7 +279,9 @@ impl App {
             buffer_after_min: old.buffer_after_min,
             ignoring: Some(id),
         };
-        let conflicts = self.conflicts_in(tx.as_mut(), &clinic, vet_id, &proposal, now).await?;
+        let conflicts = self
+            .conflicts_in(tx.as_mut(), &clinic, vet_id, &proposal, now)
+            .await?;
         if !conflicts.is_empty() {
             return Err(AppError::Conflict(conflicts));
         }
@@ -225,7 +291,13 @@ impl App {
         appt.status = to;
         appt.updated_by = actor.clone();
         appt.meta = old.meta.bumped(now);
-        tx.save_appointment(&appt, Write::Update { expected_version: v }).await?;
+        tx.save_appointment(
+            &appt,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.add_history(&HistoryEntry {
             appointment_id: id,
             version: appt.meta.version,
@@ -258,12 +330,18 @@ impl App {
 
     /// Search and list appointments, a page at a time.
     #[tracing::instrument(skip_all)]
-    pub async fn appointments(&self, mut filter: AppointmentFilter) -> Result<Page<AppointmentView>> {
+    pub async fn appointments(
+        &self,
+        mut filter: AppointmentFilter,
+    ) -> Result<Page<AppointmentView>> {
         if filter.limit == 0 {
             filter.limit = 50;
         }
         if filter.limit > MAX_PAGE {
-            return Err(ValidationError::Other(format!("a page holds at most {MAX_PAGE} appointments")).into());
+            return Err(ValidationError::Other(format!(
+                "a page holds at most {MAX_PAGE} appointments"
+            ))
+            .into());
         }
         if let (Some(f), Some(t)) = (filter.from, filter.to) {
             if t <= f {
@@ -288,7 +366,11 @@ impl App {
     }
 }
 
-async fn details(tx: &mut dyn Tx, id: AppointmentId, tz: chrono_tz::Tz) -> Result<AppointmentDetails> {
+async fn details(
+    tx: &mut dyn Tx,
+    id: AppointmentId,
+    tz: chrono_tz::Tz,
+) -> Result<AppointmentDetails> {
     let view = tx
         .appointment_view(id)
         .await?

@@ -4,7 +4,10 @@
 //! week's played out to completed / no-show / cancelled, this and next week's booked). Everything goes through the ordinary use cases, on a manual
 //! clock, so the demo data obeys every rule real data does.
 
-use crate::{App, AppError, AppointmentTypeInput, BookRequest, ClientInput, ClinicInput, DateOverrideInput, ManualClock, PetInput, Result, TimeOffInput, VetInput, WorkingHoursInput};
+use crate::{
+    App, AppError, AppointmentTypeInput, BookRequest, ClientInput, ClinicInput, DateOverrideInput,
+    ManualClock, PetInput, Result, TimeOffInput, VetInput, WorkingHoursInput,
+};
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use serde::Serialize;
 use std::sync::Arc;
@@ -43,12 +46,13 @@ impl Rng {
 }
 
 const FIRST: [&str; 20] = [
-    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "James", "Isla", "George",
-    "Mia", "Arthur", "Grace", "Leo", "Freya", "Harry", "Chloe", "Oscar",
+    "Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "James",
+    "Isla", "George", "Mia", "Arthur", "Grace", "Leo", "Freya", "Harry", "Chloe", "Oscar",
 ];
 const LAST: [&str; 20] = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel", "Robinson", "Wright",
-    "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Clarke",
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
+    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
+    "Wood", "Clarke",
 ];
 const PETS: [(&str, &str, &str); 12] = [
     ("Biscuit", "dog", "Labrador"),
@@ -78,7 +82,10 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
     let first_day = this_monday - Duration::days(7);
     // Book everything "from" a moment before the first day, then move the clock forward.
     let clock = Arc::new(ManualClock::new(
-        first_day.and_hms_opt(0, 0, 0).map_or(DateTime::<Utc>::MIN_UTC, |d| d.and_utc()) - Duration::days(1),
+        first_day
+            .and_hms_opt(0, 0, 0)
+            .map_or(DateTime::<Utc>::MIN_UTC, |d| d.and_utc())
+            - Duration::days(1),
     ));
     let seeder = app.with_clock(clock.clone());
     let actor = Actor::new("demo");
@@ -129,7 +136,12 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
     let valid_from = first_day - Duration::days(365);
     let mut vets = Vec::new();
     for (i, (name, clinic, day_off)) in vet_specs.iter().enumerate() {
-        let email = format!("{}@example.org", name.trim_start_matches("Dr ").to_lowercase().replace(' ', "."));
+        let email = format!(
+            "{}@example.org",
+            name.trim_start_matches("Dr ")
+                .to_lowercase()
+                .replace(' ', ".")
+        );
         let vet = seeder
             .create_vet(VetInput {
                 name: (*name).into(),
@@ -137,7 +149,14 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
                 clinics: vec![clinic.id],
             })
             .await?;
-        let weekdays = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat];
+        let weekdays = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+        ];
         for wd in weekdays.into_iter().filter(|w| w != day_off) {
             // Saturdays are a short morning; other days have a lunch break.
             let spans: &[&str] = if wd == Weekday::Sat {
@@ -167,8 +186,16 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
         .add_time_off(TimeOffInput {
             vet_id: vets[0].0.id,
             clinic_id: Some(london.id),
-            start: TimeInput::Local((this_monday + Duration::days(8)).and_hms_opt(0, 0, 0).unwrap_or_default()),
-            end: TimeInput::Local((this_monday + Duration::days(9)).and_hms_opt(0, 0, 0).unwrap_or_default()),
+            start: TimeInput::Local(
+                (this_monday + Duration::days(8))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default(),
+            ),
+            end: TimeInput::Local(
+                (this_monday + Duration::days(9))
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap_or_default(),
+            ),
             reason: Some("Annual leave".into()),
         })
         .await?;
@@ -191,7 +218,12 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
         let client = seeder
             .create_client(ClientInput {
                 name: format!("{first} {last}"),
-                email: Some(format!("{}.{}{}@example.com", first.to_lowercase(), last.to_lowercase(), i)),
+                email: Some(format!(
+                    "{}.{}{}@example.com",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    i
+                )),
                 phone: Some(format!("+4477009{i:05}")),
                 preferred_channel: Some(if by_sms { "sms" } else { "email" }.into()),
                 email_opt_out: false,
@@ -222,7 +254,11 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
     for day in (0..21).map(|d| first_day + Duration::days(d)) {
         for (vet, clinic) in &vets {
             let spans = seeder.working_hours(Some(vet.id), Some(clinic.id)).await?;
-            let day_spans: Vec<LocalSpan> = spans.iter().filter(|w| w.applies_on(day)).map(|w| w.span).collect();
+            let day_spans: Vec<LocalSpan> = spans
+                .iter()
+                .filter(|w| w.applies_on(day))
+                .map(|w| w.span)
+                .collect();
             for span in day_spans {
                 let mut minute = i64::from(span.start_min());
                 while minute + 15 <= i64::from(span.end_min()) {
@@ -244,7 +280,8 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
                         .unwrap_or(0);
                     let t = &types[ti];
                     let pet = rng.pick(&pets);
-                    let start = day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
+                    let start =
+                        day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
                     let res = seeder
                         .book(
                             BookRequest {
@@ -285,7 +322,9 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
         if a.slot.end() <= now {
             clock.set(at(-60));
             if roll < 10 {
-                seeder.cancel(a.id, None, Some("Owner called to cancel".into()), &actor).await?;
+                seeder
+                    .cancel(a.id, None, Some("Owner called to cancel".into()), &actor)
+                    .await?;
                 continue;
             }
             seeder.confirm(a.id, None, &actor).await?;
@@ -308,7 +347,9 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
         } else {
             clock.set(now);
             if roll < 8 {
-                seeder.cancel(a.id, None, Some("Pet is feeling better".into()), &actor).await?;
+                seeder
+                    .cancel(a.id, None, Some("Pet is feeling better".into()), &actor)
+                    .await?;
             } else if roll < 60 {
                 seeder.confirm(a.id, None, &actor).await?;
             }

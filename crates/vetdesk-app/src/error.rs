@@ -71,15 +71,19 @@ pub enum AppError {
 }
 
 fn list(conflicts: &[Conflict]) -> String {
-    conflicts.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    conflicts
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::Invalid(_) | AppError::PetOwnerMismatch { .. } | AppError::VetNotAtClinic { .. } => {
-                ErrorCode::InvalidInput
-            }
+            AppError::Invalid(_)
+            | AppError::PetOwnerMismatch { .. }
+            | AppError::VetNotAtClinic { .. } => ErrorCode::InvalidInput,
             AppError::NotFound { .. } => ErrorCode::NotFound,
             AppError::Conflict(_) => ErrorCode::Conflict,
             AppError::StaleVersion { .. } => ErrorCode::StaleVersion,
@@ -129,7 +133,9 @@ impl From<StoreError> for AppError {
             ))),
             StoreError::Busy => AppError::Busy,
             e @ StoreError::SchemaTooNew { .. } => AppError::SchemaTooNew(e.to_string()),
-            e @ (StoreError::Unavailable(_) | StoreError::Unsupported(_)) => AppError::StoreUnavailable(e.to_string()),
+            e @ (StoreError::Unavailable(_) | StoreError::Unsupported(_)) => {
+                AppError::StoreUnavailable(e.to_string())
+            }
             e @ (StoreError::Corrupt(_) | StoreError::Database(_)) => {
                 tracing::error!(error = %e, "store failure");
                 AppError::Internal(e.to_string())

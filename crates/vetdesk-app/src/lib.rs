@@ -13,10 +13,10 @@ mod records;
 mod scheduling;
 pub mod views;
 
+pub use appointments::{BookRequest, RescheduleRequest};
 pub use error::{AppError, ErrorCode, Result};
 pub use records::*;
 pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
-pub use appointments::{BookRequest, RescheduleRequest};
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
@@ -90,7 +90,11 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        App { store, clock, settings }
+        App {
+            store,
+            clock,
+            settings,
+        }
     }
 
     /// Open the store a URL names, with the wall clock and default settings.

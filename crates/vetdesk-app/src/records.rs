@@ -85,7 +85,12 @@ pub struct TimeOffInput {
 }
 
 /// Check a version the caller read against the stored one.
-pub(crate) fn check_version(entity: Entity, id: impl ToString, expected: Option<i64>, actual: i64) -> Result<i64> {
+pub(crate) fn check_version(
+    entity: Entity,
+    id: impl ToString,
+    expected: Option<i64>,
+    actual: i64,
+) -> Result<i64> {
     match expected {
         Some(v) if v != actual => Err(AppError::StaleVersion {
             entity,
@@ -98,10 +103,15 @@ pub(crate) fn check_version(entity: Entity, id: impl ToString, expected: Option<
 }
 
 fn opt_email(raw: Option<&str>) -> Result<Option<Email>> {
-    Ok(raw.filter(|s| !s.trim().is_empty()).map(Email::parse).transpose()?)
+    Ok(raw
+        .filter(|s| !s.trim().is_empty())
+        .map(Email::parse)
+        .transpose()?)
 }
 
-fn parse_client(input: &ClientInput) -> Result<(Name, Option<Email>, Option<Phone>, ContactPreferences)> {
+fn parse_client(
+    input: &ClientInput,
+) -> Result<(Name, Option<Email>, Option<Phone>, ContactPreferences)> {
     let name = Name::parse("client name", &input.name)?;
     let email = opt_email(input.email.as_deref())?;
     let phone = input
@@ -110,7 +120,11 @@ fn parse_client(input: &ClientInput) -> Result<(Name, Option<Email>, Option<Phon
         .filter(|s| !s.trim().is_empty())
         .map(Phone::parse)
         .transpose()?;
-    let preferred = match input.preferred_channel.as_deref().filter(|s| !s.trim().is_empty()) {
+    let preferred = match input
+        .preferred_channel
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
         Some(c) => Some(Channel::parse(c)?),
         None if email.is_some() => Some(Channel::Email),
         None if phone.is_some() => Some(Channel::Sms),
@@ -135,14 +149,22 @@ fn parse_type(input: &AppointmentTypeInput) -> Result<(Name, u32, Colour, u32, u
 }
 
 pub(crate) async fn require_clinic(tx: &mut dyn Tx, id: ClinicId) -> Result<Clinic> {
-    tx.clinic(id).await?.ok_or_else(|| AppError::not_found(Entity::Clinic, id))
+    tx.clinic(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(Entity::Clinic, id))
 }
 
 pub(crate) async fn require_vet(tx: &mut dyn Tx, id: VetId) -> Result<Vet> {
-    tx.vet(id).await?.ok_or_else(|| AppError::not_found(Entity::Vet, id))
+    tx.vet(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(Entity::Vet, id))
 }
 
-pub(crate) async fn require_vet_at(tx: &mut dyn Tx, vet: VetId, clinic: ClinicId) -> Result<(Vet, Clinic)> {
+pub(crate) async fn require_vet_at(
+    tx: &mut dyn Tx,
+    vet: VetId,
+    clinic: ClinicId,
+) -> Result<(Vet, Clinic)> {
     let c = require_clinic(tx, clinic).await?;
     let v = require_vet(tx, vet).await?;
     if !v.clinics.contains(&clinic) {
@@ -183,7 +205,12 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(clinic = %id))]
-    pub async fn update_clinic(&self, id: ClinicId, expected_version: Option<i64>, input: ClinicInput) -> Result<Clinic> {
+    pub async fn update_clinic(
+        &self,
+        id: ClinicId,
+        expected_version: Option<i64>,
+        input: ClinicInput,
+    ) -> Result<Clinic> {
         let name = Name::parse("clinic name", &input.name)?;
         let time_zone = parse_time_zone(&input.time_zone)?;
         let mut tx = self.store.write().await?;
@@ -195,7 +222,13 @@ impl App {
             meta: old.meta.bumped(self.now()),
             ..old
         };
-        tx.save_clinic(&clinic, Write::Update { expected_version: v }).await?;
+        tx.save_clinic(
+            &clinic,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(clinic)
     }
@@ -211,7 +244,11 @@ impl App {
 
     // ---------- vets ----------
 
-    async fn checked_vet_fields(&self, tx: &mut dyn Tx, input: &VetInput) -> Result<(Name, Option<Email>, Vec<ClinicId>)> {
+    async fn checked_vet_fields(
+        &self,
+        tx: &mut dyn Tx,
+        input: &VetInput,
+    ) -> Result<(Name, Option<Email>, Vec<ClinicId>)> {
         let name = Name::parse("vet name", &input.name)?;
         let email = opt_email(input.email.as_deref())?;
         let mut clinics = input.clinics.clone();
@@ -240,7 +277,12 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(vet = %id))]
-    pub async fn update_vet(&self, id: VetId, expected_version: Option<i64>, input: VetInput) -> Result<Vet> {
+    pub async fn update_vet(
+        &self,
+        id: VetId,
+        expected_version: Option<i64>,
+        input: VetInput,
+    ) -> Result<Vet> {
         let mut tx = self.store.write().await?;
         let (name, email, clinics) = self.checked_vet_fields(tx.as_mut(), &input).await?;
         let old = require_vet(tx.as_mut(), id).await?;
@@ -252,7 +294,13 @@ impl App {
             clinics,
             meta: old.meta.bumped(self.now()),
         };
-        tx.save_vet(&vet, Write::Update { expected_version: v }).await?;
+        tx.save_vet(
+            &vet,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(vet)
     }
@@ -290,10 +338,18 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(client = %id))]
-    pub async fn update_client(&self, id: ClientId, expected_version: Option<i64>, input: ClientInput) -> Result<Client> {
+    pub async fn update_client(
+        &self,
+        id: ClientId,
+        expected_version: Option<i64>,
+        input: ClientInput,
+    ) -> Result<Client> {
         let (name, email, phone, preferences) = parse_client(&input)?;
         let mut tx = self.store.write().await?;
-        let old = tx.client(id).await?.ok_or_else(|| AppError::not_found(Entity::Client, id))?;
+        let old = tx
+            .client(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Client, id))?;
         let v = check_version(Entity::Client, id, expected_version, old.meta.version)?;
         let client = Client {
             id,
@@ -303,26 +359,41 @@ impl App {
             preferences,
             meta: old.meta.bumped(self.now()),
         };
-        tx.save_client(&client, Write::Update { expected_version: v }).await?;
+        tx.save_client(
+            &client,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(client)
     }
 
     pub async fn client(&self, id: ClientId) -> Result<Client> {
         let mut tx = self.store.read().await?;
-        tx.client(id).await?.ok_or_else(|| AppError::not_found(Entity::Client, id))
+        tx.client(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Client, id))
     }
 
     /// Owners whose name, email or phone contains `text`, for search-as-you-type.
     pub async fn search_clients(&self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
-        Ok(self.store.read().await?.clients(text, limit.clamp(1, 500)).await?)
+        Ok(self
+            .store
+            .read()
+            .await?
+            .clients(text, limit.clamp(1, 500))
+            .await?)
     }
 
     // ---------- pets ----------
 
     #[tracing::instrument(skip_all)]
     pub async fn create_pet(&self, input: PetInput) -> Result<Pet> {
-        let owner = input.owner.ok_or(ValidationError::Empty { field: "owner" })?;
+        let owner = input
+            .owner
+            .ok_or(ValidationError::Empty { field: "owner" })?;
         let pet = Pet {
             id: PetId(self.mint()),
             owner,
@@ -332,23 +403,43 @@ impl App {
             date_of_birth: input.date_of_birth,
             meta: Meta::new(self.now()),
         };
-        if pet.date_of_birth.is_some_and(|d| d > self.now().date_naive()) {
-            return Err(ValidationError::Other("a date of birth cannot be in the future".into()).into());
-        }
+        self.check_birth_date(pet.date_of_birth)?;
         let mut tx = self.store.write().await?;
-        tx.client(owner).await?.ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
+        tx.client(owner)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
         tx.save_pet(&pet, Write::Insert).await?;
         tx.commit().await?;
         Ok(pet)
     }
 
+    fn check_birth_date(&self, born: Option<NaiveDate>) -> Result<()> {
+        if born.is_some_and(|d| d > self.now().date_naive()) {
+            return Err(
+                ValidationError::Other("a date of birth cannot be in the future".into()).into(),
+            );
+        }
+        Ok(())
+    }
+
     #[tracing::instrument(skip_all, fields(pet = %id))]
-    pub async fn update_pet(&self, id: PetId, expected_version: Option<i64>, input: PetInput) -> Result<Pet> {
+    pub async fn update_pet(
+        &self,
+        id: PetId,
+        expected_version: Option<i64>,
+        input: PetInput,
+    ) -> Result<Pet> {
+        self.check_birth_date(input.date_of_birth)?;
         let mut tx = self.store.write().await?;
-        let old = tx.pet(id).await?.ok_or_else(|| AppError::not_found(Entity::Pet, id))?;
+        let old = tx
+            .pet(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Pet, id))?;
         let v = check_version(Entity::Pet, id, expected_version, old.meta.version)?;
         let owner = input.owner.unwrap_or(old.owner);
-        tx.client(owner).await?.ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
+        tx.client(owner)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
         let pet = Pet {
             id,
             owner,
@@ -358,24 +449,45 @@ impl App {
             date_of_birth: input.date_of_birth,
             meta: old.meta.bumped(self.now()),
         };
-        tx.save_pet(&pet, Write::Update { expected_version: v }).await?;
+        tx.save_pet(
+            &pet,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(pet)
     }
 
     pub async fn pet(&self, id: PetId) -> Result<Pet> {
         let mut tx = self.store.read().await?;
-        tx.pet(id).await?.ok_or_else(|| AppError::not_found(Entity::Pet, id))
+        tx.pet(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Pet, id))
     }
 
-    pub async fn pets(&self, owner: Option<ClientId>, text: Option<&str>, limit: u32) -> Result<Vec<Pet>> {
-        Ok(self.store.read().await?.pets(owner, text, limit.clamp(1, 500)).await?)
+    pub async fn pets(
+        &self,
+        owner: Option<ClientId>,
+        text: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Pet>> {
+        Ok(self
+            .store
+            .read()
+            .await?
+            .pets(owner, text, limit.clamp(1, 500))
+            .await?)
     }
 
     // ---------- appointment types ----------
 
     #[tracing::instrument(skip_all, fields(name = %input.name))]
-    pub async fn create_appointment_type(&self, input: AppointmentTypeInput) -> Result<AppointmentType> {
+    pub async fn create_appointment_type(
+        &self,
+        input: AppointmentTypeInput,
+    ) -> Result<AppointmentType> {
         let (name, duration_min, colour, buffer_before_min, buffer_after_min) = parse_type(&input)?;
         let t = AppointmentType {
             id: AppointmentTypeId(self.mint()),
@@ -393,14 +505,24 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(appointment_type = %id))]
-    pub async fn update_appointment_type(&self, id: AppointmentTypeId, expected_version: Option<i64>, input: AppointmentTypeInput) -> Result<AppointmentType> {
+    pub async fn update_appointment_type(
+        &self,
+        id: AppointmentTypeId,
+        expected_version: Option<i64>,
+        input: AppointmentTypeInput,
+    ) -> Result<AppointmentType> {
         let (name, duration_min, colour, buffer_before_min, buffer_after_min) = parse_type(&input)?;
         let mut tx = self.store.write().await?;
         let old = tx
             .appointment_type(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))?;
-        let v = check_version(Entity::AppointmentType, id, expected_version, old.meta.version)?;
+        let v = check_version(
+            Entity::AppointmentType,
+            id,
+            expected_version,
+            old.meta.version,
+        )?;
         let t = AppointmentType {
             id,
             name,
@@ -410,7 +532,13 @@ impl App {
             buffer_after_min,
             meta: old.meta.bumped(self.now()),
         };
-        tx.save_appointment_type(&t, Write::Update { expected_version: v }).await?;
+        tx.save_appointment_type(
+            &t,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -427,17 +555,32 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(working_hours = %id))]
-    pub async fn update_working_hours(&self, id: WorkingHoursId, expected_version: Option<i64>, input: WorkingHoursInput) -> Result<WorkingHours> {
-        self.save_working_hours(Some(id), expected_version, input).await
+    pub async fn update_working_hours(
+        &self,
+        id: WorkingHoursId,
+        expected_version: Option<i64>,
+        input: WorkingHoursInput,
+    ) -> Result<WorkingHours> {
+        self.save_working_hours(Some(id), expected_version, input)
+            .await
     }
 
-    async fn save_working_hours(&self, id: Option<WorkingHoursId>, expected_version: Option<i64>, input: WorkingHoursInput) -> Result<WorkingHours> {
+    async fn save_working_hours(
+        &self,
+        id: Option<WorkingHoursId>,
+        expected_version: Option<i64>,
+        input: WorkingHoursInput,
+    ) -> Result<WorkingHours> {
         let span: LocalSpan = input.span.parse()?;
         valid_dates(input.valid_from, input.valid_to)?;
         let mut tx = self.store.write().await?;
         require_vet_at(tx.as_mut(), input.vet_id, input.clinic_id).await?;
         let (id, meta, how) = match id {
-            None => (WorkingHoursId(self.mint()), Meta::new(self.now()), Write::Insert),
+            None => (
+                WorkingHoursId(self.mint()),
+                Meta::new(self.now()),
+                Write::Insert,
+            ),
             Some(id) => {
                 let old = tx
                     .working_hours(None, None)
@@ -445,8 +588,15 @@ impl App {
                     .into_iter()
                     .find(|w| w.id == id)
                     .ok_or_else(|| AppError::not_found(Entity::WorkingHours, id))?;
-                let v = check_version(Entity::WorkingHours, id, expected_version, old.meta.version)?;
-                (id, old.meta.bumped(self.now()), Write::Update { expected_version: v })
+                let v =
+                    check_version(Entity::WorkingHours, id, expected_version, old.meta.version)?;
+                (
+                    id,
+                    old.meta.bumped(self.now()),
+                    Write::Update {
+                        expected_version: v,
+                    },
+                )
             }
         };
         let w = WorkingHours {
@@ -464,7 +614,11 @@ impl App {
         Ok(w)
     }
 
-    pub async fn working_hours(&self, vet: Option<VetId>, clinic: Option<ClinicId>) -> Result<Vec<WorkingHours>> {
+    pub async fn working_hours(
+        &self,
+        vet: Option<VetId>,
+        clinic: Option<ClinicId>,
+    ) -> Result<Vec<WorkingHours>> {
         Ok(self.store.read().await?.working_hours(vet, clinic).await?)
     }
 
@@ -476,7 +630,12 @@ impl App {
         let mut tx = self.store.write().await?;
         require_vet_at(tx.as_mut(), input.vet_id, input.clinic_id).await?;
         let existing = tx
-            .date_overrides(Some(input.vet_id), Some(input.clinic_id), input.date, input.date)
+            .date_overrides(
+                Some(input.vet_id),
+                Some(input.clinic_id),
+                input.date,
+                input.date,
+            )
             .await?
             .into_iter()
             .next();
@@ -505,8 +664,20 @@ impl App {
         Ok(o)
     }
 
-    pub async fn date_overrides(&self, vet: Option<VetId>, clinic: Option<ClinicId>, first: NaiveDate, last: NaiveDate) -> Result<Vec<DateOverride>> {
-        Ok(self.store.read().await?.date_overrides(vet, clinic, first, last).await?)
+    pub async fn date_overrides(
+        &self,
+        vet: Option<VetId>,
+        clinic: Option<ClinicId>,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<DateOverride>> {
+        DateRange::new(first, last, 366 * 2)?;
+        Ok(self
+            .store
+            .read()
+            .await?
+            .date_overrides(vet, clinic, first, last)
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(vet = %input.vet_id))]
@@ -538,9 +709,24 @@ impl App {
 
     /// Delete a working-hours rule, override or time-off record (kept as a tombstone).
     #[tracing::instrument(skip_all, fields(entity = %entity, id = %id))]
-    pub async fn delete_record(&self, entity: Entity, id: Uuid, expected_version: i64) -> Result<i64> {
-        if !matches!(entity, Entity::WorkingHours | Entity::DateOverride | Entity::TimeOff | Entity::Client | Entity::Pet) {
-            return Err(ValidationError::Other(format!("{entity} records cannot be deleted; edit them instead")).into());
+    pub async fn delete_record(
+        &self,
+        entity: Entity,
+        id: Uuid,
+        expected_version: i64,
+    ) -> Result<i64> {
+        if !matches!(
+            entity,
+            Entity::WorkingHours
+                | Entity::DateOverride
+                | Entity::TimeOff
+                | Entity::Client
+                | Entity::Pet
+        ) {
+            return Err(ValidationError::Other(format!(
+                "{entity} records cannot be deleted; edit them instead"
+            ))
+            .into());
         }
         let mut tx = self.store.write().await?;
         let v = tx.delete(entity, id, expected_version, self.now()).await?;

@@ -61,7 +61,11 @@ pub struct CalendarRequest {
 }
 
 /// Duration and buffers from an explicit duration and/or an appointment type.
-pub(crate) async fn resolve_length(tx: &mut dyn Tx, duration_min: Option<i64>, type_id: Option<AppointmentTypeId>) -> Result<(u32, u32, u32)> {
+pub(crate) async fn resolve_length(
+    tx: &mut dyn Tx,
+    duration_min: Option<i64>,
+    type_id: Option<AppointmentTypeId>,
+) -> Result<(u32, u32, u32)> {
     let t = match type_id {
         Some(id) => Some(
             tx.appointment_type(id)
@@ -74,7 +78,10 @@ pub(crate) async fn resolve_length(tx: &mut dyn Tx, duration_min: Option<i64>, t
         (Some(d), _) => appointment_minutes(d)?,
         (None, Some(t)) => t.duration_min,
         (None, None) => {
-            return Err(ValidationError::Other("give a duration in minutes or an appointment type".into()).into())
+            return Err(ValidationError::Other(
+                "give a duration in minutes or an appointment type".into(),
+            )
+            .into())
         }
     };
     let (before, after) = t.map_or((0, 0), |t| (t.buffer_before_min, t.buffer_after_min));
@@ -92,7 +99,14 @@ pub(crate) enum Blocked {
 
 /// The schedules of `vets` at `clinic` over the local dates `[first, last]`,
 /// with time off and appointments loaded a day beyond each end.
-pub(crate) async fn load_schedules(tx: &mut dyn Tx, clinic: &Clinic, vets: &[VetId], first: NaiveDate, last: NaiveDate, blocked: Blocked) -> Result<Vec<VetSchedule>> {
+pub(crate) async fn load_schedules(
+    tx: &mut dyn Tx,
+    clinic: &Clinic,
+    vets: &[VetId],
+    first: NaiveDate,
+    last: NaiveDate,
+    blocked: Blocked,
+) -> Result<Vec<VetSchedule>> {
     let tz = clinic.time_zone;
     let pad_first = first.pred_opt().unwrap_or(first);
     let pad_last = last.succ_opt().unwrap_or(last);
@@ -101,7 +115,10 @@ pub(crate) async fn load_schedules(tx: &mut dyn Tx, clinic: &Clinic, vets: &[Vet
         last: pad_last,
     }
     .to_interval(tz)?;
-    let mut by_vet: HashMap<VetId, VetSchedule> = vets.iter().map(|v| (*v, VetSchedule::new(*v, clinic.id))).collect();
+    let mut by_vet: HashMap<VetId, VetSchedule> = vets
+        .iter()
+        .map(|v| (*v, VetSchedule::new(*v, clinic.id)))
+        .collect();
     let single = (vets.len() == 1).then(|| vets[0]);
 
     for w in tx.working_hours(single, Some(clinic.id)).await? {
@@ -109,7 +126,10 @@ pub(crate) async fn load_schedules(tx: &mut dyn Tx, clinic: &Clinic, vets: &[Vet
             s.rules.push(WeeklyRule::from(&w));
         }
     }
-    for o in tx.date_overrides(single, Some(clinic.id), pad_first, pad_last).await? {
+    for o in tx
+        .date_overrides(single, Some(clinic.id), pad_first, pad_last)
+        .await?
+    {
         if let Some(s) = by_vet.get_mut(&o.vet_id) {
             s.overrides.push(DayOverride::from(&o));
         }
@@ -164,12 +184,22 @@ impl App {
     fn notice(&self, min_notice_min: Option<i64>) -> Result<Duration> {
         match min_notice_min {
             None => Ok(self.settings.min_notice),
-            Some(m) => Ok(Duration::minutes(i64::from(minutes_in("minimum notice", m, 0, 60 * 24 * 30)?))),
+            Some(m) => Ok(Duration::minutes(i64::from(minutes_in(
+                "minimum notice",
+                m,
+                0,
+                60 * 24 * 30,
+            )?))),
         }
     }
 
     /// Vets to schedule: one (checked to work at the clinic) or all of the clinic's.
-    async fn vets_for(&self, tx: &mut dyn Tx, clinic: &Clinic, vet: Option<VetId>) -> Result<Vec<Vet>> {
+    async fn vets_for(
+        &self,
+        tx: &mut dyn Tx,
+        clinic: &Clinic,
+        vet: Option<VetId>,
+    ) -> Result<Vec<Vet>> {
         match vet {
             Some(v) => Ok(vec![require_vet_at(tx, v, clinic.id).await?.0]),
             None => Ok(tx.vets(Some(clinic.id)).await?),
@@ -180,15 +210,29 @@ impl App {
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, first = %req.first, last = %req.last))]
     pub async fn availability(&self, req: AvailabilityRequest) -> Result<Availability> {
         let range = DateRange::new(req.first, req.last, self.settings.max_range_days)?;
-        let grid = validate_grid(req.grid_min.unwrap_or(i64::from(self.settings.default_grid_min)))?;
+        let grid = validate_grid(
+            req.grid_min
+                .unwrap_or(i64::from(self.settings.default_grid_min)),
+        )?;
         let notice = self.notice(req.min_notice_min)?;
         let now = self.now();
         let mut tx = self.store.read().await?;
         let clinic = require_clinic(tx.as_mut(), req.clinic_id).await?;
-        let (duration_min, before, after) = resolve_length(tx.as_mut(), req.duration_min, req.type_id).await?;
+        let (duration_min, before, after) =
+            resolve_length(tx.as_mut(), req.duration_min, req.type_id).await?;
         let vets = self.vets_for(tx.as_mut(), &clinic, req.vet_id).await?;
         let ids: Vec<VetId> = vets.iter().map(|v| v.id).collect();
-        let schedules = load_schedules(tx.as_mut(), &clinic, &ids, range.first, range.last, Blocked::Anonymous { ignoring: req.ignoring }).await?;
+        let schedules = load_schedules(
+            tx.as_mut(),
+            &clinic,
+            &ids,
+            range.first,
+            range.last,
+            Blocked::Anonymous {
+                ignoring: req.ignoring,
+            },
+        )
+        .await?;
         drop(tx);
 
         let tz = clinic.time_zone;
@@ -214,7 +258,11 @@ impl App {
                 .zip(found)
                 .map(|(v, s)| VetAvailability {
                     vet: vet_ref(v),
-                    slots: s.slots.into_iter().map(|iv| LocalSlot::new(tz, iv)).collect(),
+                    slots: s
+                        .slots
+                        .into_iter()
+                        .map(|iv| LocalSlot::new(tz, iv))
+                        .collect(),
                 })
                 .collect(),
         })
@@ -233,14 +281,36 @@ impl App {
         let tz = clinic.time_zone;
         let at = req.at.resolve(tz);
         let local = vetdesk_core::time::to_local(tz, at).date();
-        let schedules = load_schedules(tx.as_mut(), &clinic, &[vet.id], local, local, Blocked::Named).await?;
-        let schedule = schedules.first().ok_or_else(|| AppError::not_found(Entity::Vet, vet.id))?;
-        let explanation = explain(schedule, tz, at, duration, (before, after), now, self.settings.min_notice);
+        let schedules = load_schedules(
+            tx.as_mut(),
+            &clinic,
+            &[vet.id],
+            local,
+            local,
+            Blocked::Named,
+        )
+        .await?;
+        let schedule = schedules
+            .first()
+            .ok_or_else(|| AppError::not_found(Entity::Vet, vet.id))?;
+        let explanation = explain(
+            schedule,
+            tz,
+            at,
+            duration,
+            (before, after),
+            now,
+            self.settings.min_notice,
+        );
         Ok(ExplainReport {
             vet: vet_ref(&vet),
             clinic: clinic_ref(&clinic),
             local_at: vetdesk_core::time::to_local(tz, at),
-            messages: explanation.reasons.iter().map(ToString::to_string).collect(),
+            messages: explanation
+                .reasons
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             explanation,
         })
     }
@@ -255,7 +325,9 @@ impl App {
         let vet = tx.vet(req.vet_id).await?;
         let mut conflicts = Vec::new();
         if clinic.is_none() {
-            conflicts.push(Conflict::UnknownClinic { clinic_id: req.clinic_id });
+            conflicts.push(Conflict::UnknownClinic {
+                clinic_id: req.clinic_id,
+            });
         }
         if vet.is_none() {
             conflicts.push(Conflict::UnknownVet { vet_id: req.vet_id });
@@ -283,17 +355,27 @@ impl App {
             ignoring: req.ignoring,
         };
         Ok(ConflictReport::new(
-            self.conflicts_in(tx.as_mut(), &clinic, vet.id, &proposal, now).await?,
+            self.conflicts_in(tx.as_mut(), &clinic, vet.id, &proposal, now)
+                .await?,
         ))
     }
 
     /// The core's conflict check for a proposal, on data read in `tx`.
-    pub(crate) async fn conflicts_in(&self, tx: &mut dyn Tx, clinic: &Clinic, vet: VetId, p: &Proposal, now: DateTime<Utc>) -> Result<Vec<Conflict>> {
+    pub(crate) async fn conflicts_in(
+        &self,
+        tx: &mut dyn Tx,
+        clinic: &Clinic,
+        vet: VetId,
+        p: &Proposal,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Conflict>> {
         let tz = clinic.time_zone;
         let first = vetdesk_core::time::to_local(tz, p.slot.start()).date();
         let last = vetdesk_core::time::to_local(tz, p.slot.end()).date();
         let schedules = load_schedules(tx, clinic, &[vet], first, last, Blocked::Named).await?;
-        let schedule = schedules.first().ok_or_else(|| AppError::not_found(Entity::Vet, vet))?;
+        let schedule = schedules
+            .first()
+            .ok_or_else(|| AppError::not_found(Entity::Vet, vet))?;
         Ok(check(schedule, tz, p, now, self.settings.min_notice))
     }
 
@@ -311,7 +393,10 @@ impl App {
         let statuses = if req.include_cancelled {
             Vec::new()
         } else {
-            Status::ALL.into_iter().filter(|s| *s != Status::Cancelled).collect()
+            Status::ALL
+                .into_iter()
+                .filter(|s| *s != Status::Cancelled)
+                .collect()
         };
         let page = tx
             .appointments(&AppointmentFilter {
@@ -324,7 +409,15 @@ impl App {
                 ..AppointmentFilter::default()
             })
             .await?;
-        let schedules = load_schedules(tx.as_mut(), &clinic, &ids, range.first, range.last, Blocked::Anonymous { ignoring: None }).await?;
+        let schedules = load_schedules(
+            tx.as_mut(),
+            &clinic,
+            &ids,
+            range.first,
+            range.last,
+            Blocked::Anonymous { ignoring: None },
+        )
+        .await?;
         drop(tx);
 
         let days = LocalDays::new(tz, range);
@@ -337,7 +430,11 @@ impl App {
                 });
             }
         }
-        let appts: Vec<CalendarAppointment> = page.items.iter().map(|v| CalendarAppointment::new(tz, v)).collect();
+        let appts: Vec<CalendarAppointment> = page
+            .items
+            .iter()
+            .map(|v| CalendarAppointment::new(tz, v))
+            .collect();
         let appts_by_day = group_by_local_day(tz, range, appts, |a| a.time.start);
         let free_by_day = group_by_local_day(tz, range, free, |f| f.time.start);
         let days = appts_by_day

@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use vetdesk_core::{AppointmentId, ClinicId, Conflict, Explanation, HistoryEntry, Interval, Status, VetId, View};
+use vetdesk_core::{
+    AppointmentId, ClinicId, Conflict, Explanation, HistoryEntry, Interval, Status, VetId, View,
+};
 use vetdesk_store::AppointmentView;
 
 /// A span of time in UTC and in the clinic's wall time.

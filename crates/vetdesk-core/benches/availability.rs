@@ -20,7 +20,10 @@ fn bench(c: &mut Criterion) {
     };
     let fast = availability(&fx.schedules, &LocalDays::new(fx.tz, fx.range), window, &q);
     let slow = reference::availability(&fx.schedules, fx.tz, fx.range, window, &q);
-    assert_eq!(fast, slow, "the benchmark only means something if both agree");
+    assert_eq!(
+        fast, slow,
+        "the benchmark only means something if both agree"
+    );
     let slots: usize = fast.iter().map(|v| v.slots.len()).sum();
     eprintln!("50 vets x 30 days, 30,000 bookings: {slots} free 30-minute slots");
 
@@ -33,7 +36,15 @@ fn bench(c: &mut Criterion) {
     });
     g.sample_size(10);
     g.bench_function("reference", |b| {
-        b.iter(|| black_box(reference::availability(black_box(&fx.schedules), fx.tz, fx.range, window, &q)))
+        b.iter(|| {
+            black_box(reference::availability(
+                black_box(&fx.schedules),
+                fx.tz,
+                fx.range,
+                window,
+                &q,
+            ))
+        })
     });
     g.finish();
 }

@@ -9,7 +9,10 @@
 //! and the grid points that remain are the slots.
 
 use crate::ids::{AppointmentId, VetId};
-use crate::schedule::{from_secs, join_touching, secs, shifts, subtract_from, subtract_into, LocalDays, Range, VetSchedule};
+use crate::schedule::{
+    from_secs, join_touching, secs, shifts, subtract_from, subtract_into, LocalDays, Range,
+    VetSchedule,
+};
 use crate::time::{offset_seconds, Interval};
 use crate::ValidationError;
 use chrono::{DateTime, Utc};
@@ -48,7 +51,12 @@ pub struct VetSlots {
 
 /// Free slots for each schedule (all at the clinic whose days are `days`), with
 /// slot starts inside `window`.
-pub fn availability(schedules: &[VetSchedule], days: &LocalDays, window: Interval, q: &SlotQuery) -> Vec<VetSlots> {
+pub fn availability(
+    schedules: &[VetSchedule],
+    days: &LocalDays,
+    window: Interval,
+    q: &SlotQuery,
+) -> Vec<VetSlots> {
     let mut scratch = Scratch::default();
     schedules
         .iter()
@@ -67,7 +75,13 @@ struct Scratch {
     starts: Vec<Range>,
 }
 
-fn vet_slots(s: &VetSchedule, days: &LocalDays, window: Interval, q: &SlotQuery, sc: &mut Scratch) -> Vec<Interval> {
+fn vet_slots(
+    s: &VetSchedule,
+    days: &LocalDays,
+    window: Interval,
+    q: &SlotQuery,
+    sc: &mut Scratch,
+) -> Vec<Interval> {
     let d = i64::from(q.duration_min) * 60;
     let before = i64::from(q.buffer_before_min) * 60;
     let after = i64::from(q.buffer_after_min) * 60;
@@ -76,8 +90,11 @@ fn vet_slots(s: &VetSchedule, days: &LocalDays, window: Interval, q: &SlotQuery,
     let hi = secs(window.end());
 
     sc.absences.clear();
-    sc.absences
-        .extend(s.absences.iter().map(|a| (secs(a.period.start()), secs(a.period.end()))));
+    sc.absences.extend(
+        s.absences
+            .iter()
+            .map(|a| (secs(a.period.start()), secs(a.period.end()))),
+    );
     sc.forbidden.clear();
     sc.forbidden.extend(
         s.blocked_times(q.ignoring)
@@ -96,7 +113,12 @@ fn vet_slots(s: &VetSchedule, days: &LocalDays, window: Interval, q: &SlotQuery,
         }
         sc.pieces.retain(|p| p.0 < p.1);
         sc.starts.clear();
-        subtract_from(&sc.pieces, &sc.forbidden, &mut sc.starts, &mut booking_cursor);
+        subtract_from(
+            &sc.pieces,
+            &sc.forbidden,
+            &mut sc.starts,
+            &mut booking_cursor,
+        );
         for &(a, b) in &sc.starts {
             push_grid_points(a, b, shift.fixed_offset, days.tz, grid, d, &mut out);
         }
@@ -105,7 +127,15 @@ fn vet_slots(s: &VetSchedule, days: &LocalDays, window: Interval, q: &SlotQuery,
 }
 
 /// Append `[t, t + d)` for every `t` in `[a, b)` that sits on the local grid.
-fn push_grid_points(a: i64, b: i64, fixed_offset: Option<i32>, tz: chrono_tz::Tz, grid: i64, d: i64, out: &mut Vec<Interval>) {
+fn push_grid_points(
+    a: i64,
+    b: i64,
+    fixed_offset: Option<i32>,
+    tz: chrono_tz::Tz,
+    grid: i64,
+    d: i64,
+    out: &mut Vec<Interval>,
+) {
     let mut push = |t: i64| {
         if let Some(iv) = Interval::try_new(from_secs(t), from_secs(t + d)) {
             out.push(iv);
@@ -142,7 +172,13 @@ fn push_grid_points(a: i64, b: i64, fixed_offset: Option<i32>, tz: chrono_tz::Tz
 
 /// The free stretches of a vet's working time (after time off, bookings with
 /// their buffers and `not_before`), at least `min_len_min` long, within `window`.
-pub fn free_blocks(s: &VetSchedule, days: &LocalDays, window: Interval, not_before: DateTime<Utc>, min_len_min: u32) -> Vec<Interval> {
+pub fn free_blocks(
+    s: &VetSchedule,
+    days: &LocalDays,
+    window: Interval,
+    not_before: DateTime<Utc>,
+    min_len_min: u32,
+) -> Vec<Interval> {
     let lo = secs(window.start()).max(secs(not_before));
     let hi = secs(window.end());
     let absences: Vec<Range> = s
@@ -150,10 +186,18 @@ pub fn free_blocks(s: &VetSchedule, days: &LocalDays, window: Interval, not_befo
         .iter()
         .map(|a| (secs(a.period.start()), secs(a.period.end())))
         .collect();
-    let blocked: Vec<Range> = s.blocked_times(None).map(|b| (secs(b.start()), secs(b.end()))).collect();
+    let blocked: Vec<Range> = s
+        .blocked_times(None)
+        .map(|b| (secs(b.start()), secs(b.end())))
+        .collect();
     let base: Vec<Range> = shifts(s, days)
         .iter()
-        .map(|sh| (secs(sh.interval.start()).max(lo), secs(sh.interval.end()).min(hi)))
+        .map(|sh| {
+            (
+                secs(sh.interval.start()).max(lo),
+                secs(sh.interval.end()).min(hi),
+            )
+        })
         .filter(|r| r.0 < r.1)
         .collect();
     let mut after_absence = Vec::new();

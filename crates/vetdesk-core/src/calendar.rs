@@ -36,7 +36,10 @@ impl FromStr for View {
 /// week; or its calendar month.
 pub fn view_range(view: View, date: NaiveDate) -> DateRange {
     match view {
-        View::Day => DateRange { first: date, last: date },
+        View::Day => DateRange {
+            first: date,
+            last: date,
+        },
         View::Week => {
             let first = week_start(date);
             DateRange {
@@ -59,12 +62,20 @@ pub fn view_range(view: View, date: NaiveDate) -> DateRange {
 
 /// Items grouped under the local date their start falls on, one entry per day
 /// of the range (empty days included, so a UI can draw them), items in start order.
-pub fn group_by_local_day<T>(tz: Tz, range: DateRange, mut items: Vec<T>, start_of: impl Fn(&T) -> DateTime<Utc>) -> Vec<(NaiveDate, Vec<T>)> {
+pub fn group_by_local_day<T>(
+    tz: Tz,
+    range: DateRange,
+    mut items: Vec<T>,
+    start_of: impl Fn(&T) -> DateTime<Utc>,
+) -> Vec<(NaiveDate, Vec<T>)> {
     items.sort_by_key(|i| start_of(i));
     let mut days: Vec<(NaiveDate, Vec<T>)> = range.days().map(|d| (d, Vec::new())).collect();
     for item in items {
         let date = to_local(tz, start_of(&item)).date();
-        if let Some(idx) = usize::try_from((date - range.first).num_days()).ok().filter(|i| *i < days.len()) {
+        if let Some(idx) = usize::try_from((date - range.first).num_days())
+            .ok()
+            .filter(|i| *i < days.len())
+        {
             days[idx].1.push(item);
         }
     }

@@ -25,26 +25,43 @@ pub enum Conflict {
     /// Outside the vet's working hours at this clinic.
     OutsideWorkingHours,
     /// Between two working stretches of the same day.
-    OnBreak { resumes_at: DateTime<Utc> },
+    OnBreak {
+        resumes_at: DateTime<Utc>,
+    },
     TimeOff {
         time_off_id: TimeOffId,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         reason: Option<String>,
     },
-    InPast { now: DateTime<Utc> },
-    MinimumNotice { earliest: DateTime<Utc> },
-    UnknownVet { vet_id: VetId },
-    UnknownClinic { clinic_id: ClinicId },
-    VetNotAtClinic { vet_id: VetId, clinic_id: ClinicId },
+    InPast {
+        now: DateTime<Utc>,
+    },
+    MinimumNotice {
+        earliest: DateTime<Utc>,
+    },
+    UnknownVet {
+        vet_id: VetId,
+    },
+    UnknownClinic {
+        clinic_id: ClinicId,
+    },
+    VetNotAtClinic {
+        vet_id: VetId,
+        clinic_id: ClinicId,
+    },
 }
 
 impl Conflict {
     /// A stable code for adapters and the UI.
     pub fn code(&self) -> &'static str {
         match self {
-            Conflict::Overlap { buffer_only: false, .. } => "overlap",
-            Conflict::Overlap { buffer_only: true, .. } => "buffer_overlap",
+            Conflict::Overlap {
+                buffer_only: false, ..
+            } => "overlap",
+            Conflict::Overlap {
+                buffer_only: true, ..
+            } => "buffer_overlap",
             Conflict::OutsideWorkingHours => "outside_working_hours",
             Conflict::OnBreak { .. } => "on_break",
             Conflict::TimeOff { .. } => "time_off",
@@ -66,24 +83,50 @@ impl fmt::Display for Conflict {
                 end,
                 buffer_only,
             } => {
-                let what = if *buffer_only { "the buffer time of" } else { "" };
+                let what = if *buffer_only {
+                    "the buffer time of"
+                } else {
+                    ""
+                };
                 let sep = if *buffer_only { " " } else { "" };
-                write!(f, "overlaps {what}{sep}appointment {appointment_id} ({} to {})", start.to_rfc3339(), end.to_rfc3339())
+                write!(
+                    f,
+                    "overlaps {what}{sep}appointment {appointment_id} ({} to {})",
+                    start.to_rfc3339(),
+                    end.to_rfc3339()
+                )
             }
             Conflict::OutsideWorkingHours => f.write_str("outside the vet's working hours"),
-            Conflict::OnBreak { resumes_at } => write!(f, "during the vet's break (work resumes at {})", resumes_at.to_rfc3339()),
-            Conflict::TimeOff { start, end, reason, .. } => {
-                write!(f, "during the vet's time off ({} to {}", start.to_rfc3339(), end.to_rfc3339())?;
+            Conflict::OnBreak { resumes_at } => write!(
+                f,
+                "during the vet's break (work resumes at {})",
+                resumes_at.to_rfc3339()
+            ),
+            Conflict::TimeOff {
+                start, end, reason, ..
+            } => {
+                write!(
+                    f,
+                    "during the vet's time off ({} to {}",
+                    start.to_rfc3339(),
+                    end.to_rfc3339()
+                )?;
                 if let Some(r) = reason {
                     write!(f, ": {r}")?;
                 }
                 f.write_str(")")
             }
             Conflict::InPast { .. } => f.write_str("in the past"),
-            Conflict::MinimumNotice { earliest } => write!(f, "inside the minimum notice (earliest {})", earliest.to_rfc3339()),
+            Conflict::MinimumNotice { earliest } => write!(
+                f,
+                "inside the minimum notice (earliest {})",
+                earliest.to_rfc3339()
+            ),
             Conflict::UnknownVet { vet_id } => write!(f, "unknown vet {vet_id}"),
             Conflict::UnknownClinic { clinic_id } => write!(f, "unknown clinic {clinic_id}"),
-            Conflict::VetNotAtClinic { vet_id, clinic_id } => write!(f, "vet {vet_id} does not work at clinic {clinic_id}"),
+            Conflict::VetNotAtClinic { vet_id, clinic_id } => {
+                write!(f, "vet {vet_id} does not work at clinic {clinic_id}")
+            }
         }
     }
 }
@@ -99,21 +142,33 @@ pub struct Proposal {
 }
 
 /// Every reason the proposal cannot be booked; empty means it can.
-pub fn check(schedule: &VetSchedule, tz: Tz, p: &Proposal, now: DateTime<Utc>, min_notice: Duration) -> Vec<Conflict> {
+pub fn check(
+    schedule: &VetSchedule,
+    tz: Tz,
+    p: &Proposal,
+    now: DateTime<Utc>,
+    min_notice: Duration,
+) -> Vec<Conflict> {
     let mut out = Vec::new();
     let slot = p.slot;
 
     if slot.start() < now {
         out.push(Conflict::InPast { now });
     } else if slot.start() < now + min_notice {
-        out.push(Conflict::MinimumNotice { earliest: now + min_notice });
+        out.push(Conflict::MinimumNotice {
+            earliest: now + min_notice,
+        });
     }
 
     if let Some(c) = working_hours_conflict(schedule, tz, slot) {
         out.push(c);
     }
 
-    for a in schedule.absences.iter().filter(|a| a.period.overlaps(&slot)) {
+    for a in schedule
+        .absences
+        .iter()
+        .filter(|a| a.period.overlaps(&slot))
+    {
         out.push(Conflict::TimeOff {
             time_off_id: a.id,
             start: a.period.start(),
@@ -148,7 +203,10 @@ fn working_hours_conflict(schedule: &VetSchedule, tz: Tz, slot: Interval) -> Opt
     };
     let days = LocalDays::new(tz, range);
     let all = shifts(schedule, &days);
-    if join_touching(&all).iter().any(|s| s.interval.contains(&slot)) {
+    if join_touching(&all)
+        .iter()
+        .any(|s| s.interval.contains(&slot))
+    {
         return None;
     }
     // A break: the slot starts on a day with shifts before and after it.
@@ -159,7 +217,9 @@ fn working_hours_conflict(schedule: &VetSchedule, tz: Tz, slot: Interval) -> Opt
         .map(|s| s.interval.start())
         .filter(|t| *t >= slot.start())
         .min();
-    let in_shift_now = same_day.iter().any(|s| s.interval.contains_instant(slot.start()));
+    let in_shift_now = same_day
+        .iter()
+        .any(|s| s.interval.contains_instant(slot.start()));
     match resumes {
         Some(resumes_at) if started && !in_shift_now => Some(Conflict::OnBreak { resumes_at }),
         // Starts inside a shift (or before/after the day) but does not fit.
@@ -216,9 +276,13 @@ pub fn explain(
         // Blocks are cut per shift; those that touch (across midnight) are one stretch.
         let blocks = crate::availability::free_blocks(schedule, &days, window, at, 0);
         blocks.iter().find(|b| b.contains_instant(at)).map(|first| {
-            blocks
-                .iter()
-                .fold(first.end(), |until, b| if b.start() == until { b.end() } else { until })
+            blocks.iter().fold(first.end(), |until, b| {
+                if b.start() == until {
+                    b.end()
+                } else {
+                    until
+                }
+            })
         })
     } else {
         None

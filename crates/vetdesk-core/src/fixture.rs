@@ -11,7 +11,14 @@ use chrono_tz::Tz;
 use uuid::Uuid;
 
 pub const SPANS: [(u16, u16); 2] = [(8 * 60, 12 * 60), (13 * 60, 19 * 60)];
-pub const WORKDAYS: [Weekday; 6] = [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri, Weekday::Sat];
+pub const WORKDAYS: [Weekday; 6] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+];
 pub const BOOKING_MIN: i64 = 20;
 
 pub struct Fixture {
@@ -41,7 +48,10 @@ pub fn build(tz: Tz, first: NaiveDate, days: i64, vets: usize, total_bookings: u
         last: first + Duration::days(days - 1),
     };
     let clinic = ClinicId(Uuid::from_u64_pair(1, 0));
-    let workdays: Vec<NaiveDate> = range.days().filter(|d| WORKDAYS.contains(&d.weekday())).collect();
+    let workdays: Vec<NaiveDate> = range
+        .days()
+        .filter(|d| WORKDAYS.contains(&d.weekday()))
+        .collect();
     let vet_days = workdays.len() * vets;
     let base = total_bookings / vet_days.max(1);
     let extra = total_bookings % vet_days.max(1);
@@ -77,9 +87,12 @@ pub fn build(tz: Tz, first: NaiveDate, days: i64, vets: usize, total_bookings: u
                     let gap = (mix(counter) % (slack_left as u64 / 5 / 2 + 1)) as i64 * 5;
                     slack_left -= gap;
                     minute += gap;
-                    let start_local = day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
+                    let start_local =
+                        day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
                     let start = resolve_local(tz, start_local);
-                    if let Some(slot) = Interval::try_new(start, start + Duration::minutes(BOOKING_MIN)) {
+                    if let Some(slot) =
+                        Interval::try_new(start, start + Duration::minutes(BOOKING_MIN))
+                    {
                         s.bookings.push(Booking {
                             id: AppointmentId(Uuid::from_u64_pair(3, counter)),
                             slot,

@@ -7,10 +7,10 @@
 pub mod availability;
 pub mod calendar;
 pub mod conflicts;
+pub mod fixture;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
-pub mod fixture;
 pub mod reference;
 pub mod schedule;
 pub mod time;

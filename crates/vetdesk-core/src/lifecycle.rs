@@ -66,7 +66,8 @@ impl FromStr for Status {
             .ok_or_else(|| crate::ValidationError::Choice {
                 field: "status",
                 value: s.to_string(),
-                expected: "scheduled, confirmed, checked_in, in_progress, completed, cancelled, no_show",
+                expected:
+                    "scheduled, confirmed, checked_in, in_progress, completed, cancelled, no_show",
             })
     }
 }

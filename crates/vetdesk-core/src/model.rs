@@ -160,7 +160,9 @@ pub struct WorkingHours {
 impl WorkingHours {
     pub fn applies_on(&self, date: NaiveDate) -> bool {
         use chrono::Datelike;
-        date.weekday() == self.weekday && self.valid_from <= date && self.valid_to.is_none_or(|to| date <= to)
+        date.weekday() == self.weekday
+            && self.valid_from <= date
+            && self.valid_to.is_none_or(|to| date <= to)
     }
 }
 

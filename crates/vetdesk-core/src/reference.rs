@@ -9,7 +9,13 @@ use crate::time::{DateRange, Interval};
 use chrono::{Duration, Timelike};
 use chrono_tz::Tz;
 
-pub fn availability(schedules: &[VetSchedule], tz: Tz, range: DateRange, window: Interval, q: &SlotQuery) -> Vec<VetSlots> {
+pub fn availability(
+    schedules: &[VetSchedule],
+    tz: Tz,
+    range: DateRange,
+    window: Interval,
+    q: &SlotQuery,
+) -> Vec<VetSlots> {
     schedules
         .iter()
         .map(|s| VetSlots {
@@ -19,7 +25,13 @@ pub fn availability(schedules: &[VetSchedule], tz: Tz, range: DateRange, window:
         .collect()
 }
 
-fn vet_slots(s: &VetSchedule, tz: Tz, range: DateRange, window: Interval, q: &SlotQuery) -> Vec<Interval> {
+fn vet_slots(
+    s: &VetSchedule,
+    tz: Tz,
+    range: DateRange,
+    window: Interval,
+    q: &SlotQuery,
+) -> Vec<Interval> {
     // Working intervals straight from the rules, one resolve per span end.
     let mut working = Vec::new();
     for date in range.days() {
@@ -62,7 +74,12 @@ fn vet_slots(s: &VetSchedule, tz: Tz, range: DateRange, window: Interval, q: &Sl
 fn covered_by(working: &[Interval], slot: Interval) -> bool {
     let mut cur = slot.start();
     while cur < slot.end() {
-        match working.iter().filter(|w| w.contains_instant(cur)).map(|w| w.end()).max() {
+        match working
+            .iter()
+            .filter(|w| w.contains_instant(cur))
+            .map(|w| w.end())
+            .max()
+        {
             Some(end) => cur = end,
             None => return false,
         }

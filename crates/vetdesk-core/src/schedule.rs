@@ -19,7 +19,9 @@ pub struct WeeklyRule {
 
 impl WeeklyRule {
     pub fn applies_on(&self, date: NaiveDate) -> bool {
-        date.weekday() == self.weekday && self.valid_from <= date && self.valid_to.is_none_or(|to| date <= to)
+        date.weekday() == self.weekday
+            && self.valid_from <= date
+            && self.valid_to.is_none_or(|to| date <= to)
     }
 }
 
@@ -126,7 +128,10 @@ impl VetSchedule {
     }
 
     /// All blocked time, named or not, except the `ignoring` appointment's, sorted by start.
-    pub fn blocked_times(&self, ignoring: Option<AppointmentId>) -> impl Iterator<Item = Interval> + '_ {
+    pub fn blocked_times(
+        &self,
+        ignoring: Option<AppointmentId>,
+    ) -> impl Iterator<Item = Interval> + '_ {
         let mut named = self
             .bookings
             .iter()
@@ -202,7 +207,9 @@ impl LocalDays {
             .days()
             .map(|date| {
                 let start = crate::time::start_of_local_day(tz, date);
-                let next = date.succ_opt().map(|d| crate::time::start_of_local_day(tz, d));
+                let next = date
+                    .succ_opt()
+                    .map(|d| crate::time::start_of_local_day(tz, d));
                 let off_start = crate::time::offset_seconds(tz, start);
                 let fixed_offset = next.and_then(|n| {
                     let off_next = crate::time::offset_seconds(tz, n);
@@ -219,7 +226,9 @@ impl LocalDays {
     pub fn at(&self, day: &LocalDay, minute: u16) -> DateTime<Utc> {
         let local = day.date.and_time(NaiveTime::MIN) + Duration::minutes(i64::from(minute));
         match day.fixed_offset {
-            Some(off) => DateTime::from_naive_utc_and_offset(local - Duration::seconds(i64::from(off)), Utc),
+            Some(off) => {
+                DateTime::from_naive_utc_and_offset(local - Duration::seconds(i64::from(off)), Utc)
+            }
             None => resolve_local(self.tz, local),
         }
     }
@@ -262,7 +271,10 @@ pub fn join_touching(shifts: &[Shift]) -> Vec<Shift> {
     for s in shifts {
         match out.last_mut() {
             Some(last) if last.interval.end() >= s.interval.start() => {
-                if let Some(joined) = Interval::try_new(last.interval.start(), last.interval.end().max(s.interval.end())) {
+                if let Some(joined) = Interval::try_new(
+                    last.interval.start(),
+                    last.interval.end().max(s.interval.end()),
+                ) {
                     last.interval = joined;
                 }
                 if last.fixed_offset != s.fixed_offset {
@@ -296,7 +308,12 @@ pub(crate) fn subtract_into(base: &[Range], cuts: &[Range], out: &mut Vec<Range>
 /// [`subtract_into`] starting at `cuts[*cursor..]`, leaving the cursor past every
 /// cut that ends before the last base range. Successive calls with sorted,
 /// non-overlapping bases sweep `cuts` once in all.
-pub(crate) fn subtract_from(base: &[Range], cuts: &[Range], out: &mut Vec<Range>, cursor: &mut usize) {
+pub(crate) fn subtract_from(
+    base: &[Range],
+    cuts: &[Range],
+    out: &mut Vec<Range>,
+    cursor: &mut usize,
+) {
     let mut j = *cursor;
     for &(b0, b1) in base {
         while j < cuts.len() && cuts[j].1 <= b0 {

@@ -6,7 +6,10 @@
 //! - an ambiguous local time (fall back) takes the earlier instant.
 
 use crate::ValidationError;
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -69,7 +72,12 @@ impl Interval {
 
 impl fmt::Display for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{} .. {})", self.start.to_rfc3339(), self.end.to_rfc3339())
+        write!(
+            f,
+            "[{} .. {})",
+            self.start.to_rfc3339(),
+            self.end.to_rfc3339()
+        )
     }
 }
 
@@ -108,12 +116,21 @@ pub fn start_of_local_day(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
 }
 
 /// The UTC span of local dates `[first, last]` (both inclusive).
-pub fn local_days_span(tz: Tz, first: NaiveDate, last: NaiveDate) -> Result<Interval, ValidationError> {
-    let next = last
-        .succ_opt()
-        .ok_or(ValidationError::DateRange { from: first, to: last })?;
-    Interval::new(start_of_local_day(tz, first), start_of_local_day(tz, next))
-        .map_err(|_| ValidationError::DateRange { from: first, to: last })
+pub fn local_days_span(
+    tz: Tz,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Interval, ValidationError> {
+    let next = last.succ_opt().ok_or(ValidationError::DateRange {
+        from: first,
+        to: last,
+    })?;
+    Interval::new(start_of_local_day(tz, first), start_of_local_day(tz, next)).map_err(|_| {
+        ValidationError::DateRange {
+            from: first,
+            to: last,
+        }
+    })
 }
 
 /// The clinic-local wall time of an instant.
@@ -123,7 +140,9 @@ pub fn to_local(tz: Tz, t: DateTime<Utc>) -> NaiveDateTime {
 
 /// Offset of local time from UTC at an instant, in seconds.
 pub fn offset_seconds(tz: Tz, t: DateTime<Utc>) -> i32 {
-    tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()
+    tz.offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc()
 }
 
 /// An inclusive range of local dates, checked against a maximum length.
@@ -136,11 +155,17 @@ pub struct DateRange {
 impl DateRange {
     pub fn new(first: NaiveDate, last: NaiveDate, max_days: i64) -> Result<Self, ValidationError> {
         if last < first {
-            return Err(ValidationError::DateRange { from: first, to: last });
+            return Err(ValidationError::DateRange {
+                from: first,
+                to: last,
+            });
         }
         let days = (last - first).num_days() + 1;
         if days > max_days {
-            return Err(ValidationError::RangeTooLarge { days, max: max_days });
+            return Err(ValidationError::RangeTooLarge {
+                days,
+                max: max_days,
+            });
         }
         Ok(DateRange { first, last })
     }
@@ -200,7 +225,11 @@ impl LocalSpan {
             .collect()
     }
     pub fn format_list(spans: &[LocalSpan]) -> String {
-        spans.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+        spans
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -223,7 +252,10 @@ impl FromStr for LocalSpan {
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         let bad = || ValidationError::LocalSpan(raw.to_string());
         let (a, b) = raw.split_once('-').ok_or_else(bad)?;
-        let (s, e) = (parse_minutes(a).ok_or_else(bad)?, parse_minutes(b).ok_or_else(bad)?);
+        let (s, e) = (
+            parse_minutes(a).ok_or_else(bad)?,
+            parse_minutes(b).ok_or_else(bad)?,
+        );
         if s >= 1440 {
             return Err(bad());
         }
@@ -244,7 +276,12 @@ impl From<LocalSpan> for String {
 }
 impl fmt::Display for LocalSpan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", fmt_minutes(self.start_min), fmt_minutes(self.end_min))
+        write!(
+            f,
+            "{}-{}",
+            fmt_minutes(self.start_min),
+            fmt_minutes(self.end_min)
+        )
     }
 }
 

@@ -21,7 +21,9 @@ pub enum ValidationError {
     },
     #[error("'{0}' is not a valid email address")]
     Email(String),
-    #[error("'{0}' is not a valid phone number (digits, optionally starting with +, 7 to 15 digits)")]
+    #[error(
+        "'{0}' is not a valid phone number (digits, optionally starting with +, 7 to 15 digits)"
+    )]
     Phone(String),
     #[error("'{0}' is not a colour (expected #RRGGBB)")]
     Colour(String),
@@ -50,7 +52,7 @@ pub enum ValidationError {
     DateRange { from: NaiveDate, to: NaiveDate },
     #[error("the date range spans {days} days; at most {max} are allowed")]
     RangeTooLarge { days: i64, max: i64 },
-    #[error("'{value}' is not a valid {kind}")]
+    #[error("'{value}' is not a valid {} id (expected a UUID)", id_noun(.kind))]
     MalformedId { kind: &'static str, value: String },
     #[error("'{value}' is not a valid {field}; expected one of: {expected}")]
     Choice {
@@ -60,6 +62,25 @@ pub enum ValidationError {
     },
     #[error("{0}")]
     Other(String),
+}
+
+/// `AppointmentTypeId` → `appointment type`.
+fn id_noun(kind: &str) -> String {
+    let base = kind.strip_suffix("Id").unwrap_or(kind);
+    let mut out = String::new();
+    for (i, c) in base.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push(' ');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Lower-case form of a name for case-insensitive search (full Unicode,
+/// unlike SQLite's ASCII-only `lower()`).
+pub fn search_key(text: &str) -> String {
+    text.trim().to_lowercase()
 }
 
 fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, ValidationError> {
@@ -106,7 +127,10 @@ impl fmt::Display for Name {
 }
 
 /// Free text such as notes and reasons: trimmed, at most 2000 characters; empty becomes `None`.
-pub fn optional_text(field: &'static str, raw: Option<&str>) -> Result<Option<String>, ValidationError> {
+pub fn optional_text(
+    field: &'static str,
+    raw: Option<&str>,
+) -> Result<Option<String>, ValidationError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => bounded_text(field, t, 2000).map(Some),
@@ -208,7 +232,8 @@ pub struct Colour(String);
 impl Colour {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let t = raw.trim();
-        let ok = t.len() == 7 && t.starts_with('#') && t[1..].chars().all(|c| c.is_ascii_hexdigit());
+        let ok =
+            t.len() == 7 && t.starts_with('#') && t[1..].chars().all(|c| c.is_ascii_hexdigit());
         if !ok {
             return Err(ValidationError::Colour(raw.to_string()));
         }
@@ -241,11 +266,26 @@ pub fn parse_time_zone(raw: &str) -> Result<Tz, ValidationError> {
 }
 
 /// A count of minutes within `[min, max]`.
-pub fn minutes_in(field: &'static str, got: i64, min: i64, max: i64) -> Result<u32, ValidationError> {
+pub fn minutes_in(
+    field: &'static str,
+    got: i64,
+    min: i64,
+    max: i64,
+) -> Result<u32, ValidationError> {
     if got < min || got > max {
-        return Err(ValidationError::Minutes { field, min, max, got });
+        return Err(ValidationError::Minutes {
+            field,
+            min,
+            max,
+            got,
+        });
     }
-    u32::try_from(got).map_err(|_| ValidationError::Minutes { field, min, max, got })
+    u32::try_from(got).map_err(|_| ValidationError::Minutes {
+        field,
+        min,
+        max,
+        got,
+    })
 }
 
 /// Appointment length: 5 minutes to 12 hours.
@@ -260,21 +300,28 @@ pub fn buffer_minutes(field: &'static str, got: i64) -> Result<u32, ValidationEr
 
 /// `YYYY-MM-DD`.
 pub fn parse_date(raw: &str) -> Result<NaiveDate, ValidationError> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| ValidationError::Date(raw.to_string()))
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| ValidationError::Date(raw.to_string()))
 }
 
 /// `HH:MM`.
 pub fn parse_time(raw: &str) -> Result<NaiveTime, ValidationError> {
-    NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| ValidationError::Time(raw.to_string()))
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
+        .map_err(|_| ValidationError::Time(raw.to_string()))
 }
 
 /// `YYYY-MM-DDTHH:MM` or `YYYY-MM-DD HH:MM` (seconds optional), without a zone.
 pub fn parse_naive_datetime(raw: &str) -> Result<NaiveDateTime, ValidationError> {
     let t = raw.trim();
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
-        .ok_or_else(|| ValidationError::DateTime(raw.to_string()))
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+    .ok_or_else(|| ValidationError::DateTime(raw.to_string()))
 }
 
 /// A time as a person or a script gives it: an exact instant (RFC 3339, with a
@@ -293,8 +340,13 @@ impl TimeInput {
             return Ok(TimeInput::Instant(t.with_timezone(&chrono::Utc)));
         }
         // RFC 3339 without seconds, as people type it: 2027-03-01T10:00Z, 2027-03-01T10:00+01:00.
-        let zoned = t.strip_suffix('Z').or_else(|| t.strip_suffix('z')).map(|s| format!("{s}+00:00"));
-        if let Ok(t) = chrono::DateTime::parse_from_str(zoned.as_deref().unwrap_or(t), "%Y-%m-%dT%H:%M%:z") {
+        let zoned = t
+            .strip_suffix('Z')
+            .or_else(|| t.strip_suffix('z'))
+            .map(|s| format!("{s}+00:00"));
+        if let Ok(t) =
+            chrono::DateTime::parse_from_str(zoned.as_deref().unwrap_or(t), "%Y-%m-%dT%H:%M%:z")
+        {
             return Ok(TimeInput::Instant(t.with_timezone(&chrono::Utc)));
         }
         parse_naive_datetime(raw)
@@ -319,9 +371,11 @@ impl FromStr for TimeInput {
 
 /// A weekday by English name or three-letter abbreviation.
 pub fn parse_weekday(raw: &str) -> Result<chrono::Weekday, ValidationError> {
-    raw.trim().parse::<chrono::Weekday>().map_err(|_| ValidationError::Choice {
-        field: "weekday",
-        value: raw.to_string(),
-        expected: "mon, tue, wed, thu, fri, sat, sun",
-    })
+    raw.trim()
+        .parse::<chrono::Weekday>()
+        .map_err(|_| ValidationError::Choice {
+            field: "weekday",
+            value: raw.to_string(),
+            expected: "mon, tue, wed, thu, fri, sat, sun",
+        })
 }

@@ -37,7 +37,9 @@ impl From<sqlx::Error> for StoreError {
         if let sqlx::Error::Database(db) = &e {
             // SQLite extended result codes.
             match db.code().as_deref() {
-                Some("2067") | Some("1555") => return StoreError::Duplicate(db.message().to_string()),
+                Some("2067") | Some("1555") => {
+                    return StoreError::Duplicate(db.message().to_string())
+                }
                 Some("787") => return StoreError::MissingReference(db.message().to_string()),
                 Some("5") | Some("517") | Some("6") | Some("262") => return StoreError::Busy,
                 _ => {}
@@ -45,9 +47,9 @@ impl From<sqlx::Error> for StoreError {
         }
         match e {
             sqlx::Error::PoolTimedOut => StoreError::Busy,
-            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
-                StoreError::Corrupt(e.to_string())
-            }
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
             other => StoreError::Database(other),
         }
     }

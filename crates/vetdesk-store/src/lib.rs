@@ -18,8 +18,9 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use uuid::Uuid;
 use vetdesk_core::{
-    Appointment, AppointmentId, AppointmentType, AppointmentTypeId, Booking, Client, ClientId, Clinic, ClinicId,
-    DateOverride, HistoryEntry, Interval, Pet, PetId, Status, TimeOff, Vet, VetId, WorkingHours,
+    Appointment, AppointmentId, AppointmentType, AppointmentTypeId, Booking, Client, ClientId,
+    Clinic, ClinicId, DateOverride, HistoryEntry, Interval, Pet, PetId, Status, TimeOff, Vet,
+    VetId, WorkingHours,
 };
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -79,7 +80,9 @@ impl std::fmt::Display for Entity {
 pub enum Write {
     Insert,
     /// Update, refusing with [`StoreError::StaleVersion`] unless the stored version is this one.
-    Update { expected_version: i64 },
+    Update {
+        expected_version: i64,
+    },
 }
 
 /// Filters for listing appointments. Every field narrows the result.
@@ -154,37 +157,68 @@ pub trait Tx: Send {
     async fn save_client(&mut self, c: &Client, how: Write) -> Result<()>;
 
     async fn pet(&mut self, id: PetId) -> Result<Option<Pet>>;
-    async fn pets(&mut self, owner: Option<ClientId>, text: Option<&str>, limit: u32) -> Result<Vec<Pet>>;
+    async fn pets(
+        &mut self,
+        owner: Option<ClientId>,
+        text: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Pet>>;
     async fn save_pet(&mut self, p: &Pet, how: Write) -> Result<()>;
 
     async fn appointment_type(&mut self, id: AppointmentTypeId) -> Result<Option<AppointmentType>>;
     async fn appointment_types(&mut self) -> Result<Vec<AppointmentType>>;
     async fn save_appointment_type(&mut self, t: &AppointmentType, how: Write) -> Result<()>;
 
-    async fn working_hours(&mut self, vet: Option<VetId>, clinic: Option<ClinicId>) -> Result<Vec<WorkingHours>>;
+    async fn working_hours(
+        &mut self,
+        vet: Option<VetId>,
+        clinic: Option<ClinicId>,
+    ) -> Result<Vec<WorkingHours>>;
     async fn save_working_hours(&mut self, w: &WorkingHours, how: Write) -> Result<()>;
 
     /// Overrides (of one vet, or all) at a clinic (or all) between two local dates (inclusive).
-    async fn date_overrides(&mut self, vet: Option<VetId>, clinic: Option<ClinicId>, first: NaiveDate, last: NaiveDate) -> Result<Vec<DateOverride>>;
+    async fn date_overrides(
+        &mut self,
+        vet: Option<VetId>,
+        clinic: Option<ClinicId>,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<DateOverride>>;
     async fn save_date_override(&mut self, o: &DateOverride, how: Write) -> Result<()>;
 
     /// Time off (of one vet, or all) overlapping `window` (all of it when `None`), by start.
-    async fn time_off(&mut self, vet: Option<VetId>, window: Option<Interval>) -> Result<Vec<TimeOff>>;
+    async fn time_off(
+        &mut self,
+        vet: Option<VetId>,
+        window: Option<Interval>,
+    ) -> Result<Vec<TimeOff>>;
     async fn save_time_off(&mut self, t: &TimeOff, how: Write) -> Result<()>;
 
     /// Tombstone a record, checking its version; returns the new version.
-    async fn delete(&mut self, entity: Entity, id: Uuid, expected_version: i64, at: DateTime<Utc>) -> Result<i64>;
+    async fn delete(
+        &mut self,
+        entity: Entity,
+        id: Uuid,
+        expected_version: i64,
+        at: DateTime<Utc>,
+    ) -> Result<i64>;
 
     async fn appointment(&mut self, id: AppointmentId) -> Result<Option<Appointment>>;
     async fn appointment_view(&mut self, id: AppointmentId) -> Result<Option<AppointmentView>>;
     async fn appointments(&mut self, filter: &AppointmentFilter) -> Result<Page<AppointmentView>>;
     /// Time-holding appointments of the given vets whose blocked time overlaps
     /// `window`, as `(vet, booking)` sorted by vet then blocked start.
-    async fn bookings(&mut self, vets: &[VetId], window: Interval) -> Result<Vec<(VetId, Booking)>>;
+    async fn bookings(&mut self, vets: &[VetId], window: Interval)
+        -> Result<Vec<(VetId, Booking)>>;
     /// The blocked time of the given vets' time-holding appointments overlapping
     /// `window`, without naming them (except `ignoring`'s, which is left out):
     /// what availability and free time need, read in bulk. Sorted by vet, then start.
-    async fn busy(&mut self, vets: &[VetId], window: Interval, ignoring: Option<AppointmentId>) -> Result<Vec<(VetId, Interval)>>;
+    async fn busy(
+        &mut self,
+        vets: &[VetId],
+        window: Interval,
+        ignoring: Option<AppointmentId>,
+    ) -> Result<Vec<(VetId, Interval)>>;
     async fn save_appointment(&mut self, a: &Appointment, how: Write) -> Result<()>;
 
     async fn history(&mut self, id: AppointmentId) -> Result<Vec<HistoryEntry>>;

@@ -3,10 +3,15 @@
 //! single write lock up front so that a conflict check made inside one still
 //! holds at commit, across connections and processes.
 
-use crate::{AppointmentFilter, AppointmentView, Entity, Page, Result, Store, StoreError, Tx, Write, MAX_BLOCK};
+use crate::{
+    AppointmentFilter, AppointmentView, Entity, Page, Result, Store, StoreError, Tx, Write,
+    MAX_BLOCK,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,7 +27,8 @@ pub mod queries {
     /// The rows come back packed into one text value, `id start end blocked_start
     /// blocked_end` per booking, comma-separated: sqlx costs a few microseconds
     /// per row, and a busy month holds tens of thousands (BENCHMARKS.md).
-    pub const BOOKINGS_OF_VET: &str = "SELECT group_concat(hex(id) || ' ' || start_at || ' ' || end_at || ' ' \
+    pub const BOOKINGS_OF_VET: &str =
+        "SELECT group_concat(hex(id) || ' ' || start_at || ' ' || end_at || ' ' \
          || blocked_start || ' ' || blocked_end, ',') FROM appointments \
          WHERE vet_id = ?1 AND holds_time = 1 AND deleted_at IS NULL \
          AND blocked_start >= ?2 AND blocked_start < ?3 AND blocked_end > ?4";
@@ -35,7 +41,8 @@ pub mod queries {
          AND blocked_start >= ?2 AND blocked_start < ?3 AND blocked_end > ?4 AND (?5 IS NULL OR id <> ?5)";
 
     /// Time off (of one vet, or all) overlapping `[?3, ?2)`.
-    pub const TIME_OFF: &str = "SELECT * FROM time_off WHERE deleted_at IS NULL AND (?1 IS NULL OR vet_id = ?1) \
+    pub const TIME_OFF: &str =
+        "SELECT * FROM time_off WHERE deleted_at IS NULL AND (?1 IS NULL OR vet_id = ?1) \
          AND start_at < ?2 AND end_at > ?3 ORDER BY start_at";
 }
 
@@ -51,15 +58,20 @@ impl SqliteStore {
     #[tracing::instrument(skip_all, fields(url = %url))]
     pub async fn open(url: &str) -> Result<Self> {
         let opts = if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?
+            SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?
         } else {
             SqliteConnectOptions::new().filename(url)
         };
         let memory = url.contains(":memory:");
         let opts = opts
             .create_if_missing(true)
-            .journal_mode(if memory { SqliteJournalMode::Memory } else { SqliteJournalMode::Wal })
-            .synchronous(SqliteSynchronous::Normal)
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
@@ -82,7 +94,9 @@ impl SqliteStore {
 async fn migrate(pool: &SqlitePool) -> Result<()> {
     let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
     MIGRATOR.run(pool).await.map_err(|e| match e {
-        sqlx::migrate::MigrateError::VersionMissing(found) => StoreError::SchemaTooNew { found, known },
+        sqlx::migrate::MigrateError::VersionMissing(found) => {
+            StoreError::SchemaTooNew { found, known }
+        }
         other => StoreError::Unavailable(format!("applying migrations: {other}")),
     })
 }
@@ -116,7 +130,8 @@ fn ms(t: DateTime<Utc>) -> i64 {
 }
 
 fn from_ms(v: i64) -> Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(v).ok_or_else(|| StoreError::Corrupt(format!("instant {v} out of range")))
+    DateTime::from_timestamp_millis(v)
+        .ok_or_else(|| StoreError::Corrupt(format!("instant {v} out of range")))
 }
 
 fn interval(start: i64, end: i64) -> Result<Interval> {
@@ -320,16 +335,15 @@ fn unpack_booking(item: &str) -> Result<Booking> {
 
 /// `%text%` for LIKE, with the wildcards in `text` escaped.
 fn like_pattern(text: &str) -> String {
-    let escaped = text
-        .trim()
-        .to_lowercase()
+    let escaped = search_key(text)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
-const APPOINTMENT_VIEW_SELECT: &str = "SELECT a.*, p.name AS pet_name, c.name AS client_name, v.name AS vet_name, \
+const APPOINTMENT_VIEW_SELECT: &str =
+    "SELECT a.*, p.name AS pet_name, c.name AS client_name, v.name AS vet_name, \
      t.name AS type_name, t.colour AS colour \
      FROM appointments a \
      JOIN pets p ON p.id = a.pet_id \
@@ -367,9 +381,9 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &AppointmentFilter) {
     }
     if let Some(text) = f.text.as_deref().filter(|t| !t.trim().is_empty()) {
         let pat = like_pattern(text);
-        qb.push(" AND (lower(p.name) LIKE ")
+        qb.push(" AND (p.search_name LIKE ")
             .push_bind(pat.clone())
-            .push(" ESCAPE '\\' OR lower(c.name) LIKE ")
+            .push(" ESCAPE '\\' OR c.search_name LIKE ")
             .push_bind(pat)
             .push(" ESCAPE '\\')");
     }
@@ -378,39 +392,64 @@ fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &AppointmentFilter) {
 impl SqliteTx {
     /// After an upsert that touched no row, find out why.
     async fn refused(&mut self, entity: Entity, id: Uuid, how: Write) -> StoreError {
-        let sql = format!("SELECT version, deleted_at FROM {} WHERE id = ?", entity.table());
-        let current: std::result::Result<Option<(i64, Option<i64>)>, _> =
-            sqlx::query_as(&sql).bind(id).fetch_optional(&mut *self.tx).await;
+        let sql = format!(
+            "SELECT version, deleted_at FROM {} WHERE id = ?",
+            entity.table()
+        );
+        let current: std::result::Result<Option<(i64, Option<i64>)>, _> = sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await;
         match (current, how) {
             (Err(e), _) => e.into(),
-            (Ok(Some(_)), Write::Insert) => StoreError::Duplicate(format!("{entity} {id} already exists")),
+            (Ok(Some(_)), Write::Insert) => {
+                StoreError::Duplicate(format!("{entity} {id} already exists"))
+            }
             (Ok(None), _) | (Ok(Some((_, Some(_)))), _) => StoreError::NotFound {
                 entity,
                 id: id.to_string(),
             },
-            (Ok(Some((actual, None))), Write::Update { expected_version }) => StoreError::StaleVersion {
-                entity,
-                id: id.to_string(),
-                expected: expected_version,
-                actual,
-            },
+            (Ok(Some((actual, None))), Write::Update { expected_version }) => {
+                StoreError::StaleVersion {
+                    entity,
+                    id: id.to_string(),
+                    expected: expected_version,
+                    actual,
+                }
+            }
         }
     }
 
-    async fn log_change(&mut self, entity: Entity, id: Uuid, version: i64, op: &str, at: DateTime<Utc>) -> Result<()> {
-        sqlx::query("INSERT INTO change_log (entity, entity_id, version, op, at) VALUES (?, ?, ?, ?, ?)")
-            .bind(entity.as_str())
-            .bind(id)
-            .bind(version)
-            .bind(op)
-            .bind(ms(at))
-            .execute(&mut *self.tx)
-            .await?;
+    async fn log_change(
+        &mut self,
+        entity: Entity,
+        id: Uuid,
+        version: i64,
+        op: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO change_log (entity, entity_id, version, op, at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(entity.as_str())
+        .bind(id)
+        .bind(version)
+        .bind(op)
+        .bind(ms(at))
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
     /// Check an upsert's outcome and record it in the change log.
-    async fn saved(&mut self, rows: u64, entity: Entity, id: Uuid, m: &Meta, how: Write) -> Result<()> {
+    async fn saved(
+        &mut self,
+        rows: u64,
+        entity: Entity,
+        id: Uuid,
+        m: &Meta,
+        how: Write,
+    ) -> Result<()> {
         if rows != 1 {
             return Err(self.refused(entity, id, how).await);
         }
@@ -418,7 +457,8 @@ impl SqliteTx {
             Write::Insert => "insert",
             Write::Update { .. } => "update",
         };
-        self.log_change(entity, id, m.version, op, m.updated_at).await
+        self.log_change(entity, id, m.version, op, m.updated_at)
+            .await
     }
 }
 
@@ -474,7 +514,8 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Clinic, c.id.0, &c.meta, how).await
+        self.saved(res.rows_affected(), Entity::Clinic, c.id.0, &c.meta, how)
+            .await
     }
 
     async fn vet(&mut self, id: VetId) -> Result<Option<Vet>> {
@@ -485,10 +526,12 @@ impl Tx for SqliteTx {
         else {
             return Ok(None);
         };
-        let clinics: Vec<Uuid> = sqlx::query_scalar("SELECT clinic_id FROM vet_clinics WHERE vet_id = ? ORDER BY clinic_id")
-            .bind(id.0)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let clinics: Vec<Uuid> = sqlx::query_scalar(
+            "SELECT clinic_id FROM vet_clinics WHERE vet_id = ? ORDER BY clinic_id",
+        )
+        .bind(id.0)
+        .fetch_all(&mut *self.tx)
+        .await?;
         let email: Option<&str> = row.try_get("email")?;
         Ok(Some(Vet {
             id,
@@ -548,7 +591,8 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Vet, v.id.0, &v.meta, how).await?;
+        self.saved(res.rows_affected(), Entity::Vet, v.id.0, &v.meta, how)
+            .await?;
         sqlx::query("DELETE FROM vet_clinics WHERE vet_id = ?")
             .bind(v.id.0)
             .execute(&mut *self.tx)
@@ -576,9 +620,9 @@ impl Tx for SqliteTx {
     async fn clients(&mut self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
         let pat = text.filter(|t| !t.trim().is_empty()).map(like_pattern);
         sqlx::query(
-            "SELECT * FROM clients WHERE deleted_at IS NULL AND (?1 IS NULL OR lower(name) LIKE ?1 ESCAPE '\\' \
+            "SELECT * FROM clients WHERE deleted_at IS NULL AND (?1 IS NULL OR search_name LIKE ?1 ESCAPE '\\' \
              OR lower(coalesce(email, '')) LIKE ?1 ESCAPE '\\' OR coalesce(phone, '') LIKE ?1 ESCAPE '\\') \
-             ORDER BY name COLLATE NOCASE, id LIMIT ?2",
+             ORDER BY search_name, id LIMIT ?2",
         )
         .bind(pat)
         .bind(i64::from(limit))
@@ -592,15 +636,16 @@ impl Tx for SqliteTx {
     #[tracing::instrument(skip_all, fields(client = %c.id))]
     async fn save_client(&mut self, c: &Client, how: Write) -> Result<()> {
         let res = sqlx::query(
-            "INSERT INTO clients (id, name, email, phone, preferred_channel, email_opt_out, sms_opt_out, version, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT(id) DO UPDATE SET name = excluded.name, email = excluded.email, phone = excluded.phone, \
+            "INSERT INTO clients (id, name, search_name, email, phone, preferred_channel, email_opt_out, sms_opt_out, version, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(id) DO UPDATE SET name = excluded.name, search_name = excluded.search_name, email = excluded.email, phone = excluded.phone, \
              preferred_channel = excluded.preferred_channel, email_opt_out = excluded.email_opt_out, \
              sms_opt_out = excluded.sms_opt_out, version = excluded.version, updated_at = excluded.updated_at \
              WHERE clients.version = ? AND clients.deleted_at IS NULL",
         )
         .bind(c.id.0)
         .bind(c.name.as_str())
+        .bind(search_key(c.name.as_str()))
         .bind(c.email.as_ref().map(Email::as_str))
         .bind(c.phone.as_ref().map(Phone::as_str))
         .bind(c.preferences.preferred.map(|p| p.as_str()))
@@ -612,7 +657,8 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Client, c.id.0, &c.meta, how).await
+        self.saved(res.rows_affected(), Entity::Client, c.id.0, &c.meta, how)
+            .await
     }
 
     async fn pet(&mut self, id: PetId) -> Result<Option<Pet>> {
@@ -625,11 +671,16 @@ impl Tx for SqliteTx {
             .transpose()
     }
 
-    async fn pets(&mut self, owner: Option<ClientId>, text: Option<&str>, limit: u32) -> Result<Vec<Pet>> {
+    async fn pets(
+        &mut self,
+        owner: Option<ClientId>,
+        text: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Pet>> {
         let pat = text.filter(|t| !t.trim().is_empty()).map(like_pattern);
         sqlx::query(
             "SELECT * FROM pets WHERE deleted_at IS NULL AND (?1 IS NULL OR owner_id = ?1) \
-             AND (?2 IS NULL OR lower(name) LIKE ?2 ESCAPE '\\') ORDER BY name COLLATE NOCASE, id LIMIT ?3",
+             AND (?2 IS NULL OR search_name LIKE ?2 ESCAPE '\\') ORDER BY search_name, id LIMIT ?3",
         )
         .bind(owner.map(|o| o.0))
         .bind(pat)
@@ -644,15 +695,17 @@ impl Tx for SqliteTx {
     #[tracing::instrument(skip_all, fields(pet = %p.id))]
     async fn save_pet(&mut self, p: &Pet, how: Write) -> Result<()> {
         let res = sqlx::query(
-            "INSERT INTO pets (id, owner_id, name, species, breed, date_of_birth, version, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT(id) DO UPDATE SET owner_id = excluded.owner_id, name = excluded.name, species = excluded.species, \
+            "INSERT INTO pets (id, owner_id, name, search_name, species, breed, date_of_birth, version, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT(id) DO UPDATE SET owner_id = excluded.owner_id, name = excluded.name, \
+             search_name = excluded.search_name, species = excluded.species, \
              breed = excluded.breed, date_of_birth = excluded.date_of_birth, version = excluded.version, \
              updated_at = excluded.updated_at WHERE pets.version = ? AND pets.deleted_at IS NULL",
         )
         .bind(p.id.0)
         .bind(p.owner.0)
         .bind(p.name.as_str())
+        .bind(search_key(p.name.as_str()))
         .bind(p.species.as_str())
         .bind(p.breed.as_deref())
         .bind(p.date_of_birth.map(date_str))
@@ -662,7 +715,8 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Pet, p.id.0, &p.meta, how).await
+        self.saved(res.rows_affected(), Entity::Pet, p.id.0, &p.meta, how)
+            .await
     }
 
     async fn appointment_type(&mut self, id: AppointmentTypeId) -> Result<Option<AppointmentType>> {
@@ -706,10 +760,21 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::AppointmentType, t.id.0, &t.meta, how).await
+        self.saved(
+            res.rows_affected(),
+            Entity::AppointmentType,
+            t.id.0,
+            &t.meta,
+            how,
+        )
+        .await
     }
 
-    async fn working_hours(&mut self, vet: Option<VetId>, clinic: Option<ClinicId>) -> Result<Vec<WorkingHours>> {
+    async fn working_hours(
+        &mut self,
+        vet: Option<VetId>,
+        clinic: Option<ClinicId>,
+    ) -> Result<Vec<WorkingHours>> {
         sqlx::query(
             "SELECT * FROM working_hours WHERE deleted_at IS NULL AND (?1 IS NULL OR vet_id = ?1) \
              AND (?2 IS NULL OR clinic_id = ?2) ORDER BY vet_id, clinic_id, weekday, start_min",
@@ -747,10 +812,23 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::WorkingHours, w.id.0, &w.meta, how).await
+        self.saved(
+            res.rows_affected(),
+            Entity::WorkingHours,
+            w.id.0,
+            &w.meta,
+            how,
+        )
+        .await
     }
 
-    async fn date_overrides(&mut self, vet: Option<VetId>, clinic: Option<ClinicId>, first: NaiveDate, last: NaiveDate) -> Result<Vec<DateOverride>> {
+    async fn date_overrides(
+        &mut self,
+        vet: Option<VetId>,
+        clinic: Option<ClinicId>,
+        first: NaiveDate,
+        last: NaiveDate,
+    ) -> Result<Vec<DateOverride>> {
         sqlx::query(
             "SELECT * FROM date_overrides WHERE deleted_at IS NULL AND (?1 IS NULL OR vet_id = ?1) \
              AND (?2 IS NULL OR clinic_id = ?2) AND date >= ?3 AND date <= ?4 ORDER BY date",
@@ -787,20 +865,31 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::DateOverride, o.id.0, &o.meta, how).await
+        self.saved(
+            res.rows_affected(),
+            Entity::DateOverride,
+            o.id.0,
+            &o.meta,
+            how,
+        )
+        .await
     }
 
-    async fn time_off(&mut self, vet: Option<VetId>, window: Option<Interval>) -> Result<Vec<TimeOff>> {
+    async fn time_off(
+        &mut self,
+        vet: Option<VetId>,
+        window: Option<Interval>,
+    ) -> Result<Vec<TimeOff>> {
         let (lo, hi) = window.map_or((i64::MIN, i64::MAX), |w| (ms(w.start()), ms(w.end())));
         sqlx::query(queries::TIME_OFF)
-        .bind(vet.map(|v| v.0))
-        .bind(hi)
-        .bind(lo)
-        .fetch_all(&mut *self.tx)
-        .await?
-        .iter()
-        .map(time_off_row)
-        .collect()
+            .bind(vet.map(|v| v.0))
+            .bind(hi)
+            .bind(lo)
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(time_off_row)
+            .collect()
     }
 
     #[tracing::instrument(skip_all, fields(time_off = %t.id))]
@@ -823,11 +912,18 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::TimeOff, t.id.0, &t.meta, how).await
+        self.saved(res.rows_affected(), Entity::TimeOff, t.id.0, &t.meta, how)
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(entity = %entity, id = %id))]
-    async fn delete(&mut self, entity: Entity, id: Uuid, expected_version: i64, at: DateTime<Utc>) -> Result<i64> {
+    async fn delete(
+        &mut self,
+        entity: Entity,
+        id: Uuid,
+        expected_version: i64,
+        at: DateTime<Utc>,
+    ) -> Result<i64> {
         let sql = format!(
             "UPDATE {} SET deleted_at = ?, updated_at = ?, version = version + 1 \
              WHERE id = ? AND version = ? AND deleted_at IS NULL",
@@ -841,7 +937,9 @@ impl Tx for SqliteTx {
             .execute(&mut *self.tx)
             .await?;
         if res.rows_affected() != 1 {
-            return Err(self.refused(entity, id, Write::Update { expected_version }).await);
+            return Err(self
+                .refused(entity, id, Write::Update { expected_version })
+                .await);
         }
         let version = expected_version + 1;
         self.log_change(entity, id, version, "delete", at).await?;
@@ -899,7 +997,11 @@ impl Tx for SqliteTx {
     }
 
     #[tracing::instrument(skip_all, fields(vets = vets.len()))]
-    async fn bookings(&mut self, vets: &[VetId], window: Interval) -> Result<Vec<(VetId, Booking)>> {
+    async fn bookings(
+        &mut self,
+        vets: &[VetId],
+        window: Interval,
+    ) -> Result<Vec<(VetId, Booking)>> {
         let lo = ms(window.start());
         let hi = ms(window.end());
         let mut out = Vec::new();
@@ -913,7 +1015,12 @@ impl Tx for SqliteTx {
                 .fetch_one(&mut *self.tx)
                 .await?;
             let first = out.len();
-            for item in packed.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
+            for item in packed
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|s| !s.is_empty())
+            {
                 out.push((*vet, unpack_booking(item)?));
             }
             // Index order in practice, but group_concat promises none.
@@ -923,7 +1030,12 @@ impl Tx for SqliteTx {
     }
 
     #[tracing::instrument(skip_all, fields(vets = vets.len()))]
-    async fn busy(&mut self, vets: &[VetId], window: Interval, ignoring: Option<AppointmentId>) -> Result<Vec<(VetId, Interval)>> {
+    async fn busy(
+        &mut self,
+        vets: &[VetId],
+        window: Interval,
+        ignoring: Option<AppointmentId>,
+    ) -> Result<Vec<(VetId, Interval)>> {
         let lo = ms(window.start());
         let hi = ms(window.end());
         let mut out = Vec::new();
@@ -937,10 +1049,18 @@ impl Tx for SqliteTx {
                 .fetch_one(&mut *self.tx)
                 .await?;
             let first = out.len();
-            for item in packed.as_deref().unwrap_or("").split(',').filter(|s| !s.is_empty()) {
+            for item in packed
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|s| !s.is_empty())
+            {
                 let bad = || StoreError::Corrupt(format!("packed busy time '{item}'"));
                 let (a, b) = item.split_once(' ').ok_or_else(bad)?;
-                let (a, b) = (a.parse::<i64>().map_err(|_| bad())?, b.parse::<i64>().map_err(|_| bad())?);
+                let (a, b) = (
+                    a.parse::<i64>().map_err(|_| bad())?,
+                    b.parse::<i64>().map_err(|_| bad())?,
+                );
                 out.push((*vet, interval(a, b)?));
             }
             out[first..].sort_by_key(|(_, iv)| iv.start());
@@ -990,7 +1110,14 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Appointment, a.id.0, &a.meta, how).await
+        self.saved(
+            res.rows_affected(),
+            Entity::Appointment,
+            a.id.0,
+            &a.meta,
+            how,
+        )
+        .await
     }
 
     async fn history(&mut self, id: AppointmentId) -> Result<Vec<HistoryEntry>> {

@@ -36,24 +36,39 @@ async fn range_queries_by_vet_and_time_use_indexes() {
     let p = plan(store.pool(), queries::BUSY_OF_VET, 5).await;
     assert!(p.contains("USING COVERING INDEX appointments_vet_blocked (vet_id=? AND blocked_start>? AND blocked_start<?)"), "{p}");
     let p = plan(store.pool(), queries::TIME_OFF, 3).await;
-    assert!(p.contains("time_off_vet_start") || p.contains("SCAN time_off"), "{p}");
+    assert!(
+        p.contains("time_off_vet_start") || p.contains("SCAN time_off"),
+        "{p}"
+    );
 }
 
 #[tokio::test]
 async fn the_file_runs_in_wal_with_foreign_keys_and_a_busy_timeout() {
     let (_d, _url, store) = fresh().await;
     let mut conn = store.pool().acquire().await.expect("conn");
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.expect("pragma");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.expect("pragma");
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout").fetch_one(&mut *conn).await.expect("pragma");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("pragma");
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("pragma");
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("pragma");
     assert_eq!((mode.as_str(), fk), ("wal", 1));
     assert!(busy >= 5_000, "busy timeout {busy} ms");
     // Foreign keys are enforced: a pet whose owner does not exist is refused.
-    let err = sqlx::query("INSERT INTO pets (id, owner_id, name, species, version, created_at, updated_at) VALUES (x'01', x'02', 'a', 'dog', 1, 0, 0)")
+    let err = sqlx::query("INSERT INTO pets (id, owner_id, name, search_name, species, version, created_at, updated_at) VALUES (x'01', x'02', 'a', 'a', 'dog', 1, 0, 0)")
         .execute(&mut *conn)
         .await
         .expect_err("foreign key");
-    assert!(matches!(StoreError::from(err), StoreError::MissingReference(_)));
+    assert!(matches!(
+        StoreError::from(err),
+        StoreError::MissingReference(_)
+    ));
 }
 
 #[tokio::test]
@@ -65,7 +80,10 @@ async fn a_database_from_a_newer_vetdesk_is_refused_clearly() {
         .expect("fake a newer migration");
     store.close().await;
     let err = SqliteStore::open(&url).await.err().expect("must refuse");
-    assert!(matches!(err, StoreError::SchemaTooNew { found: 9999, .. }), "{err:?}");
+    assert!(
+        matches!(err, StoreError::SchemaTooNew { found: 9999, .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("newer vetdesk"), "{err}");
 }
 
@@ -75,8 +93,14 @@ async fn reopening_is_idempotent_and_a_bad_path_is_a_clear_error() {
     store.close().await;
     let again = SqliteStore::open(&url).await.expect("reopen");
     assert_eq!(again.backend(), "sqlite");
-    let err = SqliteStore::open("/proc/definitely/not/here.db").await.err().expect("must fail");
+    let err = SqliteStore::open("/proc/definitely/not/here.db")
+        .await
+        .err()
+        .expect("must fail");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
-    let err = vetdesk_store::open("postgres://localhost/x").await.err().expect("not yet");
+    let err = vetdesk_store::open("postgres://localhost/x")
+        .await
+        .err()
+        .expect("not yet");
     assert!(matches!(err, StoreError::Unsupported(_)));
 }
