@@ -96,10 +96,10 @@ fn vet_slots(
             .map(|a| (secs(a.period.start()), secs(a.period.end()))),
     );
     sc.forbidden.clear();
-    sc.forbidden.extend(
-        s.blocked_times(q.ignoring)
-            .map(|b| (secs(b.start()) - d - after + 1, secs(b.end()) + before)),
-    );
+    s.blocked_ranges(q.ignoring, &mut sc.forbidden);
+    for r in sc.forbidden.iter_mut() {
+        *r = (r.0 - d - after + 1, r.1 + before);
+    }
 
     let mut out = Vec::new();
     let (mut absence_cursor, mut booking_cursor) = (0, 0);
@@ -186,10 +186,8 @@ pub fn free_blocks(
         .iter()
         .map(|a| (secs(a.period.start()), secs(a.period.end())))
         .collect();
-    let blocked: Vec<Range> = s
-        .blocked_times(None)
-        .map(|b| (secs(b.start()), secs(b.end())))
-        .collect();
+    let mut blocked: Vec<Range> = Vec::new();
+    s.blocked_ranges(None, &mut blocked);
     let base: Vec<Range> = shifts(s, days)
         .iter()
         .map(|sh| {

@@ -127,23 +127,25 @@ impl VetSchedule {
         self.busy.sort_by_key(|b| b.start());
     }
 
-    /// All blocked time, named or not, except the `ignoring` appointment's, sorted by start.
-    pub fn blocked_times(
+    /// All blocked time, named or not, except the `ignoring` appointment's,
+    /// as half-open second ranges sorted by start, appended to `out`.
+    pub(crate) fn blocked_ranges(
         &self,
         ignoring: Option<AppointmentId>,
-    ) -> impl Iterator<Item = Interval> + '_ {
-        let mut named = self
-            .bookings
-            .iter()
-            .filter(move |b| Some(b.id) != ignoring)
-            .map(|b| b.blocked)
-            .peekable();
-        let mut anonymous = self.busy.iter().copied().peekable();
-        std::iter::from_fn(move || match (named.peek(), anonymous.peek()) {
-            (Some(a), Some(b)) if b.start() < a.start() => anonymous.next(),
-            (Some(_), _) => named.next(),
-            (None, _) => anonymous.next(),
-        })
+        out: &mut Vec<(i64, i64)>,
+    ) {
+        let first = out.len();
+        out.extend(
+            self.bookings
+                .iter()
+                .filter(|b| Some(b.id) != ignoring)
+                .map(|b| (secs(b.blocked.start()), secs(b.blocked.end()))),
+        );
+        let named = out.len();
+        out.extend(self.busy.iter().map(|b| (secs(b.start()), secs(b.end()))));
+        if named > first && out.len() > named {
+            out[first..].sort_unstable_by_key(|r| r.0);
+        }
     }
 
     /// The merged, sorted local spans worked on one date.
