@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use vetdesk_app::views::LocalSlot;
-use vetdesk_core::Conflict;
 
 /// A plain text table: columns padded to their widest cell, two spaces apart.
 pub struct Table {
@@ -114,62 +113,6 @@ pub fn span(slot: &LocalSlot) -> String {
 /// `2025-03-04 09:00–09:20`
 pub fn dated_span(slot: &LocalSlot) -> String {
     format!("{} {}", slot.local_start.date(), span(slot))
-}
-
-/// A conflict in the clinic's wall time (the core's own wording gives UTC instants).
-pub fn conflict(tz: Tz, c: &Conflict) -> String {
-    let local = |t: DateTime<Utc>| instant_in(tz, t);
-    match c {
-        Conflict::Overlap {
-            appointment_id,
-            start,
-            end,
-            buffer_only,
-        } => {
-            let what = if *buffer_only {
-                "the buffer time of appointment"
-            } else {
-                "appointment"
-            };
-            let slot = LocalSlot {
-                start: *start,
-                end: *end,
-                local_start: vetdesk_core::time::to_local(tz, *start),
-                local_end: vetdesk_core::time::to_local(tz, *end),
-            };
-            format!("overlaps {what} {appointment_id} ({})", dated_span(&slot))
-        }
-        Conflict::OnBreak { resumes_at } => format!(
-            "during the vet's break (work resumes at {})",
-            local(*resumes_at)
-        ),
-        Conflict::TimeOff {
-            start, end, reason, ..
-        } => match reason {
-            Some(r) => format!(
-                "during the vet's time off ({} to {}: {r})",
-                local(*start),
-                local(*end)
-            ),
-            None => format!(
-                "during the vet's time off ({} to {})",
-                local(*start),
-                local(*end)
-            ),
-        },
-        Conflict::MinimumNotice { earliest } => {
-            format!("inside the minimum notice (earliest {})", local(*earliest))
-        }
-        other => other.to_string(),
-    }
-}
-
-/// Every conflict on one line.
-pub fn conflicts(tz: Tz, cs: &[Conflict]) -> String {
-    cs.iter()
-        .map(|c| conflict(tz, c))
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 #[cfg(test)]

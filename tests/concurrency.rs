@@ -53,7 +53,7 @@ async fn sixteen_tasks_race_for_the_same_slots() {
         for (slot, r) in h.await.unwrap() {
             match r {
                 Ok(_) => *wins.entry(slot).or_default() += 1,
-                Err(AppError::Conflict(c)) => {
+                Err(AppError::Conflict { conflicts: c, .. }) => {
                     assert!(c.iter().all(|c| c.code() == "overlap"), "{c:?}");
                     losses += 1;
                 }
@@ -101,7 +101,7 @@ async fn overlapping_attempts_never_double_book() {
                     .await
                 {
                     Ok(_) => ok += 1,
-                    Err(AppError::Conflict(_)) => {}
+                    Err(AppError::Conflict { .. }) => {}
                     Err(e) => panic!("unexpected error: {e}"),
                 }
             }

@@ -791,3 +791,47 @@ async fn availability_can_ignore_the_appointment_being_moved() {
         utc("2027-03-02T10:15:00Z")
     );
 }
+
+#[tokio::test]
+async fn conflict_messages_speak_the_clinics_local_time() {
+    let t = spawn_app().await;
+    let first = t
+        .app
+        .book(
+            t.book_request(&t.cara_vet, &t.new_york, "2027-03-02T09:00", &t.consult),
+            &t.actor,
+        )
+        .await
+        .unwrap();
+    let err = t
+        .app
+        .book(
+            t.book_request(&t.cara_vet, &t.new_york, "2027-03-02T09:15", &t.consult),
+            &t.actor,
+        )
+        .await
+        .unwrap_err();
+    let id = first.view.appointment.id;
+    assert_eq!(
+        err.to_string(),
+        format!("the time is not available: overlaps appointment {id} (2027-03-02 09:00–09:30)")
+    );
+    let report = t
+        .app
+        .check_conflicts(ConflictRequest {
+            vet_id: t.cara_vet.id,
+            clinic_id: t.new_york.id,
+            start: local("2027-03-02T09:15"),
+            end: local("2027-03-02T09:45"),
+            type_id: None,
+            ignoring: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        report.messages,
+        vec![format!(
+            "overlaps appointment {id} (2027-03-02 09:00–09:30)"
+        )]
+    );
+}

@@ -2,8 +2,8 @@
 
 use super::{date, next_day, time, Ctx, Reply};
 use crate::cli::{ActArgs, AppointmentsArgs, BookArgs, RescheduleArgs};
-use crate::error::{Failure, Result};
-use crate::output::{self, dated_span, instant_in, Table};
+use crate::error::Result;
+use crate::output::{dated_span, instant_in, Table};
 use crate::resolve;
 use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
@@ -12,19 +12,6 @@ use vetdesk_app::views::{AppointmentDetails, LocalSlot};
 use vetdesk_app::*;
 use vetdesk_core::*;
 use vetdesk_store::AppointmentFilter;
-
-/// A conflict told in the clinic's wall time, with the ids of the appointments in the way.
-async fn in_local_terms(ctx: &Ctx, clinic: ClinicId, e: AppError) -> Failure {
-    if let AppError::Conflict(cs) = &e {
-        if let Ok(tz) = ctx.zone(clinic).await {
-            return Failure::new(
-                ErrorCode::Conflict,
-                format!("the time is not available: {}", output::conflicts(tz, cs)),
-            );
-        }
-    }
-    e.into()
-}
 
 fn zone_of(name: &str) -> Tz {
     parse_time_zone(name).unwrap_or(chrono_tz::UTC)
@@ -70,7 +57,7 @@ pub async fn book(ctx: &Ctx, a: BookArgs) -> Result<Reply> {
     };
     match ctx.app.book(req, &ctx.actor).await {
         Ok(d) => ctx.reply(&d, |d| summary("booked", d)),
-        Err(e) => Err(in_local_terms(ctx, clinic_id, e).await),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -120,17 +107,6 @@ pub async fn reschedule(ctx: &Ctx, a: RescheduleArgs) -> Result<Reply> {
         .await
     {
         Ok(d) => ctx.reply(&d, |d| summary("rescheduled", d)),
-        Err(e @ AppError::Conflict(_)) => {
-            let clinic = ctx
-                .app
-                .appointment(id)
-                .await
-                .map(|d| d.view.appointment.clinic_id);
-            match clinic {
-                Ok(c) => Err(in_local_terms(ctx, c, e).await),
-                Err(_) => Err(e.into()),
-            }
-        }
         Err(e) => Err(e.into()),
     }
 }

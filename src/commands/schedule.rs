@@ -252,7 +252,7 @@ pub async fn check_conflicts(ctx: &Ctx, a: CheckConflictsArgs) -> Result<Reply> 
         } else {
             r.conflicts
                 .iter()
-                .map(|c| format!("{}\n", output::conflict(tz, c)))
+                .map(|c| format!("{}\n", c.describe(tz)))
                 .collect()
         }
     })?;
@@ -298,7 +298,7 @@ pub async fn why(ctx: &Ctx, a: WhyArgs) -> Result<Reply> {
         } else {
             out.push_str("not free\n");
             for c in &r.explanation.reasons {
-                out.push_str(&format!("  - {}\n", output::conflict(tz, c)));
+                out.push_str(&format!("  - {}\n", c.describe(tz)));
             }
         }
         out

@@ -85,7 +85,10 @@ impl App {
             .conflicts_in(tx.as_mut(), &clinic, req.vet_id, &proposal, now)
             .await?;
         if !conflicts.is_empty() {
-            return Err(AppError::Conflict(conflicts));
+            return Err(AppError::Conflict {
+                conflicts,
+                time_zone: clinic.time_zone,
+            });
         }
         let actor = actor.clone();
         let appt = Appointment {
@@ -283,7 +286,10 @@ impl App {
             .conflicts_in(tx.as_mut(), &clinic, vet_id, &proposal, now)
             .await?;
         if !conflicts.is_empty() {
-            return Err(AppError::Conflict(conflicts));
+            return Err(AppError::Conflict {
+                conflicts,
+                time_zone: clinic.time_zone,
+            });
         }
         let mut appt = old.clone();
         appt.vet_id = vet_id;

@@ -304,7 +304,7 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
                             let step = i64::from(t.duration_min + t.buffer_after_min);
                             minute += (step + 14) / 15 * 15;
                         }
-                        Err(AppError::Conflict(_)) => minute += 15,
+                        Err(AppError::Conflict { .. }) => minute += 15,
                         Err(e) => return Err(e),
                     }
                 }

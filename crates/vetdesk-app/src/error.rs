@@ -1,3 +1,4 @@
+use chrono_tz::Tz;
 use serde::Serialize;
 use vetdesk_core::{Conflict, TransitionError, ValidationError};
 use vetdesk_store::{Entity, StoreError};
@@ -43,8 +44,12 @@ pub enum AppError {
     Invalid(#[from] ValidationError),
     #[error("{entity} {id} not found")]
     NotFound { entity: Entity, id: String },
-    #[error("the time is not available: {}", list(.0))]
-    Conflict(Vec<Conflict>),
+    /// Every reason the time is not free; `time_zone` is the clinic's, for the wording.
+    #[error("the time is not available: {}", list(.conflicts, *.time_zone))]
+    Conflict {
+        conflicts: Vec<Conflict>,
+        time_zone: Tz,
+    },
     #[error("{entity} {id} was changed by someone else (you had version {expected}, it is now {actual}); reload and try again")]
     StaleVersion {
         entity: Entity,
@@ -70,10 +75,10 @@ pub enum AppError {
     Internal(String),
 }
 
-fn list(conflicts: &[Conflict]) -> String {
+fn list(conflicts: &[Conflict], tz: Tz) -> String {
     conflicts
         .iter()
-        .map(ToString::to_string)
+        .map(|c| c.describe(tz))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -85,7 +90,7 @@ impl AppError {
             | AppError::PetOwnerMismatch { .. }
             | AppError::VetNotAtClinic { .. } => ErrorCode::InvalidInput,
             AppError::NotFound { .. } => ErrorCode::NotFound,
-            AppError::Conflict(_) => ErrorCode::Conflict,
+            AppError::Conflict { .. } => ErrorCode::Conflict,
             AppError::StaleVersion { .. } => ErrorCode::StaleVersion,
             AppError::InvalidTransition(_) => ErrorCode::InvalidTransition,
             AppError::Duplicate(_) => ErrorCode::Duplicate,
@@ -106,7 +111,7 @@ impl AppError {
     /// The conflicts, when this is a conflict.
     pub fn conflicts(&self) -> &[Conflict] {
         match self {
-            AppError::Conflict(c) => c,
+            AppError::Conflict { conflicts, .. } => conflicts,
             _ => &[],
         }
     }

@@ -333,13 +333,16 @@ impl App {
             conflicts.push(Conflict::UnknownVet { vet_id: req.vet_id });
         }
         let (Some(clinic), Some(vet)) = (clinic, vet) else {
-            return Ok(ConflictReport::new(conflicts));
+            return Ok(ConflictReport::new(conflicts, chrono_tz::UTC));
         };
         if !vet.clinics.contains(&clinic.id) {
-            return Ok(ConflictReport::new(vec![Conflict::VetNotAtClinic {
-                vet_id: vet.id,
-                clinic_id: clinic.id,
-            }]));
+            return Ok(ConflictReport::new(
+                vec![Conflict::VetNotAtClinic {
+                    vet_id: vet.id,
+                    clinic_id: clinic.id,
+                }],
+                clinic.time_zone,
+            ));
         }
         let tz = clinic.time_zone;
         let slot = Interval::new(req.start.resolve(tz), req.end.resolve(tz))?;
@@ -357,6 +360,7 @@ impl App {
         Ok(ConflictReport::new(
             self.conflicts_in(tx.as_mut(), &clinic, vet.id, &proposal, now)
                 .await?,
+            tz,
         ))
     }
 

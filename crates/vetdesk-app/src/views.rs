@@ -69,15 +69,16 @@ pub struct ConflictReport {
     /// True when the proposal can be booked.
     pub ok: bool,
     pub conflicts: Vec<Conflict>,
-    /// Each conflict as a sentence, in the same order.
+    /// Each conflict as a sentence in the clinic's local time, in the same order.
     pub messages: Vec<String>,
 }
 
 impl ConflictReport {
-    pub fn new(conflicts: Vec<Conflict>) -> Self {
+    /// `tz` is the clinic's, for the wording of the messages.
+    pub fn new(conflicts: Vec<Conflict>, tz: Tz) -> Self {
         ConflictReport {
             ok: conflicts.is_empty(),
-            messages: conflicts.iter().map(ToString::to_string).collect(),
+            messages: conflicts.iter().map(|c| c.describe(tz)).collect(),
             conflicts,
         }
     }

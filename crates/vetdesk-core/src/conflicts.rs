@@ -74,6 +74,59 @@ impl Conflict {
     }
 }
 
+impl Conflict {
+    /// The reason as a sentence, with times in the clinic's wall time
+    /// (`Display` gives UTC instants, for logs).
+    pub fn describe(&self, tz: Tz) -> String {
+        let at = |t: DateTime<Utc>| {
+            crate::time::to_local(tz, t)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        };
+        let span = |a: DateTime<Utc>, b: DateTime<Utc>| {
+            let (la, lb) = (crate::time::to_local(tz, a), crate::time::to_local(tz, b));
+            if la.date() == lb.date() {
+                format!("{}–{}", la.format("%Y-%m-%d %H:%M"), lb.format("%H:%M"))
+            } else {
+                format!(
+                    "{} to {}",
+                    la.format("%Y-%m-%d %H:%M"),
+                    lb.format("%Y-%m-%d %H:%M")
+                )
+            }
+        };
+        match self {
+            Conflict::Overlap {
+                appointment_id,
+                start,
+                end,
+                buffer_only,
+            } => {
+                let what = if *buffer_only {
+                    "the buffer time of appointment"
+                } else {
+                    "appointment"
+                };
+                format!("overlaps {what} {appointment_id} ({})", span(*start, *end))
+            }
+            Conflict::OnBreak { resumes_at } => format!(
+                "during the vet's break (work resumes at {})",
+                at(*resumes_at)
+            ),
+            Conflict::TimeOff {
+                start, end, reason, ..
+            } => match reason {
+                Some(r) => format!("during the vet's time off ({}: {r})", span(*start, *end)),
+                None => format!("during the vet's time off ({})", span(*start, *end)),
+            },
+            Conflict::MinimumNotice { earliest } => {
+                format!("inside the minimum notice (earliest {})", at(*earliest))
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Conflict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
