@@ -233,11 +233,13 @@ impl App {
         Ok(clinic)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn clinic(&self, id: ClinicId) -> Result<Clinic> {
         let mut tx = self.store.read().await?;
         require_clinic(tx.as_mut(), id).await
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn clinics(&self) -> Result<Vec<Clinic>> {
         Ok(self.store.read().await?.clinics().await?)
     }
@@ -305,11 +307,13 @@ impl App {
         Ok(vet)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn vet(&self, id: VetId) -> Result<Vet> {
         let mut tx = self.store.read().await?;
         require_vet(tx.as_mut(), id).await
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn vets(&self, clinic: Option<ClinicId>) -> Result<Vec<Vet>> {
         let mut tx = self.store.read().await?;
         if let Some(c) = clinic {
@@ -370,6 +374,7 @@ impl App {
         Ok(client)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn client(&self, id: ClientId) -> Result<Client> {
         let mut tx = self.store.read().await?;
         tx.client(id)
@@ -378,6 +383,7 @@ impl App {
     }
 
     /// Owners whose name, email or phone contains `text`, for search-as-you-type.
+    #[tracing::instrument(skip_all)]
     pub async fn search_clients(&self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
         Ok(self
             .store
@@ -460,6 +466,7 @@ impl App {
         Ok(pet)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn pet(&self, id: PetId) -> Result<Pet> {
         let mut tx = self.store.read().await?;
         tx.pet(id)
@@ -467,6 +474,7 @@ impl App {
             .ok_or_else(|| AppError::not_found(Entity::Pet, id))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn pets(
         &self,
         owner: Option<ClientId>,
@@ -543,6 +551,7 @@ impl App {
         Ok(t)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn appointment_types(&self) -> Result<Vec<AppointmentType>> {
         Ok(self.store.read().await?.appointment_types().await?)
     }
@@ -614,6 +623,7 @@ impl App {
         Ok(w)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn working_hours(
         &self,
         vet: Option<VetId>,
@@ -664,6 +674,7 @@ impl App {
         Ok(o)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn date_overrides(
         &self,
         vet: Option<VetId>,
@@ -703,6 +714,7 @@ impl App {
         Ok(t)
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn time_off(&self, vet: Option<VetId>) -> Result<Vec<TimeOff>> {
         Ok(self.store.read().await?.time_off(vet, None).await?)
     }
