@@ -1,4 +1,5 @@
-// The SQLite migrations are embedded by `sqlx::migrate!`; rebuild when they change.
+// The migrations are embedded by `sqlx::migrate!`; rebuild when they change.
 fn main() {
     println!("cargo:rerun-if-changed=../../migrations/sqlite");
+    println!("cargo:rerun-if-changed=../../migrations/postgres");
 }

@@ -181,6 +181,7 @@ CREATE TABLE change_log (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
     entity     TEXT NOT NULL,
     entity_id  BLOB NOT NULL,
+    clinic_id  BLOB, -- the clinic whose calendars the change touches, when there is one
     version    INTEGER NOT NULL,
     op         TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
     at         INTEGER NOT NULL

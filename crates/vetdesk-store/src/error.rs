@@ -1,4 +1,5 @@
 use crate::Entity;
+use vetdesk_core::Booking;
 
 /// What can go wrong in the store, in terms the application layer can act on.
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +13,10 @@ pub enum StoreError {
         expected: i64,
         actual: i64,
     },
+    /// The database itself refused an appointment whose blocked time overlaps
+    /// these (PostgreSQL's exclusion constraint): another workstation won the slot.
+    #[error("the time is already taken by {} appointment(s)", .taken_by.len())]
+    Overlap { taken_by: Vec<Booking> },
     /// A uniqueness rule held by the database refused the write.
     #[error("{0}")]
     Duplicate(String),
@@ -22,6 +27,7 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("cannot open the database: {0}")]
     Unavailable(String),
+    /// Busy, locked, a serialization failure or a deadlock: the same work may succeed if retried.
     #[error("the database is busy; try again")]
     Busy,
     #[error("stored data could not be read: {0}")]
@@ -35,18 +41,27 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
-            // SQLite extended result codes.
+            // SQLite extended result codes, then PostgreSQL SQLSTATEs.
             match db.code().as_deref() {
-                Some("2067") | Some("1555") => {
+                Some("2067") | Some("1555") | Some("23505") => {
                     return StoreError::Duplicate(db.message().to_string())
                 }
-                Some("787") => return StoreError::MissingReference(db.message().to_string()),
-                Some("5") | Some("517") | Some("6") | Some("262") => return StoreError::Busy,
+                Some("787") | Some("23503") => {
+                    return StoreError::MissingReference(db.message().to_string())
+                }
+                // Busy / locked; serialization failure, deadlock, lock or statement timeout.
+                Some("5") | Some("517") | Some("6") | Some("262") | Some("40001") | Some("40P01")
+                | Some("55P03") | Some("57014") => return StoreError::Busy,
+                // An exclusion violation outside save_appointment (which names the winners itself).
+                Some("23P01") => return StoreError::Overlap { taken_by: Vec::new() },
                 _ => {}
             }
         }
         match e {
             sqlx::Error::PoolTimedOut => StoreError::Busy,
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolClosed => {
+                StoreError::Unavailable(e.to_string())
+            }
             sqlx::Error::ColumnDecode { .. }
             | sqlx::Error::Decode(_)
             | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),

@@ -7,15 +7,18 @@
 //! it still holds at commit. Dropping a transaction without committing rolls it back.
 
 mod error;
+mod postgres;
 mod sqlite;
 
 pub use error::StoreError;
+pub use postgres::PgStore;
 pub use sqlite::{queries, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 use vetdesk_core::{
     Appointment, AppointmentId, AppointmentType, AppointmentTypeId, Booking, Client, ClientId,
@@ -135,6 +138,45 @@ pub trait Store: Send + Sync + 'static {
     async fn write(&self) -> Result<Box<dyn Tx>>;
     /// Close connections (pending transactions roll back).
     async fn close(&self);
+    /// Every committed change from now on. SQLite announces its own process's
+    /// changes; PostgreSQL every workstation's (LISTEN/NOTIFY). A slow reader
+    /// that falls more than [`CHANGE_BUFFER`] behind is told it lagged.
+    fn subscribe(&self) -> broadcast::Receiver<Change>;
+}
+
+/// How many changes a subscriber may fall behind before it lags.
+pub const CHANGE_BUFFER: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeOp {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl ChangeOp {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ChangeOp::Insert => "insert",
+            ChangeOp::Update => "update",
+            ChangeOp::Delete => "delete",
+        }
+    }
+}
+
+/// One committed change: "appointment X of clinic Y changed, version N".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Position in the store's change log.
+    pub seq: i64,
+    pub entity: Entity,
+    pub id: Uuid,
+    /// The clinic whose calendars it touches, when there is one.
+    pub clinic_id: Option<ClinicId>,
+    pub version: i64,
+    pub op: ChangeOp,
+    pub at: DateTime<Utc>,
 }
 
 /// Everything that can be done inside a transaction. Reads never return tombstoned rows.
@@ -225,13 +267,12 @@ pub trait Tx: Send {
     async fn add_history(&mut self, h: &HistoryEntry) -> Result<()>;
 }
 
-/// Open the store a URL names: `sqlite://path`, `sqlite::memory:`, or a plain file path.
+/// Open the store a URL names: `postgres://…`, `sqlite://path`, `sqlite::memory:`, or a plain file path.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        return Err(StoreError::Unsupported(
-            "PostgreSQL stores are not available in this build yet; use a SQLite file".into(),
-        ));
+        PgStore::connect(url).await?;
+        return Err(StoreError::Unsupported("PostgreSQL is not available yet".into()));
     }
     Ok(Arc::new(SqliteStore::open(url).await?))
 }

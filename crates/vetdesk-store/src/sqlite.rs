@@ -4,9 +4,10 @@
 //! holds at commit, across connections and processes.
 
 use crate::{
-    AppointmentFilter, AppointmentView, Entity, Page, Result, Store, StoreError, Tx, Write,
-    MAX_BLOCK,
+    AppointmentFilter, AppointmentView, Change, ChangeOp, Entity, Page, Result, Store, StoreError,
+    Tx, Write, CHANGE_BUFFER, MAX_BLOCK,
 };
+use tokio::sync::broadcast;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use sqlx::sqlite::{
@@ -50,6 +51,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    changes: broadcast::Sender<Change>,
 }
 
 impl SqliteStore {
@@ -82,7 +84,10 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
         migrate(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+        })
     }
 
     /// The pool, for tests and benchmarks that inspect the file directly.
@@ -108,19 +113,33 @@ impl Store for SqliteStore {
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin().await?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            pending: Vec::new(),
+            changes: self.changes.clone(),
+        }))
     }
     async fn write(&self) -> Result<Box<dyn Tx>> {
         let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(Box::new(SqliteTx { tx }))
+        Ok(Box::new(SqliteTx {
+            tx,
+            pending: Vec::new(),
+            changes: self.changes.clone(),
+        }))
     }
     async fn close(&self) {
         self.pool.close().await;
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 }
 
 struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
+    /// Changes written in this transaction, announced once it commits.
+    pending: Vec<Change>,
+    changes: broadcast::Sender<Change>,
 }
 
 // ---------- conversions ----------
@@ -420,24 +439,37 @@ impl SqliteTx {
         }
     }
 
+    /// Append to the change log, and keep the change to announce at commit.
     async fn log_change(
         &mut self,
         entity: Entity,
         id: Uuid,
+        clinic_id: Option<ClinicId>,
         version: i64,
-        op: &str,
+        op: ChangeOp,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO change_log (entity, entity_id, version, op, at) VALUES (?, ?, ?, ?, ?)",
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO change_log (entity, entity_id, clinic_id, version, op, at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
         )
         .bind(entity.as_str())
         .bind(id)
+        .bind(clinic_id.map(|c| c.0))
         .bind(version)
-        .bind(op)
+        .bind(op.as_str())
         .bind(ms(at))
-        .execute(&mut *self.tx)
+        .fetch_one(&mut *self.tx)
         .await?;
+        self.pending.push(Change {
+            seq,
+            entity,
+            id,
+            clinic_id,
+            version,
+            op,
+            at,
+        });
         Ok(())
     }
 
@@ -447,6 +479,7 @@ impl SqliteTx {
         rows: u64,
         entity: Entity,
         id: Uuid,
+        clinic_id: Option<ClinicId>,
         m: &Meta,
         how: Write,
     ) -> Result<()> {
@@ -454,10 +487,10 @@ impl SqliteTx {
             return Err(self.refused(entity, id, how).await);
         }
         let op = match how {
-            Write::Insert => "insert",
-            Write::Update { .. } => "update",
+            Write::Insert => ChangeOp::Insert,
+            Write::Update { .. } => ChangeOp::Update,
         };
-        self.log_change(entity, id, m.version, op, m.updated_at)
+        self.log_change(entity, id, clinic_id, m.version, op, m.updated_at)
             .await
     }
 }
@@ -474,7 +507,16 @@ fn expected(how: Write) -> i64 {
 #[async_trait]
 impl Tx for SqliteTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
+        let SqliteTx {
+            tx,
+            pending,
+            changes,
+        } = *self;
+        tx.commit().await?;
+        for c in pending {
+            // Nobody listening is fine.
+            let _ = changes.send(c);
+        }
         Ok(())
     }
 
@@ -514,7 +556,7 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Clinic, c.id.0, &c.meta, how)
+        self.saved(res.rows_affected(), Entity::Clinic, c.id.0, Some(c.id), &c.meta, how)
             .await
     }
 
@@ -591,7 +633,7 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Vet, v.id.0, &v.meta, how)
+        self.saved(res.rows_affected(), Entity::Vet, v.id.0, None, &v.meta, how)
             .await?;
         sqlx::query("DELETE FROM vet_clinics WHERE vet_id = ?")
             .bind(v.id.0)
@@ -657,7 +699,7 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Client, c.id.0, &c.meta, how)
+        self.saved(res.rows_affected(), Entity::Client, c.id.0, None, &c.meta, how)
             .await
     }
 
@@ -715,7 +757,7 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Pet, p.id.0, &p.meta, how)
+        self.saved(res.rows_affected(), Entity::Pet, p.id.0, None, &p.meta, how)
             .await
     }
 
@@ -764,6 +806,7 @@ impl Tx for SqliteTx {
             res.rows_affected(),
             Entity::AppointmentType,
             t.id.0,
+            None,
             &t.meta,
             how,
         )
@@ -816,6 +859,7 @@ impl Tx for SqliteTx {
             res.rows_affected(),
             Entity::WorkingHours,
             w.id.0,
+            Some(w.clinic_id),
             &w.meta,
             how,
         )
@@ -869,6 +913,7 @@ impl Tx for SqliteTx {
             res.rows_affected(),
             Entity::DateOverride,
             o.id.0,
+            Some(o.clinic_id),
             &o.meta,
             how,
         )
@@ -912,7 +957,7 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::TimeOff, t.id.0, &t.meta, how)
+        self.saved(res.rows_affected(), Entity::TimeOff, t.id.0, None, &t.meta, how)
             .await
     }
 
@@ -942,7 +987,8 @@ impl Tx for SqliteTx {
                 .await);
         }
         let version = expected_version + 1;
-        self.log_change(entity, id, version, "delete", at).await?;
+        self.log_change(entity, id, None, version, ChangeOp::Delete, at)
+            .await?;
         Ok(version)
     }
 
@@ -1114,6 +1160,7 @@ impl Tx for SqliteTx {
             res.rows_affected(),
             Entity::Appointment,
             a.id.0,
+            Some(a.clinic_id),
             &a.meta,
             how,
         )
