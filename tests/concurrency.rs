@@ -2,6 +2,7 @@
 //! one SQLite file. Exactly one booking wins each slot; every loser gets a
 //! typed conflict; nothing else goes wrong.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -10,9 +11,7 @@ use std::sync::Arc;
 use vetdesk_app::*;
 use vetdesk_core::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_tasks_race_for_the_same_slots() {
-    let t = spawn_app().await;
+story!(multi_thread async fn sixteen_tasks_race_for_the_same_slots(t) {
     // Four "workstations", each its own pool on the same file, four tasks each.
     let mut apps = Vec::new();
     for _ in 0..4 {
@@ -71,11 +70,9 @@ async fn sixteen_tasks_race_for_the_same_slots() {
     assert_eq!(losses, 16 * slots.len() - slots.len());
     assert_eq!(t.overlapping_pairs().await, 0);
     assert_eq!(t.count("appointments").await, slots.len() as i64);
-}
+});
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn overlapping_attempts_never_double_book() {
-    let t = spawn_app().await;
+story!(multi_thread async fn overlapping_attempts_never_double_book(t) {
     // Surgeries (90 minutes of blocked time) on a 15-minute grid: most attempts overlap several others.
     let starts: Vec<String> = (0..28)
         .map(|i| format!("2027-03-03T{:02}:{:02}", 9 + i / 4, (i % 4) * 15))
@@ -115,4 +112,4 @@ async fn overlapping_attempts_never_double_book() {
     assert!(total >= 4, "some bookings must win (got {total})");
     assert_eq!(t.overlapping_pairs().await, 0);
     assert_eq!(t.count("appointments").await, total as i64);
-}
+});

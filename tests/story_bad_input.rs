@@ -1,5 +1,6 @@
 //! Every bad input gets a clear, typed error and writes nothing.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -30,9 +31,7 @@ async fn check<T: std::fmt::Debug>(
     assert_eq!(t.footprint().await, before, "{case}: something was written");
 }
 
-#[tokio::test]
-async fn bookings_with_bad_input_are_refused() {
-    let t = spawn_app().await;
+story!(async fn bookings_with_bad_input_are_refused(t) {
     let base = || t.book_request(&t.alice_vet, &t.london, "2027-03-02T10:00", &t.consult);
     let book = |r: BookRequest| t.app.book(r, &t.actor);
     let nobody = Uuid::now_v7();
@@ -174,11 +173,9 @@ async fn bookings_with_bad_input_are_refused() {
         book(t.book_request(&t.alice_vet, &t.london, "2027-02-26T10:00", &t.consult)),
     )
     .await;
-}
+});
 
-#[tokio::test]
-async fn lifecycle_and_query_misuse_is_refused() {
-    let t = spawn_app().await;
+story!(async fn lifecycle_and_query_misuse_is_refused(t) {
     let a = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -317,11 +314,9 @@ async fn lifecycle_and_query_misuse_is_refused() {
         }),
     )
     .await;
-}
+});
 
-#[tokio::test]
-async fn records_with_bad_input_are_refused() {
-    let t = spawn_app().await;
+story!(async fn records_with_bad_input_are_refused(t) {
     check(
         &t,
         "unknown time zone",
@@ -541,7 +536,7 @@ async fn records_with_bad_input_are_refused() {
         t.app.delete_record(Entity::Appointment, Uuid::now_v7(), 1),
     )
     .await;
-}
+});
 
 #[test]
 fn malformed_dates_and_times_are_typed_errors() {
@@ -569,9 +564,7 @@ fn malformed_dates_and_times_are_typed_errors() {
     ));
 }
 
-#[tokio::test]
-async fn edits_and_tombstones_bump_versions() {
-    let t = spawn_app().await;
+story!(async fn edits_and_tombstones_bump_versions(t) {
     let c = t
         .app
         .update_clinic(
@@ -605,16 +598,15 @@ async fn edits_and_tombstones_bump_versions() {
         hours.len() - 1
     );
     // The row stays as a tombstone, and the change log recorded it.
-    let tomb: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM working_hours WHERE deleted_at IS NOT NULL")
-            .fetch_one(&t.db)
-            .await
-            .unwrap();
+    let tomb = t
+        .db
+        .int("SELECT count(*) FROM working_hours WHERE deleted_at IS NOT NULL")
+        .await;
     assert_eq!(tomb, 1);
-    let op: String = sqlx::query_scalar("SELECT op FROM change_log ORDER BY seq DESC LIMIT 1")
-        .fetch_one(&t.db)
-        .await
-        .unwrap();
+    let op = t
+        .db
+        .text("SELECT op FROM change_log ORDER BY seq DESC LIMIT 1")
+        .await;
     assert_eq!(op, "delete");
     // Ben no longer works Mondays.
     let a = t
@@ -640,11 +632,9 @@ async fn edits_and_tombstones_bump_versions() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::NotFound);
-}
+});
 
-#[tokio::test]
-async fn edits_obey_the_same_rules_as_creation() {
-    let t = spawn_app().await;
+story!(async fn edits_obey_the_same_rules_as_creation(t) {
     let before = t.footprint().await;
     let err = t
         .app
@@ -675,4 +665,4 @@ async fn edits_obey_the_same_rules_as_creation() {
         e.to_string(),
         "'nonsense' is not a valid appointment type id (expected a UUID)"
     );
-}
+});

@@ -1,6 +1,7 @@
 //! The appointment lifecycle through the application layer: every action, its
 //! history, its version, and what it frees.
 
+#[macro_use]
 mod common;
 
 use chrono::Duration;
@@ -8,9 +9,7 @@ use common::*;
 use vetdesk_app::*;
 use vetdesk_core::*;
 
-#[tokio::test]
-async fn create_confirm_check_in_start_complete() {
-    let t = spawn_app().await;
+story!(async fn create_confirm_check_in_start_complete(t) {
     let d = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -104,11 +103,9 @@ async fn create_confirm_check_in_start_complete() {
         before,
         "refused transitions write nothing"
     );
-}
+});
 
-#[tokio::test]
-async fn cancel_records_the_reason_and_frees_the_slot() {
-    let t = spawn_app().await;
+story!(async fn cancel_records_the_reason_and_frees_the_slot(t) {
     let d = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -134,11 +131,9 @@ async fn cancel_records_the_reason_and_frees_the_slot() {
         .unwrap();
     assert_ne!(again.view.appointment.id, id);
     assert_eq!(t.overlapping_pairs().await, 0);
-}
+});
 
-#[tokio::test]
-async fn no_show_only_after_the_start_and_it_frees_the_time() {
-    let t = spawn_app().await;
+story!(async fn no_show_only_after_the_start_and_it_frees_the_time(t) {
     let d = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -167,11 +162,9 @@ async fn no_show_only_after_the_start_and_it_frees_the_time() {
         )
         .await;
     assert!(walk_in.is_ok(), "{walk_in:?}");
-}
+});
 
-#[tokio::test]
-async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again() {
-    let t = spawn_app().await;
+story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t) {
     let a = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -291,11 +284,9 @@ async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidTransition);
-}
+});
 
-#[tokio::test]
-async fn a_stale_version_is_refused_and_changes_nothing() {
-    let t = spawn_app().await;
+story!(async fn a_stale_version_is_refused_and_changes_nothing(t) {
     let a = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -323,11 +314,9 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
             .status,
         Status::Confirmed
     );
-}
+});
 
-#[tokio::test]
-async fn past_and_outside_hours_bookings_are_refused() {
-    let t = spawn_app().await;
+story!(async fn past_and_outside_hours_bookings_are_refused(t) {
     let before = t.footprint().await;
     let err = t
         .book(&t.alice_vet, "2027-03-01T07:00", &t.consult)
@@ -350,4 +339,4 @@ async fn past_and_outside_hours_bookings_are_refused() {
         "runs into the break"
     );
     assert_eq!(t.footprint().await, before);
-}
+});

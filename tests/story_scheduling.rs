@@ -1,6 +1,7 @@
 //! The seed's scheduling workflows through the application layer on a real
 //! SQLite file: availability, "why not?", conflict checks and calendars.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -40,9 +41,7 @@ fn req(
     }
 }
 
-#[tokio::test]
-async fn availability_follows_working_hours_breaks_and_bookings() {
-    let t = spawn_app().await;
+story!(async fn availability_follows_working_hours_breaks_and_bookings(t) {
     let a = t
         .app
         .availability(req(
@@ -125,11 +124,9 @@ async fn availability_follows_working_hours_breaks_and_bookings() {
         t.alice_vet.id,
     );
     assert_eq!(s.len(), 26);
-}
+});
 
-#[tokio::test]
-async fn buffers_of_both_appointments_count() {
-    let t = spawn_app().await;
+story!(async fn buffers_of_both_appointments_count(t) {
     // Surgery 13:00–14:00 blocks 12:45–14:15.
     t.book(&t.ben_vet, "2027-03-02T13:00", &t.surgery)
         .await
@@ -179,11 +176,9 @@ async fn buffers_of_both_appointments_count() {
     assert!(!s.contains(&"2027-03-02 11:45".to_string()));
     assert!(s.contains(&"2027-03-02 14:30".to_string()));
     assert!(!s.contains(&"2027-03-02 14:15".to_string()));
-}
+});
 
-#[tokio::test]
-async fn time_off_overrides_notice_and_the_past() {
-    let t = spawn_app().await;
+story!(async fn time_off_overrides_notice_and_the_past(t) {
     t.app
         .add_time_off(TimeOffInput {
             vet_id: t.alice_vet.id,
@@ -264,11 +259,9 @@ async fn time_off_overrides_notice_and_the_past() {
     r.min_notice_min = None;
     let s = starts(&t.app.availability(r).await.unwrap(), t.alice_vet.id);
     assert_eq!(s.first().map(String::as_str), Some("2027-03-01 13:00"));
-}
+});
 
-#[tokio::test]
-async fn availability_for_a_whole_clinic_and_with_an_explicit_duration() {
-    let t = spawn_app().await;
+story!(async fn availability_for_a_whole_clinic_and_with_an_explicit_duration(t) {
     let mut r = req(&t, None, "2027-03-02", "2027-03-02", &t.consult);
     r.type_id = None;
     r.duration_min = Some(60);
@@ -285,11 +278,9 @@ async fn availability_for_a_whole_clinic_and_with_an_explicit_duration() {
     assert_eq!(starts(&a, t.ben_vet.id).len(), 15);
     // Alice: 09:00 … 11:00 (5) and 13:00 … 16:00 (7).
     assert_eq!(starts(&a, t.alice_vet.id).len(), 12);
-}
+});
 
-#[tokio::test]
-async fn new_york_hours_hold_across_the_spring_forward() {
-    let t = spawn_app().await;
+story!(async fn new_york_hours_hold_across_the_spring_forward(t) {
     let a = t
         .app
         .availability(AvailabilityRequest {
@@ -326,11 +317,9 @@ async fn new_york_hours_hold_across_the_spring_forward() {
             .all(|s| s.local_start.date() != date("2027-03-13")),
         "no weekend work"
     );
-}
+});
 
-#[tokio::test]
-async fn explain_names_breaks_hours_bookings_and_buffers() {
-    let t = spawn_app().await;
+story!(async fn explain_names_breaks_hours_bookings_and_buffers(t) {
     let surgery = t
         .book(&t.ben_vet, "2027-03-02T13:00", &t.surgery)
         .await
@@ -410,11 +399,9 @@ async fn explain_names_breaks_hours_bookings_and_buffers() {
             now: utc("2027-03-02T11:00:00Z")
         }]
     );
-}
+});
 
-#[tokio::test]
-async fn check_conflicts_reports_every_reason_at_once() {
-    let t = spawn_app().await;
+story!(async fn check_conflicts_reports_every_reason_at_once(t) {
     let first = t
         .book(&t.ben_vet, "2027-03-02T16:00", &t.consult)
         .await
@@ -486,11 +473,9 @@ async fn check_conflicts_reports_every_reason_at_once() {
         .await
         .unwrap();
     assert!(report.ok);
-}
+});
 
-#[tokio::test]
-async fn check_conflicts_reports_unknown_and_misplaced_vets() {
-    let t = spawn_app().await;
+story!(async fn check_conflicts_reports_unknown_and_misplaced_vets(t) {
     let unknown_vet = VetId(uuid::Uuid::now_v7());
     let unknown_clinic = ClinicId(uuid::Uuid::now_v7());
     let mk = |vet: VetId, clinic: ClinicId| ConflictRequest {
@@ -529,11 +514,9 @@ async fn check_conflicts_reports_unknown_and_misplaced_vets() {
             clinic_id: t.london.id
         }]
     );
-}
+});
 
-#[tokio::test]
-async fn calendar_views_show_appointments_and_free_time_in_local_terms() {
-    let t = spawn_app().await;
+story!(async fn calendar_views_show_appointments_and_free_time_in_local_terms(t) {
     let a = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -699,11 +682,9 @@ async fn calendar_views_show_appointments_and_free_time_in_local_terms() {
         .unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(mine[0].days[0].appointments.len(), 1);
-}
+});
 
-#[tokio::test]
-async fn booking_any_offered_slot_succeeds_and_removes_it() {
-    let t = spawn_app().await;
+story!(async fn booking_any_offered_slot_succeeds_and_removes_it(t) {
     let a = t
         .app
         .availability(req(
@@ -750,11 +731,9 @@ async fn booking_any_offered_slot_succeeds_and_removes_it() {
     // 09:00–17:00 with 90 minutes per surgery (60 + buffers 15/15 shared at neither end).
     assert_eq!(booked, 5);
     assert_eq!(t.overlapping_pairs().await, 0);
-}
+});
 
-#[tokio::test]
-async fn availability_can_ignore_the_appointment_being_moved() {
-    let t = spawn_app().await;
+story!(async fn availability_can_ignore_the_appointment_being_moved(t) {
     let moving = t
         .book(&t.ben_vet, "2027-03-02T10:00", &t.surgery)
         .await
@@ -790,11 +769,9 @@ async fn availability_can_ignore_the_appointment_being_moved() {
         moved.view.appointment.slot.start(),
         utc("2027-03-02T10:15:00Z")
     );
-}
+});
 
-#[tokio::test]
-async fn conflict_messages_speak_the_clinics_local_time() {
-    let t = spawn_app().await;
+story!(async fn conflict_messages_speak_the_clinics_local_time(t) {
     let first = t
         .app
         .book(
@@ -834,4 +811,4 @@ async fn conflict_messages_speak_the_clinics_local_time() {
             "overlaps appointment {id} (2027-03-02 09:00–09:30)"
         )]
     );
-}
+});

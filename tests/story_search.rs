@@ -1,5 +1,6 @@
 //! Listing and searching appointments.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -7,9 +8,7 @@ use vetdesk_app::*;
 use vetdesk_core::*;
 use vetdesk_store::AppointmentFilter;
 
-#[tokio::test]
-async fn filters_text_search_and_pages() {
-    let t = spawn_app().await;
+story!(async fn filters_text_search_and_pages(t) {
     let mut ids = Vec::new();
     for (i, h) in ["09:00", "09:30", "10:00", "10:30", "11:00"]
         .iter()
@@ -199,11 +198,9 @@ async fn filters_text_search_and_pages() {
         ),
         ("Biscuit", "Olivia Smith", "Dr Alice", "Consultation")
     );
-}
+});
 
-#[tokio::test]
-async fn clients_and_pets_search_as_you_type() {
-    let t = spawn_app().await;
+story!(async fn clients_and_pets_search_as_you_type(t) {
     let c = t.app.search_clients(Some("oliv"), 10).await.unwrap();
     assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![t.owner.id]);
     let c = t.app.search_clients(Some("555"), 10).await.unwrap();
@@ -219,11 +216,9 @@ async fn clients_and_pets_search_as_you_type() {
         p.iter().map(|p| p.id).collect::<Vec<_>>(),
         vec![t.other_pet.id]
     );
-}
+});
 
-#[tokio::test]
-async fn search_folds_case_beyond_ascii() {
-    let t = spawn_app().await;
+story!(async fn search_folds_case_beyond_ascii(t) {
     let c = t
         .app
         .create_client(ClientInput {
@@ -271,4 +266,4 @@ async fn search_folds_case_beyond_ascii() {
         .await
         .unwrap();
     assert_eq!(page.total, 1);
-}
+});

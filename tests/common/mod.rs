@@ -1,19 +1,128 @@
-//! The story-test harness: a real SQLite file in a temporary folder, the
-//! application on a manual clock, and a small practice to work with.
+//! The story-test harness: a fresh database (a SQLite file in a temporary
+//! folder, or a PostgreSQL database of its own), the application on a manual
+//! clock, and a small practice to work with. `story!` runs one story against
+//! both stores.
 #![allow(dead_code)]
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
-use sqlx::SqlitePool;
+use sqlx::{Connection, PgPool, SqlitePool};
 use std::sync::Arc;
 use tempfile::TempDir;
 use vetdesk_app::*;
 use vetdesk_core::*;
 
+/// Where the PostgreSQL half of the suite finds its server (a database it may
+/// create databases in, e.g. `postgres://postgres@127.0.0.1:5432/postgres`).
+pub const POSTGRES_ENV: &str = "VETDESK_TEST_POSTGRES_URL";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// One story, run once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! story {
+    (async fn $name:ident($t:ident) $body:block) => {
+        $crate::story!(@ [tokio::test] $name $t $body);
+    };
+    (multi_thread async fn $name:ident($t:ident) $body:block) => {
+        $crate::story!(@ [tokio::test(flavor = "multi_thread", worker_threads = 4)] $name $t $body);
+    };
+    (@ [$($test:tt)*] $name:ident $t:ident $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($t: TestApp) $body
+
+            #[$($test)*]
+            async fn sqlite() {
+                run(spawn_app_on(Backend::Sqlite).await.expect("a SQLite store")).await
+            }
+
+            #[$($test)*]
+            async fn postgres() {
+                match spawn_app_on(Backend::Postgres).await {
+                    Some(t) => run(t).await,
+                    None => eprintln!("skipped: {} is not set, so this story ran on SQLite only", POSTGRES_ENV),
+                }
+            }
+        }
+    };
+}
+
+/// A read-only look at the test database, whichever engine it is.
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Db {
+    pub async fn int(&self, sql: &str) -> i64 {
+        match self {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    pub async fn text(&self, sql: &str) -> String {
+        match self {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+/// A PostgreSQL database made for one test, dropped when the test ends (pass or fail).
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let (url, name) = (self.admin_url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&mut c)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The URL of another database on the same server.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
 pub struct TestApp {
     pub app: App,
     pub clock: Arc<ManualClock>,
-    pub db: SqlitePool,
+    pub db: Db,
     pub url: String,
+    pub backend: Backend,
     pub london: Clinic,
     pub new_york: Clinic,
     /// London, Mon–Fri 09:00–12:00 and 13:00–17:00.
@@ -31,7 +140,8 @@ pub struct TestApp {
     pub other_owner: Client,
     pub other_pet: Pet,
     pub actor: Actor,
-    _dir: TempDir,
+    _dir: Option<TempDir>,
+    _pg: Option<PgDatabase>,
 }
 
 /// Monday 1 March 2027, 08:00 UTC (08:00 in London, 03:00 in New York).
@@ -55,14 +165,51 @@ pub fn utc(s: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The practice on a SQLite file.
 pub async fn spawn_app() -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("vetdesk.db");
-    let url = format!("sqlite://{}", path.display());
+    spawn_app_on(Backend::Sqlite).await.expect("a SQLite store")
+}
+
+/// The practice on the given engine; `None` when PostgreSQL is asked for and
+/// [`POSTGRES_ENV`] is not set.
+pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
+    let (url, db, dir, pg) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("vetdesk.db").display());
+            let store = vetdesk_store::open(&url).await.expect("open store");
+            store.close().await;
+            let db = Db::Sqlite(SqlitePool::connect(&url).await.expect("inspection pool"));
+            (url, db, Some(dir), None)
+        }
+        Backend::Postgres => {
+            let admin_url = std::env::var(POSTGRES_ENV)
+                .ok()
+                .filter(|u| !u.trim().is_empty())?;
+            let name = format!("vetdesk_story_{}", uuid::Uuid::now_v7().simple());
+            let mut admin = sqlx::PgConnection::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| {
+                    panic!("{POSTGRES_ENV}={admin_url} is set but unreachable: {e}")
+                });
+            sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                .execute(&mut admin)
+                .await
+                .expect("create test database");
+            let guard = PgDatabase {
+                admin_url: admin_url.clone(),
+                name: name.clone(),
+            };
+            let url = with_database(&admin_url, &name);
+            let store = vetdesk_store::open(&url).await.expect("open store");
+            store.close().await;
+            let db = Db::Postgres(PgPool::connect(&url).await.expect("inspection pool"));
+            (url, db, None, Some(guard))
+        }
+    };
     let store = vetdesk_store::open(&url).await.expect("open store");
     let clock = Arc::new(ManualClock::new(t0()));
     let app = App::new(store, clock.clone(), Settings::default());
-    let db = SqlitePool::connect(&url).await.expect("inspection pool");
 
     let london = app
         .create_clinic(ClinicInput {
@@ -174,11 +321,12 @@ pub async fn spawn_app() -> TestApp {
         })
         .await
         .expect("pet");
-    TestApp {
+    Some(TestApp {
         app,
         clock,
         db,
         url,
+        backend,
         london,
         new_york,
         alice_vet,
@@ -192,7 +340,8 @@ pub async fn spawn_app() -> TestApp {
         other_pet,
         actor: Actor::new("front-desk"),
         _dir: dir,
-    }
+        _pg: pg,
+    })
 }
 
 impl TestApp {
@@ -229,10 +378,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &str) -> i64 {
-        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-            .fetch_one(&self.db)
-            .await
-            .expect("count")
+        self.db.int(&format!("SELECT count(*) FROM {table}")).await
     }
 
     /// Rows in every table that a write touches: equal before and after means nothing was written.
@@ -254,29 +400,22 @@ impl TestApp {
         ] {
             out.push(self.count(t).await);
         }
-        let versions: i64 =
-            sqlx::query_scalar("SELECT coalesce(sum(version), 0) FROM appointments")
-                .fetch_one(&self.db)
-                .await
-                .expect("versions");
-        out.push(versions);
+        out.push(
+            self.db
+                .int("SELECT CAST(coalesce(sum(version), 0) AS BIGINT) FROM appointments")
+                .await,
+        );
         out
     }
 
     /// Pairs of time-holding appointments of one vet whose blocked time overlaps.
     pub async fn overlapping_pairs(&self) -> i64 {
-        overlapping_pairs(&self.db).await
+        self.db.int(OVERLAPPING_PAIRS).await
     }
 }
 
-pub async fn overlapping_pairs(db: &SqlitePool) -> i64 {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM appointments a JOIN appointments b \
-         ON a.vet_id = b.vet_id AND a.id < b.id \
-         WHERE a.holds_time = 1 AND b.holds_time = 1 AND a.deleted_at IS NULL AND b.deleted_at IS NULL \
-         AND a.blocked_start < b.blocked_end AND b.blocked_start < a.blocked_end",
-    )
-    .fetch_one(db)
-    .await
-    .expect("self-join")
-}
+/// The self-join that finds double bookings, in SQL both engines accept.
+pub const OVERLAPPING_PAIRS: &str = "SELECT count(*) FROM appointments a JOIN appointments b \
+     ON a.vet_id = b.vet_id AND a.id < b.id \
+     WHERE a.holds_time AND b.holds_time AND a.deleted_at IS NULL AND b.deleted_at IS NULL \
+     AND a.blocked_start < b.blocked_end AND b.blocked_start < a.blocked_end";

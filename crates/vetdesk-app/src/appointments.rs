@@ -10,7 +10,7 @@ use crate::{App, AppError, Result};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use vetdesk_core::*;
-use vetdesk_store::{AppointmentFilter, AppointmentView, Entity, Page, Tx, Write};
+use vetdesk_store::{AppointmentFilter, AppointmentView, Entity, Page, StoreError, Tx, Write};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BookRequest {
@@ -51,6 +51,10 @@ impl App {
     /// Book an appointment: checked for every conflict inside the write transaction.
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, vet = %req.vet_id, actor = %actor.0))]
     pub async fn book(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
+        retrying(|| self.book_once(req.clone(), actor)).await
+    }
+
+    async fn book_once(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
         let reason = optional_text("reason", req.reason.as_deref())?;
         let notes = optional_text("notes", req.notes.as_deref())?;
         let now = self.now();
@@ -109,7 +113,9 @@ impl App {
             updated_by: actor.clone(),
             meta: Meta::new(now),
         };
-        tx.save_appointment(&appt, Write::Insert).await?;
+        tx.save_appointment(&appt, Write::Insert)
+            .await
+            .map_err(|e| slot_taken(e, &proposal, clinic.time_zone))?;
         tx.add_history(&HistoryEntry {
             appointment_id: appt.id,
             version: 1,
@@ -130,6 +136,17 @@ impl App {
 
     /// Apply a lifecycle action that does not move the appointment.
     async fn act(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        action: Action,
+        note: Option<String>,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
+        retrying(|| self.act_once(id, expected_version, action, note.clone(), actor)).await
+    }
+
+    async fn act_once(
         &self,
         id: AppointmentId,
         expected_version: Option<i64>,
@@ -256,6 +273,16 @@ impl App {
         req: RescheduleRequest,
         actor: &Actor,
     ) -> Result<AppointmentDetails> {
+        retrying(|| self.reschedule_once(id, expected_version, req.clone(), actor)).await
+    }
+
+    async fn reschedule_once(
+        &self,
+        id: AppointmentId,
+        expected_version: Option<i64>,
+        req: RescheduleRequest,
+        actor: &Actor,
+    ) -> Result<AppointmentDetails> {
         let note = optional_text("note", req.note.as_deref())?;
         let new_duration = req.duration_min.map(appointment_minutes).transpose()?;
         let now = self.now();
@@ -303,7 +330,8 @@ impl App {
                 expected_version: v,
             },
         )
-        .await?;
+        .await
+        .map_err(|e| slot_taken(e, &proposal, clinic.time_zone))?;
         tx.add_history(&HistoryEntry {
             appointment_id: id,
             version: appt.meta.version,
@@ -369,6 +397,58 @@ impl App {
             }
         }
         Ok(self.store.read().await?.appointments(&filter).await?)
+    }
+}
+
+/// How many times a write use case is run again after a transient store
+/// failure (busy, serialization failure, deadlock) before giving up.
+const WRITE_RETRIES: u32 = 4;
+
+/// Run a write use case, again after a short, jittered pause when the store
+/// reports a transient failure. Each run is a whole new transaction.
+async fn retrying<T, Fut>(mut run: impl FnMut() -> Fut) -> Result<T>
+where
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match run().await {
+            Err(AppError::Busy) if attempt < WRITE_RETRIES => {
+                attempt += 1;
+                let base = 5u64 << attempt;
+                let jitter = {
+                    use std::hash::{BuildHasher, Hasher};
+                    std::collections::hash_map::RandomState::new()
+                        .build_hasher()
+                        .finish()
+                        % base
+                };
+                tracing::debug!(attempt, "store busy; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(base + jitter)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// The database refused the slot (PostgreSQL's exclusion constraint: another
+/// workstation won the race after our own check passed): the same conflict
+/// the check reports, naming the winner.
+fn slot_taken(e: StoreError, p: &Proposal, tz: chrono_tz::Tz) -> AppError {
+    match e {
+        StoreError::Overlap { taken_by } => AppError::Conflict {
+            conflicts: taken_by
+                .iter()
+                .map(|b| Conflict::Overlap {
+                    appointment_id: b.id,
+                    start: b.slot.start(),
+                    end: b.slot.end(),
+                    buffer_only: !b.slot.overlaps(&p.slot),
+                })
+                .collect(),
+            time_zone: tz,
+        },
+        other => other.into(),
     }
 }
 

@@ -137,6 +137,19 @@ impl From<StoreError> for AppError {
                 "a referenced record does not exist ({m})"
             ))),
             StoreError::Busy => AppError::Busy,
+            // Normally turned into a conflict by the use case, which knows the clinic's zone.
+            StoreError::Overlap { taken_by } => AppError::Conflict {
+                conflicts: taken_by
+                    .iter()
+                    .map(|b| Conflict::Overlap {
+                        appointment_id: b.id,
+                        start: b.slot.start(),
+                        end: b.slot.end(),
+                        buffer_only: false,
+                    })
+                    .collect(),
+                time_zone: chrono_tz::UTC,
+            },
             e @ StoreError::SchemaTooNew { .. } => AppError::SchemaTooNew(e.to_string()),
             e @ (StoreError::Unavailable(_) | StoreError::Unsupported(_)) => {
                 AppError::StoreUnavailable(e.to_string())

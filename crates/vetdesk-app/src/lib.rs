@@ -21,6 +21,7 @@ pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, Expl
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
 use vetdesk_store::Store;
+pub use vetdesk_store::{Change, ChangeOp};
 
 /// Where the application reads the time. Tests and the demo seeder use [`ManualClock`].
 pub trait Clock: Send + Sync {
@@ -111,6 +112,10 @@ impl App {
     }
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+    /// Every committed change from now on (live calendars refresh from this).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
+        self.store.subscribe()
     }
     /// The same application on another clock (the demo seeder books "in the past" this way).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> App {
