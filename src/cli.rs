@@ -117,6 +117,14 @@ pub enum Command {
     Why(WhyArgs),
     /// Book an appointment (refused with every reason if the time is not free).
     Book(BookArgs),
+    /// Book many appointments from a file of JSON lines (one booking per line, with the
+    /// fields of `book`: {"clinic": …, "vet": …, "pet": …, "type": …, "start": …}); each is
+    /// checked like `book`, and every refused line is reported. Exits 4 when some lines
+    /// were refused as conflicts only.
+    Import {
+        /// The file, or - for standard input.
+        file: String,
+    },
     /// Confirm a scheduled appointment (the owner said yes).
     Confirm(ActArgs),
     /// Record that the patient has arrived.
@@ -687,7 +695,9 @@ pub struct WhyArgs {
 
 // ---------- appointments ----------
 
-#[derive(Debug, Args)]
+/// Also one line of `vetdesk import` (JSON, with the same field names; `type` for the type).
+#[derive(Debug, Args, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BookArgs {
     /// The clinic (id or part of the name).
     #[arg(long)]
@@ -703,6 +713,7 @@ pub struct BookArgs {
     pub client: Option<String>,
     /// The appointment type (id or part of the name).
     #[arg(long = "type", value_name = "TYPE")]
+    #[serde(rename = "type")]
     pub type_: String,
     /// Start: clinic-local YYYY-MM-DDTHH:MM, or RFC 3339.
     #[arg(long, value_name = "TIME")]

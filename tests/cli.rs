@@ -629,3 +629,46 @@ fn records_can_be_edited_and_deleted_with_versions() {
     ));
     assert_eq!(p.vd.count("time-off list"), 0);
 }
+
+// ---------- import ----------
+
+#[test]
+fn import_books_each_line_and_reports_every_refusal() {
+    let p = Practice::new();
+    let file = p.vd.db.with_file_name("bookings.jsonl");
+    let line = |vet: &str, pet: &str, start: &str| {
+        serde_json::json!({"clinic": "testville", "vet": vet, "pet": pet, "type": "checkup", "start": start})
+            .to_string()
+    };
+    let lines = [
+        line("ann", &p.rex, &format!("{MON}T09:00")),
+        "# a comment, then a blank line".to_string(),
+        String::new(),
+        line("ann", &p.whiskers, &format!("{MON}T09:15")), // overlaps the first
+        line("bob", &p.whiskers, &format!("{MON}T09:15")),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let before = p.vd.appointment_total();
+    let out = p.vd.run(&format!("import {}", file.display()));
+    assert_eq!(out.code, 4, "conflicts only: {}", out.stdout);
+    assert!(out.stdout.contains("line 4: the time is not available: overlaps appointment"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 booked, 1 refused as conflicts, 0 failed"), "{}", out.stdout);
+    assert_eq!(p.vd.appointment_total(), before + 2);
+
+    // A malformed line and an unknown vet are failures, reported by line; the good line still books.
+    let lines = [
+        "{\"clinic\": \"testville\"".to_string(),
+        line("zed", &p.rex, &format!("{TUE}T09:00")),
+        line("bob", &p.rex, &format!("{TUE}T10:00")),
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let report = p.vd.run(&format!("--json import {}", file.display()));
+    assert_eq!(report.code, 2, "the first failure decides: invalid input");
+    let v: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    assert_eq!(v["booked"].as_array().map(Vec::len), Some(1));
+    assert_eq!((v["failed"].as_u64(), v["conflicts"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(v["problems"][0]["line"], 1);
+    assert_eq!(v["problems"][0]["code"], "invalid_input");
+    assert_eq!(v["problems"][1]["code"], "not_found");
+    assert_eq!(p.vd.appointment_total(), before + 3);
+}

@@ -2,11 +2,12 @@
 
 use super::{date, next_day, time, Ctx, Reply};
 use crate::cli::{ActArgs, AppointmentsArgs, BookArgs, RescheduleArgs};
-use crate::error::Result;
+use crate::error::{Failure, Result};
 use crate::output::{dated_span, instant_in, Table};
 use crate::resolve;
 use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
+use serde::Serialize;
 use std::collections::HashMap;
 use vetdesk_app::views::{AppointmentDetails, LocalSlot};
 use vetdesk_app::*;
@@ -35,6 +36,97 @@ fn summary(verb: &str, d: &AppointmentDetails) -> String {
 }
 
 pub async fn book(ctx: &Ctx, a: BookArgs) -> Result<Reply> {
+    let req = book_request(ctx, a).await?;
+    match ctx.app.book(req, &ctx.actor).await {
+        Ok(d) => ctx.reply(&d, |d| summary("booked", d)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What `vetdesk import` did.
+#[derive(Debug, Serialize)]
+pub struct ImportReport {
+    pub booked: Vec<AppointmentId>,
+    pub conflicts: usize,
+    pub failed: usize,
+    pub problems: Vec<ImportProblem>,
+}
+
+/// A line that was not booked.
+#[derive(Debug, Serialize)]
+pub struct ImportProblem {
+    pub line: usize,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+pub async fn import(ctx: &Ctx, file: &str) -> Result<Reply> {
+    let text = if file == "-" {
+        std::io::read_to_string(std::io::stdin())
+    } else {
+        std::fs::read_to_string(file)
+    }
+    .map_err(|e| Failure::invalid(format!("cannot read {file}: {e}")))?;
+    let mut report = ImportReport {
+        booked: Vec::new(),
+        conflicts: 0,
+        failed: 0,
+        problems: Vec::new(),
+    };
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let outcome = async {
+            let a: BookArgs = serde_json::from_str(line)
+                .map_err(|e| Failure::invalid(format!("not a booking line: {e}")))?;
+            let req = book_request(ctx, a).await?;
+            Ok::<_, Failure>(ctx.app.book(req, &ctx.actor).await?)
+        }
+        .await;
+        match outcome {
+            Ok(d) => report.booked.push(d.view.appointment.id),
+            Err(f) => {
+                if f.code == ErrorCode::Conflict {
+                    report.conflicts += 1;
+                } else {
+                    report.failed += 1;
+                }
+                report.problems.push(ImportProblem {
+                    line: i + 1,
+                    code: f.code,
+                    message: f.message,
+                });
+            }
+        }
+    }
+    // The first refusal that was not a conflict decides the status; conflicts alone give 4.
+    let code = report
+        .problems
+        .iter()
+        .map(|p| p.code)
+        .find(|c| *c != ErrorCode::Conflict)
+        .or((report.conflicts > 0).then_some(ErrorCode::Conflict));
+    let mut reply = ctx.reply(&report, |r| {
+        let mut out = String::new();
+        for p in &r.problems {
+            out.push_str(&format!("line {}: {}\n", p.line, p.message));
+        }
+        out.push_str(&format!(
+            "{} booked, {} refused as conflicts, {} failed\n",
+            r.booked.len(),
+            r.conflicts,
+            r.failed
+        ));
+        out
+    })?;
+    reply.code = code;
+    Ok(reply)
+}
+
+/// A `book` command or import line as a request, its names resolved.
+async fn book_request(ctx: &Ctx, a: BookArgs) -> Result<BookRequest> {
     let start = time(&a.start)?;
     let clinic_id = resolve::clinic(&ctx.app, &a.clinic).await?;
     let vet_id = resolve::vet(&ctx.app, &a.vet).await?;
@@ -55,10 +147,7 @@ pub async fn book(ctx: &Ctx, a: BookArgs) -> Result<Reply> {
         reason: a.reason,
         notes: a.notes,
     };
-    match ctx.app.book(req, &ctx.actor).await {
-        Ok(d) => ctx.reply(&d, |d| summary("booked", d)),
-        Err(e) => Err(e.into()),
-    }
+    Ok(req)
 }
 
 /// A lifecycle step that does not move the appointment.

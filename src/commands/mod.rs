@@ -31,7 +31,11 @@ pub struct Reply {
 
 impl Ctx {
     /// The value as pretty JSON with `--json`, else what `human` makes of it.
-    fn reply<T: Serialize>(&self, value: &T, human: impl FnOnce(&T) -> String) -> Result<Reply> {
+    pub(crate) fn reply<T: Serialize>(
+        &self,
+        value: &T,
+        human: impl FnOnce(&T) -> String,
+    ) -> Result<Reply> {
         let text = if self.json {
             let mut s = serde_json::to_string_pretty(value)?;
             s.push('\n');
@@ -89,6 +93,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::CheckConflicts(a) => schedule::check_conflicts(ctx, a).await,
         C::Why(a) => schedule::why(ctx, a).await,
         C::Book(a) => appointments::book(ctx, a).await,
+        C::Import { file } => appointments::import(ctx, &file).await,
         C::Confirm(a) => appointments::act(ctx, appointments::Act::Confirm, a).await,
         C::CheckIn(a) => appointments::act(ctx, appointments::Act::CheckIn, a).await,
         C::Start(a) => appointments::act(ctx, appointments::Act::Start, a).await,

@@ -4,7 +4,7 @@
 //! both stores.
 #![allow(dead_code)]
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use sqlx::{Connection, PgPool, SqlitePool};
 use std::sync::Arc;
 use tempfile::TempDir;
@@ -419,3 +419,102 @@ pub const OVERLAPPING_PAIRS: &str = "SELECT count(*) FROM appointments a JOIN ap
      ON a.vet_id = b.vet_id AND a.id < b.id \
      WHERE a.holds_time AND b.holds_time AND a.deleted_at IS NULL AND b.deleted_at IS NULL \
      AND a.blocked_start < b.blocked_end AND b.blocked_start < a.blocked_end";
+
+// ---------- racing ----------
+
+/// SplitMix64, for a deterministic shuffle.
+pub struct Rng(pub u64);
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+pub fn attempts_wanted() -> usize {
+    std::env::var("VETDESK_RACE_ATTEMPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+/// `n` attempts: 70% distinct 30-minute slots, 30% copies of or 15-minute shifts of those.
+pub fn attempts(vets: &[VetId], n: usize) -> Vec<(VetId, NaiveDate, u32)> {
+    let distinct = n * 7 / 10;
+    let mut base = Vec::with_capacity(distinct);
+    let mut day = date("2027-03-02");
+    'fill: loop {
+        if day.weekday() != Weekday::Sat && day.weekday() != Weekday::Sun {
+            for vet in vets {
+                for k in 0..16 {
+                    base.push((*vet, day, 9 * 60 + k * 30));
+                    if base.len() == distinct {
+                        break 'fill;
+                    }
+                }
+            }
+        }
+        day += Duration::days(1);
+    }
+    let mut rng = Rng(42);
+    let mut all = base.clone();
+    while all.len() < n {
+        let (vet, d, m) = base[rng.below(base.len())];
+        // Same slot, or 15 minutes later (still inside the 09:00–17:00 day).
+        let shift = if rng.next() % 2 == 0 || m >= 16 * 60 + 30 {
+            0
+        } else {
+            15
+        };
+        all.push((vet, d, m + shift));
+    }
+    for i in (1..all.len()).rev() {
+        all.swap(i, rng.below(i + 1));
+    }
+    all
+}
+
+impl TestApp {
+    /// Dr Ben and nine more London vets working Monday–Friday 09:00–17:00.
+    pub async fn race_vets(&self) -> Vec<VetId> {
+        let mut vets = vec![self.ben_vet.id];
+        for i in 0..9 {
+            let v = self
+                .app
+                .create_vet(VetInput {
+                    name: format!("Dr Race {i}"),
+                    email: None,
+                    clinics: vec![self.london.id],
+                })
+                .await
+                .expect("vet");
+            for wd in [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+            ] {
+                self.app
+                    .add_working_hours(WorkingHoursInput {
+                        vet_id: v.id,
+                        clinic_id: self.london.id,
+                        weekday: wd,
+                        span: "09:00-17:00".into(),
+                        valid_from: date("2027-01-01"),
+                        valid_to: None,
+                    })
+                    .await
+                    .expect("hours");
+            }
+            vets.push(v.id);
+        }
+        vets
+    }
+}
