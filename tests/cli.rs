@@ -651,8 +651,18 @@ fn import_books_each_line_and_reports_every_refusal() {
     let before = p.vd.appointment_total();
     let out = p.vd.run(&format!("import {}", file.display()));
     assert_eq!(out.code, 4, "conflicts only: {}", out.stdout);
-    assert!(out.stdout.contains("line 4: the time is not available: overlaps appointment"), "{}", out.stdout);
-    assert!(out.stdout.contains("2 booked, 1 refused as conflicts, 0 failed"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("line 4: the time is not available: overlaps appointment"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("2 booked, 1 refused as conflicts, 0 failed"),
+        "{}",
+        out.stdout
+    );
     assert_eq!(p.vd.appointment_total(), before + 2);
 
     // A malformed line and an unknown vet are failures, reported by line; the good line still books.
@@ -666,7 +676,10 @@ fn import_books_each_line_and_reports_every_refusal() {
     assert_eq!(report.code, 2, "the first failure decides: invalid input");
     let v: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
     assert_eq!(v["booked"].as_array().map(Vec::len), Some(1));
-    assert_eq!((v["failed"].as_u64(), v["conflicts"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (v["failed"].as_u64(), v["conflicts"].as_u64()),
+        (Some(2), Some(0))
+    );
     assert_eq!(v["problems"][0]["line"], 1);
     assert_eq!(v["problems"][0]["code"], "invalid_input");
     assert_eq!(v["problems"][1]["code"], "not_found");

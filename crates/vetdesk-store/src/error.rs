@@ -50,10 +50,14 @@ impl From<sqlx::Error> for StoreError {
                     return StoreError::MissingReference(db.message().to_string())
                 }
                 // Busy / locked; serialization failure, deadlock, lock or statement timeout.
-                Some("5") | Some("517") | Some("6") | Some("262") | Some("40001") | Some("40P01")
-                | Some("55P03") | Some("57014") => return StoreError::Busy,
+                Some("5") | Some("517") | Some("6") | Some("262") | Some("40001")
+                | Some("40P01") | Some("55P03") | Some("57014") => return StoreError::Busy,
                 // An exclusion violation outside save_appointment (which names the winners itself).
-                Some("23P01") => return StoreError::Overlap { taken_by: Vec::new() },
+                Some("23P01") => {
+                    return StoreError::Overlap {
+                        taken_by: Vec::new(),
+                    }
+                }
                 _ => {}
             }
         }

@@ -1,10 +1,19 @@
 //! vetdesk's store: one contract ([`Store`] and [`Tx`]) and its engines.
 //!
-//! SQLite is the embedded default; PostgreSQL follows behind the same contract.
+//! SQLite ([`SqliteStore`]) is the embedded default: one file on one machine.
+//! PostgreSQL ([`PgStore`]) is the shared store for several workstations, behind
+//! the same contract; [`open`] picks the engine from the URL.
+//!
 //! Every operation runs inside a transaction the caller opens with
-//! [`Store::read`] or [`Store::write`]; a write transaction is exclusive where
-//! the engine needs it to be (SQLite `BEGIN IMMEDIATE`), so a check made inside
-//! it still holds at commit. Dropping a transaction without committing rolls it back.
+//! [`Store::read`] or [`Store::write`]. A check made inside a write transaction
+//! still holds at commit: SQLite takes its single write lock up front (`BEGIN
+//! IMMEDIATE`); PostgreSQL lets writers run side by side and enforces "no
+//! double booking" itself, with an exclusion constraint whose violation
+//! becomes [`StoreError::Overlap`] naming the appointments in the way.
+//! Dropping a transaction without committing rolls it back.
+//!
+//! Every committed change is announced to [`Store::subscribe`]rs: by SQLite to
+//! its own process, by PostgreSQL (LISTEN/NOTIFY) to every store on the database.
 
 mod error;
 mod postgres;
@@ -271,8 +280,7 @@ pub trait Tx: Send {
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     let lower = url.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        PgStore::connect(url).await?;
-        return Err(StoreError::Unsupported("PostgreSQL is not available yet".into()));
+        return Ok(Arc::new(PgStore::connect(url).await?));
     }
     Ok(Arc::new(SqliteStore::open(url).await?))
 }

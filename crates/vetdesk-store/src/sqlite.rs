@@ -7,7 +7,6 @@ use crate::{
     AppointmentFilter, AppointmentView, Change, ChangeOp, Entity, Page, Result, Store, StoreError,
     Tx, Write, CHANGE_BUFFER, MAX_BLOCK,
 };
-use tokio::sync::broadcast;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc, Weekday};
 use sqlx::sqlite::{
@@ -16,6 +15,7 @@ use sqlx::sqlite::{
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
+use tokio::sync::broadcast;
 use uuid::Uuid;
 use vetdesk_core::*;
 
@@ -556,8 +556,15 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Clinic, c.id.0, Some(c.id), &c.meta, how)
-            .await
+        self.saved(
+            res.rows_affected(),
+            Entity::Clinic,
+            c.id.0,
+            Some(c.id),
+            &c.meta,
+            how,
+        )
+        .await
     }
 
     async fn vet(&mut self, id: VetId) -> Result<Option<Vet>> {
@@ -699,8 +706,15 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::Client, c.id.0, None, &c.meta, how)
-            .await
+        self.saved(
+            res.rows_affected(),
+            Entity::Client,
+            c.id.0,
+            None,
+            &c.meta,
+            how,
+        )
+        .await
     }
 
     async fn pet(&mut self, id: PetId) -> Result<Option<Pet>> {
@@ -957,8 +971,15 @@ impl Tx for SqliteTx {
         .bind(expected(how))
         .execute(&mut *self.tx)
         .await?;
-        self.saved(res.rows_affected(), Entity::TimeOff, t.id.0, None, &t.meta, how)
-            .await
+        self.saved(
+            res.rows_affected(),
+            Entity::TimeOff,
+            t.id.0,
+            None,
+            &t.meta,
+            how,
+        )
+        .await
     }
 
     #[tracing::instrument(skip_all, fields(entity = %entity, id = %id))]
