@@ -11,10 +11,14 @@ use vetdesk_app::*;
 use vetdesk_store::Entity;
 
 async fn next_appointment_change(rx: &mut tokio::sync::broadcast::Receiver<Change>) -> Change {
+    next_change(rx, Entity::Appointment).await
+}
+
+async fn next_change(rx: &mut tokio::sync::broadcast::Receiver<Change>, entity: Entity) -> Change {
     tokio::time::timeout(Duration::from_secs(1), async {
         loop {
             match rx.recv().await {
-                Ok(c) if c.entity == Entity::Appointment => return c,
+                Ok(c) if c.entity == entity => return c,
                 Ok(_) => continue,
                 Err(e) => panic!("change stream failed: {e}"),
             }
@@ -24,11 +28,20 @@ async fn next_appointment_change(rx: &mut tokio::sync::broadcast::Receiver<Chang
     .expect("the change arrives within 1 s")
 }
 
-story!(multi_thread async fn a_booking_reaches_another_workstation_within_a_second(t) {
-    let watcher = match t.backend {
+/// Another workstation's view of the same store (on SQLite, the same process's).
+async fn other_workstation(t: &TestApp) -> App {
+    match t.backend {
         Backend::Sqlite => t.app.clone(),
-        Backend::Postgres => App::new(vetdesk_store::open(&t.url).await.unwrap(), t.clock.clone(), Settings::default()),
-    };
+        Backend::Postgres => App::new(
+            vetdesk_store::open(&t.url).await.unwrap(),
+            t.clock.clone(),
+            Settings::default(),
+        ),
+    }
+}
+
+story!(multi_thread async fn a_booking_reaches_another_workstation_within_a_second(t) {
+    let watcher = other_workstation(&t).await;
     let mut rx = watcher.subscribe();
     let d = t.book(&t.alice_vet, "2027-03-02T10:00", &t.consult).await.unwrap();
     let id = d.view.appointment.id;
@@ -45,4 +58,14 @@ story!(multi_thread async fn a_booking_reaches_another_workstation_within_a_seco
     t.app.cancel(id, Some(2), None, &t.actor).await.unwrap();
     let c = next_appointment_change(&mut rx).await;
     assert_eq!((c.id, c.version), (id.0, 3), "the next change is the cancel, not the refused booking");
+});
+
+story!(multi_thread async fn a_deletion_tells_the_clinics_calendars(t) {
+    let watcher = other_workstation(&t).await;
+    let mut rx = watcher.subscribe();
+    let hours = t.app.working_hours(Some(t.ben_vet.id), None).await.unwrap();
+    let h = &hours[0];
+    let v = t.app.delete_record(Entity::WorkingHours, h.id.0, h.meta.version).await.unwrap();
+    let c = next_change(&mut rx, Entity::WorkingHours).await;
+    assert_eq!((c.id, c.clinic_id, c.version, c.op), (h.id.0, Some(t.london.id), v, ChangeOp::Delete));
 });

@@ -66,6 +66,14 @@ impl Entity {
             Entity::Appointment => "appointment",
         }
     }
+    /// The column naming the clinic whose calendars a record of this kind touches.
+    pub(crate) fn clinic_column(&self) -> Option<&'static str> {
+        match self {
+            Entity::Clinic => Some("id"),
+            Entity::WorkingHours | Entity::DateOverride | Entity::Appointment => Some("clinic_id"),
+            _ => None,
+        }
+    }
     pub(crate) fn table(&self) -> &'static str {
         match self {
             Entity::Clinic => "clinics",

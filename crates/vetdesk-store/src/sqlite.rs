@@ -990,26 +990,35 @@ impl Tx for SqliteTx {
         expected_version: i64,
         at: DateTime<Utc>,
     ) -> Result<i64> {
+        // RETURNING the clinic (when the kind has one), so live calendars hear of the deletion.
         let sql = format!(
             "UPDATE {} SET deleted_at = ?, updated_at = ?, version = version + 1 \
-             WHERE id = ? AND version = ? AND deleted_at IS NULL",
-            entity.table()
+             WHERE id = ? AND version = ? AND deleted_at IS NULL RETURNING {}",
+            entity.table(),
+            entity.clinic_column().unwrap_or("NULL")
         );
-        let res = sqlx::query(&sql)
+        let deleted: Option<Option<Uuid>> = sqlx::query_scalar(&sql)
             .bind(ms(at))
             .bind(ms(at))
             .bind(id)
             .bind(expected_version)
-            .execute(&mut *self.tx)
+            .fetch_optional(&mut *self.tx)
             .await?;
-        if res.rows_affected() != 1 {
+        let Some(clinic) = deleted else {
             return Err(self
                 .refused(entity, id, Write::Update { expected_version })
                 .await);
-        }
+        };
         let version = expected_version + 1;
-        self.log_change(entity, id, None, version, ChangeOp::Delete, at)
-            .await?;
+        self.log_change(
+            entity,
+            id,
+            clinic.map(ClinicId),
+            version,
+            ChangeOp::Delete,
+            at,
+        )
+        .await?;
         Ok(version)
     }
 
