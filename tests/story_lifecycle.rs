@@ -303,6 +303,13 @@ story!(async fn a_stale_version_is_refused_and_changes_nothing(t) {
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::StaleVersion);
     assert!(err.to_string().contains("changed by someone else"), "{err}");
+    // The refusal carries the appointment as it is now, so the desk sees what changed.
+    let AppError::StaleVersion { current: Some(current), .. } = &err else {
+        panic!("no current state in {err:?}");
+    };
+    assert_eq!(current["status"], "confirmed");
+    assert_eq!(current["meta"]["version"], 2);
+    assert_eq!(current["id"], a.id.to_string());
     assert_eq!(t.footprint().await, before);
     assert_eq!(
         t.app

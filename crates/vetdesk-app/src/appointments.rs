@@ -161,7 +161,7 @@ impl App {
             .appointment(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
-        let v = check_version(Entity::Appointment, id, expected_version, old.meta.version)?;
+        let v = check_version(Entity::Appointment, id, expected_version, &old)?;
         let to = transition(old.status, action, now, old.slot.start())?;
         let mut appt = old.clone();
         appt.status = to;
@@ -291,7 +291,7 @@ impl App {
             .appointment(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
-        let v = check_version(Entity::Appointment, id, expected_version, old.meta.version)?;
+        let v = check_version(Entity::Appointment, id, expected_version, &old)?;
         let to = transition(old.status, Action::Reschedule, now, old.slot.start())?;
         let vet_id = req.vet_id.unwrap_or(old.vet_id);
         let (_, clinic) = require_vet_at(tx.as_mut(), vet_id, old.clinic_id).await?;

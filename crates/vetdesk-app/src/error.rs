@@ -56,6 +56,8 @@ pub enum AppError {
         id: String,
         expected: i64,
         actual: i64,
+        /// The record as it is now, when the use case had read it.
+        current: Option<Box<serde_json::Value>>,
     },
     #[error("{0}")]
     InvalidTransition(#[from] TransitionError),
@@ -131,6 +133,7 @@ impl From<StoreError> for AppError {
                 id,
                 expected,
                 actual,
+                current: None,
             },
             StoreError::Duplicate(m) => AppError::Duplicate(m),
             StoreError::MissingReference(m) => AppError::Invalid(ValidationError::Other(format!(

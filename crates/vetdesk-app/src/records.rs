@@ -84,19 +84,46 @@ pub struct TimeOffInput {
     pub reason: Option<String>,
 }
 
-/// Check a version the caller read against the stored one.
-pub(crate) fn check_version(
+/// Records that carry a version.
+pub(crate) trait Versioned {
+    fn version(&self) -> i64;
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => {$(
+        impl Versioned for $t {
+            fn version(&self) -> i64 {
+                self.meta.version
+            }
+        }
+    )*};
+}
+versioned!(
+    Clinic,
+    Vet,
+    Client,
+    Pet,
+    AppointmentType,
+    WorkingHours,
+    Appointment
+);
+
+/// Check a version the caller read against the stored one; a stale one is
+/// refused with the record as it is now, so the person can see what changed.
+pub(crate) fn check_version<R: Versioned + Serialize>(
     entity: Entity,
     id: impl ToString,
     expected: Option<i64>,
-    actual: i64,
+    current: &R,
 ) -> Result<i64> {
+    let actual = current.version();
     match expected {
         Some(v) if v != actual => Err(AppError::StaleVersion {
             entity,
             id: id.to_string(),
             expected: v,
             actual,
+            current: serde_json::to_value(current).ok().map(Box::new),
         }),
         _ => Ok(actual),
     }
@@ -215,7 +242,7 @@ impl App {
         let time_zone = parse_time_zone(&input.time_zone)?;
         let mut tx = self.store.write().await?;
         let old = require_clinic(tx.as_mut(), id).await?;
-        let v = check_version(Entity::Clinic, id, expected_version, old.meta.version)?;
+        let v = check_version(Entity::Clinic, id, expected_version, &old)?;
         let clinic = Clinic {
             name,
             time_zone,
@@ -288,7 +315,7 @@ impl App {
         let mut tx = self.store.write().await?;
         let (name, email, clinics) = self.checked_vet_fields(tx.as_mut(), &input).await?;
         let old = require_vet(tx.as_mut(), id).await?;
-        let v = check_version(Entity::Vet, id, expected_version, old.meta.version)?;
+        let v = check_version(Entity::Vet, id, expected_version, &old)?;
         let vet = Vet {
             id,
             name,
@@ -354,7 +381,7 @@ impl App {
             .client(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Client, id))?;
-        let v = check_version(Entity::Client, id, expected_version, old.meta.version)?;
+        let v = check_version(Entity::Client, id, expected_version, &old)?;
         let client = Client {
             id,
             name,
@@ -441,7 +468,7 @@ impl App {
             .pet(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Pet, id))?;
-        let v = check_version(Entity::Pet, id, expected_version, old.meta.version)?;
+        let v = check_version(Entity::Pet, id, expected_version, &old)?;
         let owner = input.owner.unwrap_or(old.owner);
         tx.client(owner)
             .await?
@@ -525,12 +552,7 @@ impl App {
             .appointment_type(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))?;
-        let v = check_version(
-            Entity::AppointmentType,
-            id,
-            expected_version,
-            old.meta.version,
-        )?;
+        let v = check_version(Entity::AppointmentType, id, expected_version, &old)?;
         let t = AppointmentType {
             id,
             name,
@@ -597,8 +619,7 @@ impl App {
                     .into_iter()
                     .find(|w| w.id == id)
                     .ok_or_else(|| AppError::not_found(Entity::WorkingHours, id))?;
-                let v =
-                    check_version(Entity::WorkingHours, id, expected_version, old.meta.version)?;
+                let v = check_version(Entity::WorkingHours, id, expected_version, &old)?;
                 (
                     id,
                     old.meta.bumped(self.now()),
