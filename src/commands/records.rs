@@ -87,8 +87,9 @@ async fn delete(
 // ---------- init ----------
 
 #[derive(Serialize)]
-struct Initialised<'a> {
-    database: &'a str,
+struct Initialised {
+    /// Where the database is, any password masked.
+    database: String,
     demo: Option<DemoSummary>,
 }
 
@@ -100,7 +101,7 @@ pub async fn init(ctx: &Ctx, demo: bool) -> Result<Reply> {
             Err(e @ AppError::Duplicate(_)) => {
                 return Err(Failure::new(
                     ErrorCode::Duplicate,
-                    format!("{e} ({})", ctx.database),
+                    format!("{e} ({})", vetdesk_store::redact_url(&ctx.database)),
                 ));
             }
             Err(e) => return Err(e.into()),
@@ -109,7 +110,7 @@ pub async fn init(ctx: &Ctx, demo: bool) -> Result<Reply> {
         None
     };
     let out = Initialised {
-        database: &ctx.database,
+        database: vetdesk_store::redact_url(&ctx.database),
         demo: summary,
     };
     ctx.reply(&out, |i| {

@@ -20,7 +20,7 @@ mod postgres;
 mod sqlite;
 
 pub use error::StoreError;
-pub use postgres::PgStore;
+pub use postgres::{redact_url, PgStore};
 pub use sqlite::{queries, SqliteStore};
 
 use async_trait::async_trait;

@@ -213,6 +213,11 @@ fn connect_failure(e: &sqlx::Error, user: &str) -> String {
     }
 }
 
+/// A database URL fit to print: any password it carries masked.
+pub fn redact_url(url: &str) -> String {
+    redact(url.to_string(), &url_secrets(url))
+}
+
 /// The passwords a URL carries: `postgres://user:password@host/…`, `?password=…`.
 fn url_secrets(url: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -1554,6 +1559,19 @@ impl Tx for PgTx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_print_without_their_passwords() {
+        assert_eq!(
+            redact_url("postgres://desk:s3cret@db.example:5432/vetdesk"),
+            "postgres://desk:***@db.example:5432/vetdesk"
+        );
+        assert_eq!(
+            redact_url("postgres://desk@db.example/vetdesk?password=s3cret&sslmode=require"),
+            "postgres://desk@db.example/vetdesk?password=***&sslmode=require"
+        );
+        assert_eq!(redact_url("/home/desk/vetdesk.db"), "/home/desk/vetdesk.db");
+    }
 
     #[test]
     fn the_password_never_reaches_a_message() {
