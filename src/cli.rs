@@ -160,6 +160,12 @@ pub enum Command {
     },
     /// Search and list appointments, a page at a time.
     Appointments(AppointmentsArgs),
+    /// Serve the HTTP API (/api/v1) until stopped with Ctrl-C.
+    Serve {
+        /// The address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        bind: String,
+    },
 }
 
 // ---------- clinics ----------

@@ -107,5 +107,30 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Reschedule(a) => appointments::reschedule(ctx, a).await,
         C::Show { id } => appointments::show(ctx, &id).await,
         C::Appointments(a) => appointments::list(ctx, a).await,
+        C::Serve { bind } => serve(ctx, &bind).await,
     }
+}
+
+/// `vetdesk serve`: the HTTP API over the same application, until Ctrl-C.
+async fn serve(ctx: &Ctx, bind: &str) -> Result<Reply> {
+    let addr: std::net::SocketAddr = bind.trim().parse().map_err(|_| {
+        Failure::invalid(format!(
+            "--bind {bind:?} is not an address and port such as 127.0.0.1:8080"
+        ))
+    })?;
+    vetdesk_http::serve_with(ctx.app.clone(), addr, |local| {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "vetdesk is listening on http://{local} (API at /api/v1)"
+        )
+        .and_then(|()| out.flush());
+    })
+    .await
+    .map_err(|e| Failure::new(ErrorCode::Internal, format!("cannot serve on {addr}: {e}")))?;
+    Ok(Reply {
+        text: String::new(),
+        code: None,
+    })
 }

@@ -1,0 +1,273 @@
+//! vetdesk's HTTP API: `/api/v1`, a thin axum adapter over [`vetdesk_app::App`].
+//!
+//! Every handler parses the request, calls one `App` method and maps the error
+//! to `application/problem+json` ([`error`]). Wire types live in [`dto`]. The
+//! acting person reaches handlers as a request extension ([`extract::CurrentActor`])
+//! filled by one middleware, so authentication can replace that middleware and
+//! add a role check per route without touching the handlers.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+mod routes;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use error::{ApiError, PROBLEM_JSON};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::{
+    ContentBuilder, OpenApi as Document, RefOr, Response as OaResponse, ResponseBuilder,
+};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use vetdesk_app::App;
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "vetdesk", description = "Veterinary clinic scheduling: availability, booking, the appointment lifecycle and the records they run on. Times are clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339; errors are `application/problem+json` with a stable `code`."),
+    components(schemas(error::Problem)),
+    tags(
+        (name = "meta", description = "Health and this document"),
+        (name = "appointments", description = "Scheduling, booking and the lifecycle"),
+        (name = "records", description = "Clinics, vets, owners, pets, types, hours, overrides, time off"),
+        (name = "events", description = "Live changes"),
+    )
+)]
+struct ApiDoc;
+
+fn api() -> OpenApiRouter<App> {
+    use routes::{appointments as a, events as e, records as r};
+    OpenApiRouter::new()
+        .routes(routes!(routes::health))
+        .routes(routes!(a::availability))
+        .routes(routes!(a::calendar))
+        .routes(routes!(a::check_conflicts))
+        .routes(routes!(a::explain))
+        .routes(routes!(a::book, a::list))
+        .routes(routes!(a::get))
+        .routes(routes!(a::confirm))
+        .routes(routes!(a::check_in))
+        .routes(routes!(a::start))
+        .routes(routes!(a::complete))
+        .routes(routes!(a::no_show))
+        .routes(routes!(a::cancel))
+        .routes(routes!(a::reschedule))
+        .routes(routes!(r::list_clinics, r::create_clinic))
+        .routes(routes!(r::get_clinic, r::update_clinic))
+        .routes(routes!(r::list_vets, r::create_vet))
+        .routes(routes!(r::get_vet, r::update_vet))
+        .routes(routes!(r::list_clients, r::create_client))
+        .routes(routes!(r::get_client, r::update_client, r::delete_client))
+        .routes(routes!(r::list_pets, r::create_pet))
+        .routes(routes!(r::get_pet, r::update_pet, r::delete_pet))
+        .routes(routes!(r::list_types, r::create_type))
+        .routes(routes!(r::update_type))
+        .routes(routes!(r::list_hours, r::create_hours))
+        .routes(routes!(r::update_hours, r::delete_hours))
+        .routes(routes!(r::list_overrides, r::set_override))
+        .routes(routes!(r::delete_override))
+        .routes(routes!(r::list_time_off, r::create_time_off))
+        .routes(routes!(r::delete_time_off))
+        .routes(routes!(e::events))
+}
+
+/// The OpenAPI 3.1 document of everything [`router`] serves under `/api/v1`.
+pub fn openapi() -> Document {
+    let (_, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/api/v1", api())
+        .split_for_parts();
+    with_problems(doc)
+}
+
+/// Every operation may answer with a problem document; say so once, here.
+fn with_problems(mut doc: Document) -> Document {
+    doc.servers = None;
+    let problem = |description: &str| -> RefOr<OaResponse> {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                ContentBuilder::new()
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                        error::Problem::name(),
+                    ))))
+                    .build(),
+            )
+            .build()
+            .into()
+    };
+    let errors = [
+        ("400", "Malformed request (bad JSON, query or path)"),
+        ("404", "No such record"),
+        (
+            "409",
+            "Conflict, duplicate or changed by someone else (`conflicts`, `current`)",
+        ),
+        ("422", "Invalid input or status change"),
+        ("500", "Internal error (the cause is logged)"),
+        ("503", "The database is busy or unavailable"),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (status, description) in errors {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| problem(description));
+            }
+        }
+    }
+    doc
+}
+
+/// The whole HTTP application: `/api/v1/…`, `/health`, problem documents for
+/// unknown routes and methods, a body limit and a tracing span per request.
+pub fn router(app: App) -> Router {
+    let (api, _) = OpenApiRouter::<App>::new()
+        .nest("/api/v1", api())
+        .split_for_parts();
+    let document: Arc<str> = serde_json::to_string(&openapi())
+        .unwrap_or_else(|_| "{}".into())
+        .into();
+    // The seed books with `POST /appointments/`; the slash is accepted, not documented twice.
+    api.route(
+        "/api/v1/appointments/",
+        get(routes::appointments::list).post(routes::appointments::book),
+    )
+    .route("/health", get(routes::health))
+    .route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    document.to_string(),
+                )
+            }
+        }),
+    )
+    .fallback(|| async { ApiError::NoRoute })
+    .layer(middleware::from_fn(extract::identify))
+    // A panic in a handler is a bug: the client gets a 500 problem, the log the cause.
+    .layer(CatchPanicLayer::new())
+    .layer(middleware::from_fn(problems_only))
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(TraceLayer::new_for_http())
+    .with_state(app)
+}
+
+/// Whatever axum answers on its own (405, 413, …) leaves as a problem too.
+async fn problems_only(req: Request<axum::body::Body>, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return res;
+    }
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = res.headers().get(header::ALLOW).cloned();
+            let mut problem = ApiError::MethodNotAllowed.into_response();
+            if let Some(allow) = allow {
+                problem.headers_mut().insert(header::ALLOW, allow);
+            }
+            problem
+        }
+        StatusCode::NOT_FOUND => ApiError::NoRoute.into_response(),
+        s if s.is_server_error() => {
+            tracing::error!(status = %s, "a server error left without a problem document");
+            error::Problem::new(
+                s,
+                vetdesk_app::ErrorCode::Internal.as_str(),
+                "Internal error",
+                "something went wrong on the server; the cause has been logged".into(),
+            )
+            .into_response()
+        }
+        s => ApiError::Request {
+            status: s,
+            detail: s.canonical_reason().unwrap_or("bad request").to_string(),
+        }
+        .into_response(),
+    }
+}
+
+/// Serve until the process is stopped; `on_listen` hears the bound address
+/// (useful with port 0).
+pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
+    serve_with(app, addr, |_| {}).await
+}
+
+pub async fn serve_with(
+    app: App,
+    addr: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    on_listen(listener.local_addr()?);
+    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal());
+    // Open event streams never end by themselves: give requests in flight a
+    // few seconds after the signal, then stop regardless.
+    tokio::select! {
+        done = server => done,
+        () = async {
+            stop_signal().await;
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        } => Ok(()),
+    }
+}
+
+/// Ctrl-C, or SIGTERM from a service manager: finish the requests in flight, then stop.
+async fn stop_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+/// Serve [`router`] on a listener the caller bound (tests bind port 0), until
+/// the task is dropped.
+pub async fn serve_on(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
+    axum::serve(listener, router(app)).await
+}
