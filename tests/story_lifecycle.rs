@@ -15,6 +15,10 @@ story!(async fn create_confirm_check_in_start_complete(t) {
         .await
         .unwrap();
     let id = d.view.appointment.id;
+    // What booking returns is exactly what is stored.
+    assert_eq!(t.app.appointment(id).await.unwrap(), d);
+    assert_eq!((d.view.vet_name.as_str(), d.view.type_name.as_str(), d.view.colour.as_str()), ("Dr Alice", "Consultation", "#4f86f7"));
+    assert_eq!(d.history.len(), 1);
     assert_eq!(d.view.appointment.status, Status::Scheduled);
     assert_eq!(d.view.appointment.meta.version, 1);
     assert_eq!(d.view.appointment.created_by, t.actor);

@@ -4,7 +4,7 @@
 //! transaction, so two workstations can never both win a slot.
 
 use crate::records::{check_version, require_clinic, require_vet_at};
-use crate::scheduling::resolve_length;
+use crate::scheduling::{length, load_type};
 use crate::views::{AppointmentDetails, LocalSlot};
 use crate::{App, AppError, Result};
 use chrono::Duration;
@@ -59,13 +59,14 @@ impl App {
         let notes = optional_text("notes", req.notes.as_deref())?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        let (_, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
+        let (vet, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
         let pet = tx
             .pet(req.pet_id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Pet, req.pet_id))?;
         let client_id = req.client_id.unwrap_or(pet.owner);
-        tx.client(client_id)
+        let client = tx
+            .client(client_id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Client, client_id))?;
         if pet.owner != client_id {
@@ -74,8 +75,8 @@ impl App {
                 client: client_id.to_string(),
             });
         }
-        let (duration, before, after) =
-            resolve_length(tx.as_mut(), req.duration_min, Some(req.type_id)).await?;
+        let kind = load_type(tx.as_mut(), req.type_id).await?;
+        let (duration, before, after) = length(req.duration_min, Some(&kind))?;
         let start = req.start.resolve(clinic.time_zone);
         whole_minute("start", start)?;
         let slot = Interval::new(start, start + Duration::minutes(i64::from(duration)))?;
@@ -116,7 +117,7 @@ impl App {
         tx.save_appointment(&appt, Write::Insert)
             .await
             .map_err(|e| slot_taken(e, &proposal, clinic.time_zone))?;
-        tx.add_history(&HistoryEntry {
+        let history = HistoryEntry {
             appointment_id: appt.id,
             version: 1,
             action: "book".into(),
@@ -126,12 +127,24 @@ impl App {
             note: None,
             actor,
             at: now,
-        })
-        .await?;
-        let details = details(tx.as_mut(), appt.id, clinic.time_zone).await?;
+        };
+        tx.add_history(&history).await?;
         tx.commit().await?;
         tracing::info!(appointment = %appt.id, "booked");
-        Ok(details)
+        // Everything the result holds was read or written above: no need to read it back.
+        Ok(AppointmentDetails {
+            local: LocalSlot::new(clinic.time_zone, slot),
+            time_zone: clinic.time_zone.name().to_string(),
+            view: AppointmentView {
+                appointment: appt,
+                pet_name: pet.name.to_string(),
+                client_name: client.name.to_string(),
+                vet_name: vet.name.to_string(),
+                type_name: kind.name.to_string(),
+                colour: kind.colour.to_string(),
+            },
+            history: vec![history],
+        })
     }
 
     /// Apply a lifecycle action that does not move the appointment.

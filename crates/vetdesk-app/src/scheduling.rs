@@ -67,14 +67,24 @@ pub(crate) async fn resolve_length(
     type_id: Option<AppointmentTypeId>,
 ) -> Result<(u32, u32, u32)> {
     let t = match type_id {
-        Some(id) => Some(
-            tx.appointment_type(id)
-                .await?
-                .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))?,
-        ),
+        Some(id) => Some(load_type(tx, id).await?),
         None => None,
     };
-    let duration = match (duration_min, &t) {
+    length(duration_min, t.as_ref())
+}
+
+pub(crate) async fn load_type(tx: &mut dyn Tx, id: AppointmentTypeId) -> Result<AppointmentType> {
+    tx.appointment_type(id)
+        .await?
+        .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))
+}
+
+/// Duration and buffers (before, after): an explicit duration wins over the type's.
+pub(crate) fn length(
+    duration_min: Option<i64>,
+    t: Option<&AppointmentType>,
+) -> Result<(u32, u32, u32)> {
+    let duration = match (duration_min, t) {
         (Some(d), _) => appointment_minutes(d)?,
         (None, Some(t)) => t.duration_min,
         (None, None) => {
