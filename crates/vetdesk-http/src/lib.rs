@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod extract;
 mod routes;
+pub mod ui;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
@@ -230,9 +231,18 @@ pub async fn serve_with(
     addr: SocketAddr,
     on_listen: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    serve_router(router(app), addr, on_listen).await
+}
+
+/// Serve a router built from [`router`] (e.g. with [`ui::with_ui`]) until stopped.
+pub async fn serve_router(
+    router: Router,
+    addr: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_listen(listener.local_addr()?);
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal());
+    let server = axum::serve(listener, router).with_graceful_shutdown(stop_signal());
     // Open event streams never end by themselves: give requests in flight a
     // few seconds after the signal, then stop regardless.
     tokio::select! {
