@@ -63,6 +63,8 @@ export class VetdeskApp {
   private main = h('main', { class: 'workspace', id: 'workspace' });
   private side = h('aside', { class: 'side', hidden: true });
   private toolbar = h('div', { class: 'toolbar' });
+  /** Date, vet and "New booking", above the calendar. */
+  private subbar = h('div', { class: 'subbar' });
 
   constructor(
     private readonly root: HTMLElement,
@@ -235,7 +237,11 @@ export class VetdeskApp {
       this.toolbar,
       h('div', { class: 'topbar-end' }, this.linkEl, userBox, lockButton),
     );
-    replace(this.root, header, h('div', { class: 'body' }, this.main, this.side));
+    replace(
+      this.root,
+      header,
+      h('div', { class: 'body' }, h('div', { class: 'work' }, this.subbar, this.main), this.side),
+    );
     this.renderLink();
     document.onkeydown = (ev) => {
       if (!this.ctx) return;
@@ -414,7 +420,7 @@ export class VetdeskApp {
 
     const title =
       state.view === 'day'
-        ? longDay(state.date)
+        ? longDay(state.date, !myDay)
         : state.view === 'week'
           ? `Week of ${shortDay(weekStart(state.date))}`
           : monthTitle(state.date);
@@ -436,12 +442,12 @@ export class VetdeskApp {
         )
       : h('div', { class: 'datenav' }, h('h1', { class: 'title' }, 'Manage'));
 
+    replace(this.toolbar, clinicSelect, views);
     replace(
-      this.toolbar,
-      clinicSelect,
-      views,
+      this.subbar,
       nav,
       onCalendar && !myDay ? vetSelect : null,
+      h('span', { class: 'spacer' }),
       onCalendar && canBook(who)
         ? h(
             'button',

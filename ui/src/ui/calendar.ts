@@ -100,6 +100,7 @@ export class CalendarScreen {
   private moving = false;
   private refreshWanted = false;
   private offset = 0;
+  private scrolledFor = '';
   /** Called after each load (the "my day" panel listens). */
   onLoaded: (cal: Calendar) => void = () => {};
 
@@ -119,7 +120,9 @@ export class CalendarScreen {
       firstDay: 1,
       height: '100%',
       allDaySlot: false,
-      nowIndicator: true,
+      // The library places "now" by the browser's clock face; only right when the
+      // browser keeps the clinic's time (as at the clinic's own desk).
+      nowIndicator: offsetMinutes(ctx.clinic().time_zone) === -new Date().getTimezoneOffset(),
       slotDuration: '00:15',
       slotLabelInterval: '01:00',
       snapDuration: '00:05',
@@ -137,6 +140,9 @@ export class CalendarScreen {
       eventTimeFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
       slotLabelFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
       dayHeaderFormat: { weekday: 'short', day: 'numeric', month: 'short' },
+      views: {
+        dayGridMonth: { dayHeaderFormat: { weekday: 'long' } },
+      },
       resources: [],
       events: [],
       eventContent: (info) => this.content(info),
@@ -173,7 +179,11 @@ export class CalendarScreen {
 
   /** Show another view, date or vet. */
   show(next: Partial<CalendarState>): void {
+    const viewChanges = next.view !== undefined && next.view !== this.state.view;
     this.state = { ...this.state, ...next };
+    // A month grid laid out around a week's timed events keeps their stale
+    // positions; start each view from an empty calendar.
+    if (viewChanges) this.ec.setOption('events', []);
     this.ec.setOption('view', EC_VIEW[this.state.view]);
     this.ec.setOption('date', this.state.date);
     this.onNavigate(this.current);
@@ -301,6 +311,16 @@ export class CalendarScreen {
     }
     this.ec.setOption('slotMinTime', earliest);
     this.ec.setOption('slotMaxTime', latest);
+    // Scroll once per day shown (a live refresh must not move what someone is reading):
+    // to an hour before now on today, else to the start of the working day.
+    const key = `${this.state.view}|${this.state.date}|${this.state.vetId}`;
+    if (key !== this.scrolledFor && this.state.view !== 'month') {
+      this.scrolledFor = key;
+      const now = wallAt(new Date(), offset);
+      const today = cal.days.some((d) => d.date === now.slice(0, 10));
+      const hour = today ? Math.max(Number(now.slice(11, 13)) - 1, Number(earliest.slice(0, 2))) : Number(earliest.slice(0, 2));
+      this.ec.setOption('scrollTime', `${String(hour).padStart(2, '0')}:00`);
+    }
     this.ec.setOption(
       'resources',
       vets.map((v) => ({ id: v.id, title: v.name })),

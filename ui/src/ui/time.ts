@@ -93,9 +93,10 @@ export function shortDay(date: string): string {
   return weekdayFmt.format(new Date(asUtc(date)));
 }
 
-/** "Wednesday 25 November 2026" */
-export function longDay(date: string): string {
-  return longFmt.format(new Date(asUtc(date)));
+/** "Wednesday 25 November 2026", or "Wed 25 Nov 2026" where room is short. */
+export function longDay(date: string, short = false): string {
+  const d = new Date(asUtc(date));
+  return short ? `${weekdayFmt.format(d)} ${d.getUTCFullYear()}` : longFmt.format(d);
 }
 
 export function monthTitle(date: string): string {
