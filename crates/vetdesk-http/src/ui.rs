@@ -70,6 +70,7 @@ pub fn with_ui(router: Router, ui: UiDir) -> Router {
     let files = Router::new().fallback(serve).with_state(Arc::new(ui));
     router
         .route("/api", any(no_route))
+        .route("/api/", any(no_route))
         .route("/api/{*rest}", any(no_route))
         .fallback_service(files)
 }
