@@ -5,99 +5,14 @@
 #[macro_use]
 mod common;
 
+use common::server::*;
 use common::*;
 use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A running server over the test practice, and a client for it.
-struct Server {
-    t: TestApp,
-    base: String,
-    http: reqwest::Client,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-/// What came back: status, content type, Location and the JSON body.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    location: Option<String>,
-    body: Value,
-}
-
-async fn spawn_server(t: TestApp) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind port 0");
-    let addr = listener.local_addr().expect("local address");
-    let app = t.app.clone();
-    let task = tokio::spawn(async move {
-        vetdesk_http::serve_on(listener, app).await.expect("serve");
-    });
-    Server {
-        t,
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
-        _task: task,
-    }
-}
-
 impl Server {
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("/health") || path.starts_with("/api/") {
-            format!("{}{path}", self.base)
-        } else {
-            format!("{}/api/v1{path}", self.base)
-        }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
-        let res = req
-            .header("x-vetdesk-actor", "front-desk")
-            .send()
-            .await
-            .expect("request");
-        let status = res.status();
-        let header = |name: &str| {
-            res.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = header("content-type").unwrap_or_default();
-        let location = header("location");
-        let text = res.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            content_type,
-            location,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        self.send(self.http.get(self.url(path))).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(self.http.post(self.url(path)).json(&body)).await
-    }
-
-    async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(self.http.put(self.url(path)).json(&body)).await
-    }
-
-    async fn delete(&self, path: &str) -> Reply {
-        self.send(self.http.delete(self.url(path))).await
-    }
-
     /// Book Biscuit with a London vet at a local time.
     async fn book(&self, vet: &vetdesk_core::Vet, start: &str) -> Reply {
         self.post(
@@ -194,7 +109,7 @@ story!(
             Some(format!("/api/v1/appointments/{appt}").as_str())
         );
         assert_eq!(r.body["status"], "scheduled");
-        assert_eq!(r.body["created_by"], "front-desk");
+        assert_eq!(r.body["created_by"], "admin");
 
         let after = s.free_starts(&alice, "2027-03-02").await;
         assert!(!after.contains(&"2027-03-02T10:00:00".to_string()));
@@ -814,6 +729,12 @@ story!(
             ("/api/v1/time-off", &["get", "post"]),
             ("/api/v1/time-off/{id}", &["delete"]),
             ("/api/v1/events", &["get"]),
+            ("/api/v1/auth/login", &["post"]),
+            ("/api/v1/auth/logout", &["post"]),
+            ("/api/v1/auth/me", &["get"]),
+            ("/api/v1/users", &["get", "post"]),
+            ("/api/v1/users/{id}", &["get", "patch", "delete"]),
+            ("/api/v1/audit", &["get"]),
         ];
         let paths = doc["paths"].as_object().expect("paths");
         for (path, methods) in expected {
@@ -827,8 +748,9 @@ story!(
                     "{m} {path} documents no problem response"
                 );
             }
-            // And the route really answers (not 404 / 405); the event stream never ends.
-            if *path == "/api/v1/events" {
+            // And the route really answers (not 404 / 405); the event stream never
+            // ends, and signing out would end the session the loop runs in.
+            if *path == "/api/v1/events" || *path == "/api/v1/auth/logout" {
                 continue;
             }
             let r = s
@@ -859,6 +781,7 @@ story!(
         let res = s
             .http
             .get(s.url("/events"))
+            .bearer_auth(&s.admin)
             .send()
             .await
             .expect("events");

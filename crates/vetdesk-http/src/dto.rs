@@ -2,6 +2,9 @@
 //! conversion into the application layer's requests. Conversions only parse
 //! (ids, times, weekdays); every rule is the application layer's.
 
+mod access;
+pub use access::*;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;

@@ -2,9 +2,9 @@
 //!
 //! Every handler parses the request, calls one `App` method and maps the error
 //! to `application/problem+json` ([`error`]). Wire types live in [`dto`]. The
-//! acting person reaches handlers as a request extension ([`extract::CurrentActor`])
-//! filled by one middleware, so authentication can replace that middleware and
-//! add a role check per route without touching the handlers.
+//! [`extract::authenticate`] middleware turns the bearer token into the
+//! signed-in user, and handlers reach the application only as that user
+//! ([`extract::Acting`]); the application layer checks the role.
 
 pub mod dto;
 pub mod error;
@@ -37,8 +37,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[openapi(
     info(title = "vetdesk", description = "Veterinary clinic scheduling: availability, booking, the appointment lifecycle and the records they run on. Times are clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339; errors are `application/problem+json` with a stable `code`."),
     components(schemas(error::Problem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags(
         (name = "meta", description = "Health and this document"),
+        (name = "auth", description = "Signing in and out: `POST /auth/login` gives the bearer token every other endpoint needs"),
+        (name = "users", description = "Users and their roles (admin)"),
+        (name = "audit", description = "The append-only audit log (admin)"),
         (name = "appointments", description = "Scheduling, booking and the lifecycle"),
         (name = "records", description = "Clinics, vets, owners, pets, types, hours, overrides, time off"),
         (name = "events", description = "Live changes"),
@@ -46,10 +51,35 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 )]
 struct ApiDoc;
 
+/// The `bearer` security scheme: the token from `POST /auth/login`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut Document) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
 fn api() -> OpenApiRouter<App> {
-    use routes::{appointments as a, events as e, records as r};
+    use routes::{access as x, appointments as a, events as e, records as r};
     OpenApiRouter::new()
         .routes(routes!(routes::health))
+        .routes(routes!(x::login))
+        .routes(routes!(x::logout))
+        .routes(routes!(x::me))
+        .routes(routes!(x::list_users, x::create_user))
+        .routes(routes!(x::get_user, x::update_user, x::delete_user))
+        .routes(routes!(x::audit))
         .routes(routes!(a::availability))
         .routes(routes!(a::calendar))
         .routes(routes!(a::check_conflicts))
@@ -115,6 +145,8 @@ fn with_problems(mut doc: Document) -> Document {
             "Conflict, duplicate or changed by someone else (`conflicts`, `current`)",
         ),
         ("422", "Invalid input or status change"),
+        ("401", "No valid bearer token (`WWW-Authenticate: Bearer`)"),
+        ("403", "The signed-in user's role may not do this"),
         ("500", "Internal error (the cause is logged)"),
         ("503", "The database is busy or unavailable"),
     ];
@@ -123,6 +155,7 @@ fn with_problems(mut doc: Document) -> Document {
             &mut item.get,
             &mut item.post,
             &mut item.put,
+            &mut item.patch,
             &mut item.delete,
         ]
         .into_iter()
@@ -167,7 +200,10 @@ pub fn router(app: App) -> Router {
         }),
     )
     .fallback(|| async { ApiError::NoRoute })
-    .layer(middleware::from_fn(extract::identify))
+    .layer(middleware::from_fn_with_state(
+        app.clone(),
+        extract::authenticate,
+    ))
     // A panic in a handler is a bug: the client gets a 500 problem, the log the cause.
     .layer(CatchPanicLayer::new())
     .layer(middleware::from_fn(problems_only))
@@ -232,7 +268,7 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_listen(listener.local_addr()?);
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal());
+    let server = axum::serve(listener, service(app)).with_graceful_shutdown(stop_signal());
     // Open event streams never end by themselves: give requests in flight a
     // few seconds after the signal, then stop regardless.
     tokio::select! {
@@ -269,5 +305,12 @@ async fn stop_signal() {
 /// Serve [`router`] on a listener the caller bound (tests bind port 0), until
 /// the task is dropped.
 pub async fn serve_on(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).await
+    axum::serve(listener, service(app)).await
+}
+
+/// [`router`] with each connection's peer address (sign-in throttling uses it).
+fn service(
+    app: App,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(app).into_make_service_with_connect_info::<SocketAddr>()
 }
