@@ -721,13 +721,13 @@ story!(
             ("/api/v1/pets", &["get", "post"]),
             ("/api/v1/pets/{id}", &["get", "put", "delete"]),
             ("/api/v1/appointment-types", &["get", "post"]),
-            ("/api/v1/appointment-types/{id}", &["put"]),
+            ("/api/v1/appointment-types/{id}", &["get", "put"]),
             ("/api/v1/working-hours", &["get", "post"]),
-            ("/api/v1/working-hours/{id}", &["put", "delete"]),
+            ("/api/v1/working-hours/{id}", &["get", "put", "delete"]),
             ("/api/v1/date-overrides", &["get", "put"]),
             ("/api/v1/date-overrides/{id}", &["delete"]),
             ("/api/v1/time-off", &["get", "post"]),
-            ("/api/v1/time-off/{id}", &["delete"]),
+            ("/api/v1/time-off/{id}", &["get", "put", "delete"]),
             ("/api/v1/events", &["get"]),
             ("/api/v1/auth/login", &["post"]),
             ("/api/v1/auth/logout", &["post"]),
@@ -871,3 +871,69 @@ async fn the_serve_command_listens_where_it_says() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bind \"nowhere\""));
 }
+
+story!(
+    async fn single_records_read_back_and_time_off_moves(t) {
+        let s = spawn_server(t).await;
+        let ty = s.get(&format!("/appointment-types/{}", s.t.consult.id)).await;
+        assert_eq!(ty.status, StatusCode::OK, "{ty:?}");
+        assert_eq!(ty.body["name"], s.t.consult.name.as_str());
+        let hours = s
+            .get(&format!("/working-hours?vet_id={}", s.t.alice_vet.id))
+            .await;
+        let rule = &hours.body[0];
+        let r = s.get(&format!("/working-hours/{}", id(rule))).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body, *rule);
+        for missing in ["/appointment-types", "/working-hours", "/time-off"] {
+            let r = s
+                .get(&format!("{missing}/{}", uuid::Uuid::now_v7()))
+                .await;
+            assert_problem(&r, 404, "not_found");
+        }
+
+        let off = s
+            .post(
+                "/time-off",
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-03T09:00", "end": "2027-03-03T12:00", "reason": "course" }),
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::CREATED, "{off:?}");
+        let off_id = id(&off.body);
+        // The morning is blocked; move the time off to the afternoon.
+        let free = s.free_starts(&s.t.alice_vet, "2027-03-03").await;
+        assert!(!free.contains(&"2027-03-03T09:00:00".to_string()), "{free:?}");
+        assert!(free.contains(&"2027-03-03T13:00:00".to_string()), "{free:?}");
+        let moved = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-03T13:00", "end": "2027-03-03T17:00", "reason": "course (moved)", "version": 1 }),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+        assert_eq!(moved.body["meta"]["version"], 2);
+        let free = s.free_starts(&s.t.alice_vet, "2027-03-03").await;
+        assert!(free.contains(&"2027-03-03T09:00:00".to_string()), "{free:?}");
+        assert!(!free.contains(&"2027-03-03T13:00:00".to_string()), "{free:?}");
+        let r = s.get(&format!("/time-off/{off_id}")).await;
+        assert_eq!(r.body["reason"], "course (moved)");
+
+        // A stale version, or another vet, changes nothing.
+        let footprint = s.t.footprint().await;
+        let stale = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-04T13:00", "end": "2027-03-04T17:00", "version": 1 }),
+            )
+            .await;
+        assert_problem(&stale, 409, "stale_version");
+        let other = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.ben_vet.id, "start": "2027-03-04T13:00", "end": "2027-03-04T17:00", "version": 2 }),
+            )
+            .await;
+        assert_problem(&other, 422, "invalid_input");
+        assert_eq!(s.t.footprint().await, footprint);
+    }
+);

@@ -102,13 +102,17 @@ fn api() -> OpenApiRouter<App> {
         .routes(routes!(r::list_pets, r::create_pet))
         .routes(routes!(r::get_pet, r::update_pet, r::delete_pet))
         .routes(routes!(r::list_types, r::create_type))
-        .routes(routes!(r::update_type))
+        .routes(routes!(r::get_type, r::update_type))
         .routes(routes!(r::list_hours, r::create_hours))
-        .routes(routes!(r::update_hours, r::delete_hours))
+        .routes(routes!(r::get_hours, r::update_hours, r::delete_hours))
         .routes(routes!(r::list_overrides, r::set_override))
         .routes(routes!(r::delete_override))
         .routes(routes!(r::list_time_off, r::create_time_off))
-        .routes(routes!(r::delete_time_off))
+        .routes(routes!(
+            r::get_time_off,
+            r::update_time_off,
+            r::delete_time_off
+        ))
         .routes(routes!(e::events))
 }
 
