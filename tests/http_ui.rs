@@ -165,7 +165,44 @@ async fn client_routes_fall_back_to_the_page_but_missing_files_do_not() {
 #[tokio::test]
 async fn the_api_beside_the_ui_is_unchanged_and_its_404s_stay_problems() {
     let s = serve_with_ui().await;
-    let clinics = s.get("/api/v1/clinics").await;
+    // The page loads without a session (it has the sign-in screen); the API does not.
+    assert_eq!(s.get("/").await.status, StatusCode::OK);
+    let refused = s.get("/api/v1/clinics").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.problem_code(), "unauthenticated");
+
+    s._t.app
+        .create_user(vetdesk_app::UserInput {
+            username: "desk".into(),
+            display_name: "Front desk".into(),
+            role: "front_desk".into(),
+            vet_id: None,
+            password: "desk-password-1".into(),
+        })
+        .await
+        .expect("a user");
+    let login = s
+        .http
+        .post(format!("{}/api/v1/auth/login", s.base))
+        .json(&serde_json::json!({ "username": "desk", "password": "desk-password-1" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(login.status(), StatusCode::OK);
+    let session: Value = login.json().await.expect("JSON");
+    let token = session["token"].as_str().expect("token").to_string();
+    let clinics = s
+        .http
+        .get(format!("{}/api/v1/clinics", s.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    let clinics = Answer {
+        status: clinics.status(),
+        header: clinics.headers().clone(),
+        text: clinics.text().await.expect("body"),
+    };
     assert_eq!(clinics.status, StatusCode::OK);
     assert!(clinics.h("content-type").starts_with("application/json"));
     let body: Value = serde_json::from_str(&clinics.text).expect("JSON");
@@ -182,9 +219,7 @@ async fn the_api_beside_the_ui_is_unchanged_and_its_404s_stay_problems() {
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(a.problem_code(), "not_found", "{path}");
     }
-    // A wrong method on an API route is still the API's 405; on the UI too, as a problem.
-    let a = s.request(reqwest::Method::DELETE, "/api/v1/clinics").await;
-    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    // A wrong method on the UI is refused as a problem too.
     let a = s.request(reqwest::Method::POST, "/calendar").await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(a.problem_code(), "invalid_input");
