@@ -118,6 +118,8 @@ export class VetdeskApp {
     this.session = null;
     sessionStorage.removeItem(TOKEN_KEY);
     for (const d of document.querySelectorAll('dialog')) d.remove();
+    // The next person starts from their own home screen, not where this one was.
+    history.replaceState(null, '', '/');
     this.showSignIn(notice);
   }
 
