@@ -14,6 +14,7 @@ import {
   openDay,
   practice,
   signIn,
+  todayIn,
   watchConsole,
   type Appt,
   type Day,
@@ -382,4 +383,70 @@ test('the page runs under its Content-Security-Policy (an injected inline script
   // That refusal is the one CSP message this story expects.
   const left = problems().filter((m) => !/inline script/i.test(m));
   problems = () => left;
+});
+
+test('the manager adds time off and that day shows the vet away', async ({ page }) => {
+  const ben = p.vets.find((v) => v.name.includes('Okafor'));
+  if (!ben) throw new Error('no Dr Ben Okafor in the demo practice');
+  const d = days.find((dd) => dd.free.some((f) => f.vet_id === ben.id));
+  if (!d) throw new Error('Dr Okafor is never free in the coming days');
+  await signIn(page, p, DEMO_USERS.admin);
+  await page.evaluate((url) => {
+    history.pushState(null, '', url);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, `/manage/time-off?clinic=${p.riverside.id}`);
+  await page.getByRole('combobox', { name: 'Vet' }).selectOption(ben.id);
+  await expect(page.locator(`.manage-body[data-vet="${ben.id}"]`)).toBeVisible();
+  const form = page.getByRole('form', { name: 'Add time off' });
+  await form.getByLabel('From').fill(`${d.date}T00:00`);
+  await form.getByLabel('Until').fill(`${d.date}T23:59`);
+  await form.getByLabel('Reason').fill('Conference');
+  await shot(page, '15-manage-time-off');
+  await form.getByRole('button', { name: 'Add' }).click();
+  await expect(page.getByRole('cell', { name: 'Conference' })).toBeVisible();
+
+  const off = await p.api.ok<{ reason: string }[]>('GET', `/time-off?vet_id=${ben.id}`);
+  expect(off.some((t) => t.reason === 'Conference')).toBe(true);
+  await openDay(page, p, d.date);
+  await expect(page.locator(`.ec-bg-event.free[data-vet="${ben.id}"]`)).toHaveCount(0);
+  await expect(page.locator(`.ec-bg-event.free`).first()).toBeVisible();
+});
+
+test('a week of many vets shows half-hour summaries that lead to the day', async ({ page }) => {
+  // Four more vets at Riverside: seven side by side would be slivers in a week's day column.
+  for (let i = 1; i <= 4; i++) {
+    const vet = await p.api.ok<{ id: string }>('POST', '/vets', {
+      name: `Dr Locum ${i}`,
+      clinics: [p.riverside.id],
+    });
+    for (const weekday of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) {
+      await p.api.ok('POST', '/working-hours', {
+        vet_id: vet.id,
+        clinic_id: p.riverside.id,
+        weekday,
+        span: '09:00-17:00',
+        valid_from: todayIn(p.riverside.time_zone),
+      });
+    }
+  }
+  const d = days.find((dd) => dd.appointments.length > 0) as Day;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  await expect(page.locator('.ec-col-head')).toHaveCount(7);
+  await page.locator('[data-view="week"]').click();
+  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'week');
+  const halves = page.locator('[data-half-hour]');
+  await expect(halves.first()).toBeVisible();
+  await expect(page.locator('.ec-event:has([data-appt-id])')).toHaveCount(0);
+  await expect(halves.first()).toContainText(/\d+ of 7 booked/);
+  await shot(page, '16-many-vets-week');
+  const when = (await halves.first().getAttribute('data-half-hour')) ?? '';
+  await halves.first().click();
+  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'day');
+  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-date', when.slice(0, 10));
+  // With one vet chosen, the week shows that vet's appointments one by one again.
+  await page.locator('[data-view="week"]').click();
+  await page.locator('#vet-filter').selectOption({ label: 'Dr Ben Okafor' });
+  await expect(page.locator('.ec-event:has([data-appt-id])').first()).toBeVisible();
+  await expect(halves).toHaveCount(0);
 });
