@@ -162,6 +162,68 @@ test('booking from a free slot in three steps', async ({ page }) => {
   await shot(page, '05-booked');
 });
 
+test('booking entirely from the keyboard', async ({ page }) => {
+  const d = days[0] as Day;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  await page.locator('body').press('n');
+  const dialog = page.getByRole('dialog', { name: 'New appointment' });
+  await expect(dialog).toBeVisible();
+  await expect(page.locator('#patient-search')).toBeFocused();
+  await expect(page.locator('#conflict-status')).toContainText('is free');
+  const start = await page.locator('#book-start').inputValue();
+  const vet = await page.locator('#book-vet').inputValue();
+  await page.keyboard.type('Luna');
+  await expect(page.locator('#patient-results [role="option"]').first()).toBeVisible();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.locator('#patient-results [role="option"]').nth(1)).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('Enter');
+  await expect(page.locator('#book-submit')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(dialog).toBeHidden();
+  const after = await day(p, start.slice(0, 10), vet);
+  const booked = after.appointments.find((a) => a.local_start.startsWith(start) && a.pet_name === 'Luna');
+  expect(booked, `Luna booked at ${start}`).toBeTruthy();
+  claimed.add((booked as Appt).id);
+});
+
+test('a vet starts and completes their own appointment from my day', async ({ page }) => {
+  if (!p.auth) return signIn(page, p);
+  const morgan = p.vets.find((v) => v.name.includes('Morgan'));
+  const today = todayIn(p.riverside.time_zone);
+  const mine = (await day(p, today, morgan?.id)).appointments.find(
+    (a) => movable(a) && !claimed.has(a.id),
+  );
+  const other = (await day(p, today)).appointments.find((a) => a.vet_id !== morgan?.id && movable(a) && !claimed.has(a.id));
+  if (!mine || !other) throw new Error('no appointment today for this story');
+  claimed.add(mine.id);
+  claimed.add(other.id);
+  // The front desk checks both patients in.
+  await p.api.ok('POST', `/appointments/${mine.id}/check-in`, { version: mine.version });
+  await p.api.ok('POST', `/appointments/${other.id}/check-in`, { version: other.version });
+
+  await signIn(page, p, DEMO_USERS.morgan);
+  const arrived = page.locator('#myday-arrived');
+  await expect(arrived).toContainText(mine.pet_name);
+  await shot(page, '17-my-day-arrived');
+  await arrived.getByRole('button', { name: new RegExp(mine.pet_name) }).click();
+  const dialog = page.getByRole('dialog', { name: 'Appointment' });
+  await expect(dialog.getByRole('button', { name: 'Check in' })).toHaveCount(0);
+  await dialog.getByRole('button', { name: 'Start' }).click();
+  await expect(dialog.locator('.details-head .pill')).toHaveText('In progress');
+  await dialog.getByRole('button', { name: 'Complete' }).click();
+  await expect(dialog.locator('.details-head .pill')).toHaveText('Completed');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  expect((await p.api.ok<{ status: string }>('GET', `/appointments/${mine.id}`)).status).toBe('completed');
+
+  // Another vet's patient: the vet may look, not start.
+  await page.locator('[data-view="day"]').click();
+  await event(page, other.id).click();
+  await expect(dialog).toContainText(other.pet_name);
+  await expect(dialog.getByRole('button', { name: 'Start' })).toHaveCount(0);
+  await expect(dialog).toContainText('No status change is open to you now.');
+});
+
 test('a drag into another appointment is refused, snaps back and says why', async ({ page }) => {
   const { d, a } = claim((dd) =>
     dd.appointments.find((x) => {

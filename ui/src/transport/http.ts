@@ -37,6 +37,7 @@ const routes: { [K in OperationName]: Route<K> } = {
   health: { method: 'GET', path: () => '/health' },
 
   calendar: { method: 'GET', path: () => '/appointments/calendar', params: all },
+  availability: { method: 'GET', path: () => '/appointments/availability', params: all },
   check_conflicts: { method: 'POST', path: () => '/appointments/check-conflicts', params: all },
   book: { method: 'POST', path: () => '/appointments', params: all },
   get: { method: 'GET', path: (a) => `/appointments/${id(a.id)}` },

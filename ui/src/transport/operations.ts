@@ -22,6 +22,15 @@ export interface CheckConflictsArgs {
   appointment_id?: T.Uuid;
 }
 
+export interface AvailabilityArgs {
+  clinic_id: T.Uuid;
+  vet_id?: T.Uuid;
+  start_date: T.LocalDate;
+  end_date: T.LocalDate;
+  type_id?: T.Uuid;
+  duration_minutes?: number;
+}
+
 export interface BookArgs {
   clinic_id: T.Uuid;
   vet_id: T.Uuid;
@@ -123,6 +132,7 @@ export interface Operations {
   health: { args: Record<string, never>; result: { status: string; version: string } };
 
   calendar: { args: CalendarArgs; result: T.Calendar };
+  availability: { args: AvailabilityArgs; result: T.Availability };
   check_conflicts: { args: CheckConflictsArgs; result: T.ConflictReport };
   book: { args: BookArgs; result: T.AppointmentDetails };
   get: { args: { id: T.Uuid }; result: T.AppointmentDetails };

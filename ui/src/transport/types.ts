@@ -89,6 +89,15 @@ export interface Calendar {
   days: CalendarDay[];
 }
 
+export interface Availability {
+  clinic: ClinicRef;
+  first: LocalDate;
+  last: LocalDate;
+  duration_min: number;
+  grid_min: number;
+  vets: { vet: VetRef; slots: LocalSlot[] }[];
+}
+
 export interface Interval {
   start: Instant;
   end: Instant;

@@ -4,6 +4,7 @@
 
 import { sentence, TransportError, type LinkState, type Transport } from '../transport';
 import type { Calendar, CalendarView, Change, Clinic, Session } from '../transport/types';
+import { usualType } from './booking';
 import { CalendarScreen, type CalendarState } from './calendar';
 import type { Ctx } from './context';
 import { noticeChange } from './details';
@@ -253,7 +254,7 @@ export class VetdeskApp {
         ev.preventDefault();
         this.lock();
       } else if (!typing && !document.querySelector('dialog[open]')) {
-        if (ev.key === 'n' && canBook(this.ctx.who)) this.newBooking();
+        if (ev.key === 'n' && canBook(this.ctx.who)) void this.newBooking();
         else if (ev.key === 't') this.calendar?.show({ date: todayIn(this.ctx.clinic().time_zone) });
         else if (ev.key === 'ArrowLeft' && !ev.altKey) this.step(-1);
         else if (ev.key === 'ArrowRight' && !ev.altKey) this.step(1);
@@ -337,14 +338,22 @@ export class VetdeskApp {
     cal.show({ date: next });
   }
 
-  private newBooking(): void {
+  private async newBooking(): Promise<void> {
     const cal = this.calendar;
-    if (!cal) return;
-    const proposal = cal.firstFree() ?? {
-      vetId: cal.current.vetId || (cal.loaded?.vets[0]?.id ?? ''),
-      start: `${cal.current.date}T09:00`,
-    };
-    cal.book(proposal);
+    const ctx = this.ctx;
+    if (!cal || !ctx) return;
+    let proposal = null;
+    try {
+      proposal = await cal.firstFree(usualType(ctx)?.id);
+    } catch (e) {
+      ctx.toasts.show(sentence(e), 'error', 'Could not look for a free time');
+    }
+    cal.book(
+      proposal ?? {
+        vetId: cal.current.vetId || (cal.loaded?.vets[0]?.id ?? ''),
+        start: `${cal.current.date}T09:00`,
+      },
+    );
   }
 
   private renderToolbar(state: CalendarState): void {
@@ -453,7 +462,7 @@ export class VetdeskApp {
       onCalendar && canBook(who)
         ? h(
             'button',
-            { type: 'button', class: 'primary', id: 'new-booking', title: 'New booking (N)', onclick: () => this.newBooking() },
+            { type: 'button', class: 'primary', id: 'new-booking', title: 'New booking (N)', onclick: () => void this.newBooking() },
             '+ New booking',
           )
         : null,

@@ -3,7 +3,7 @@
 // (or click Book). The time is checked against the schedule as it changes.
 
 import { sentence, TransportError } from '../transport';
-import type { Client, Pet, VetRef } from '../transport/types';
+import type { AppointmentType, Client, Pet, VetRef } from '../transport/types';
 import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { debounce, h, replace } from './dom';
@@ -21,6 +21,15 @@ interface Candidate {
 }
 
 const LAST_TYPE_KEY = 'vetdesk.last-type';
+
+/** The type a new booking starts with: the last one used here, else a consultation. */
+export function usualType(ctx: Ctx): AppointmentType | undefined {
+  return (
+    ctx.types.find((t) => t.id === localStorage.getItem(LAST_TYPE_KEY)) ??
+    ctx.types.find((t) => /consult/i.test(t.name)) ??
+    ctx.types[0]
+  );
+}
 
 export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]): HTMLDialogElement {
   const clinic = ctx.clinic();
@@ -42,10 +51,7 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
     value: proposal.start.slice(0, 16),
     required: true,
   });
-  const preferredType =
-    ctx.types.find((t) => t.id === localStorage.getItem(LAST_TYPE_KEY)) ??
-    ctx.types.find((t) => /consult/i.test(t.name)) ??
-    ctx.types[0];
+  const preferredType = usualType(ctx);
   const typeSelect = h(
     'select',
     { id: 'book-type', name: 'type' },

@@ -554,24 +554,30 @@ export class CalendarScreen {
     return free?.vet_id ?? this.data?.vets[0]?.id ?? '';
   }
 
-  /** The first free time in view from now on, for the keyboard's "New booking". */
-  firstFree(): Proposal | null {
+  /**
+   * The first slot in view, from now on, where the usual type fits (its length
+   * and buffers, as the server's availability counts them): for "New booking".
+   */
+  async firstFree(typeId: string | undefined): Promise<Proposal | null> {
+    const cal = this.data;
+    if (!cal) return null;
     const now = wallAt(new Date(), this.offset);
-    for (const day of this.data?.days ?? []) {
-      const blocks = [...day.free]
-        .filter((f) => !this.state.vetId || f.vet_id === this.state.vetId)
-        .filter((f) => f.local_end > now)
-        .sort((a, b) => a.local_start.localeCompare(b.local_start));
-      const f = blocks[0];
-      if (f) {
-        let start = f.local_start > now ? f.local_start : now;
-        // Round up to the quarter hour the slot grid uses.
-        const mins = Number(start.slice(14, 16));
-        if (mins % 15) start = addMinutes(start.slice(0, 14) + '00', Math.ceil(mins / 15) * 15);
-        return { vetId: f.vet_id, start };
-      }
+    const from = cal.first > now.slice(0, 10) ? cal.first : now.slice(0, 10);
+    if (from > cal.last) return null;
+    const free = await this.ctx.transport.invoke('availability', {
+      clinic_id: cal.clinic.id,
+      vet_id: this.state.vetId || undefined,
+      start_date: from,
+      end_date: cal.last,
+      type_id: typeId,
+    });
+    let best: Proposal | null = null;
+    for (const v of free.vets) {
+      const slot = v.slots.find((s) => s.local_start.slice(0, 16) > now);
+      const start = slot?.local_start.slice(0, 16);
+      if (start && (!best || start < best.start)) best = { vetId: v.vet.id, start };
     }
-    return null;
+    return best;
   }
 
   book(proposal: Proposal): void {
