@@ -408,7 +408,7 @@ test('week and month views, and the connection indicator going offline', async (
   await expect(page.locator('#view-title')).toContainText(new Date(`${d.date}T00:00:00Z`).getUTCFullYear().toString());
   await expect(page.locator('.ec-event:has([data-appt-id])').first()).toBeVisible();
   // Each day lists its appointments one under another (busy days end in "+N more"), never piled up.
-  const boxes = await page.locator('.ec-event:has([data-appt-id])').evaluateAll((els) =>
+  const boxes = await page.locator('.month-list [data-appt-id]').evaluateAll((els) =>
     els
       .filter((e) => (e as HTMLElement).offsetParent !== null && getComputedStyle(e).visibility !== 'hidden')
       .map((e) => e.getBoundingClientRect())

@@ -108,7 +108,10 @@ export interface HalfHour {
   vets: number;
 }
 
-/** Per half hour of a day: how many vets have an appointment in it, and how many have free time. */
+/**
+ * Per half hour of a day: how many vets have an appointment in it, and how
+ * many have free time (runs of identical half hours merged).
+ */
 function halfHours(day: CalendarDay, vets: number): EC.EventInput[] {
   const booked = new Map<number, Set<string>>();
   const free = new Map<number, Set<string>>();
@@ -123,15 +126,24 @@ function halfHours(day: CalendarDay, vets: number): EC.EventInput[] {
   };
   for (const a of day.appointments) mark(booked, a.vet_id, a.local_start, a.local_end);
   for (const f of day.free) mark(free, f.vet_id, f.local_start, f.local_end);
-  return [...booked.entries()].map(([t, set]) => {
-    const start = wallAt(new Date(t), 0);
-    const summary: HalfHour = { date: day.date, start, booked: set.size, free: free.get(t)?.size ?? 0, vets };
-    const level = Math.min(4, Math.ceil((set.size / Math.max(vets, 1)) * 4));
+  // Neighbouring half hours that read the same become one block (fewer events to draw).
+  const runs: { t: number; end: number; booked: number; free: number }[] = [];
+  for (const t of [...booked.keys()].sort((a, b) => a - b)) {
+    const b = booked.get(t)?.size ?? 0;
+    const f = free.get(t)?.size ?? 0;
+    const last = runs[runs.length - 1];
+    if (last && last.end === t && last.booked === b && last.free === f) last.end = t + 1_800_000;
+    else runs.push({ t, end: t + 1_800_000, booked: b, free: f });
+  }
+  return runs.map((r) => {
+    const start = wallAt(new Date(r.t), 0);
+    const summary: HalfHour = { date: day.date, start, booked: r.booked, free: r.free, vets };
+    const level = Math.min(4, Math.ceil((r.booked / Math.max(vets, 1)) * 4));
     return {
       id: `half-${start}`,
       start,
-      end: addMinutes(start, 30),
-      title: `${set.size} booked`,
+      end: wallAt(new Date(r.end), 0),
+      title: `${r.booked} booked`,
       classNames: ['half-hour', `busy-${level}`],
       editable: false,
       extendedProps: { summary },
@@ -150,6 +162,8 @@ export class CalendarScreen {
   private refreshWanted = false;
   private offset = 0;
   private scrolledFor = '';
+  /** Settles once a view switch has reached the library. */
+  private viewReady: Promise<void> = Promise.resolve();
   /** Where the next load scrolls to (a half hour clicked in the week). */
   private scrollTo: string | null = null;
   /** The hours and columns the grid was last laid out with. */
@@ -214,9 +228,14 @@ export class CalendarScreen {
         const appt = props.appt as CalendarAppointment | undefined;
         if (appt) return void openDetails(this.ctx, appt.id);
         const summary = props.summary as HalfHour | undefined;
-        const more = props.more as { date: string } | undefined;
-        if (summary) this.show({ view: 'day', date: summary.date }, hhmm(summary.start));
-        else if (more) this.show({ view: 'day', date: more.date });
+        if (summary) return this.show({ view: 'day', date: summary.date }, hhmm(summary.start));
+        const monthDay = props.monthDay as CalendarDay | undefined;
+        if (monthDay) {
+          const target = info.jsEvent.target as HTMLElement | null;
+          const line = target?.closest<HTMLElement>('[data-appt-id]');
+          if (line?.dataset.apptId) return void openDetails(this.ctx, line.dataset.apptId);
+          this.show({ view: 'day', date: monthDay.date });
+        }
       },
       dateClick: (info) => this.dateClick(info),
       eventDrop: (info) => void this.moved(info.event, info.revert, info.delta, info.newResource),
@@ -242,11 +261,22 @@ export class CalendarScreen {
     const viewChanges = next.view !== undefined && next.view !== this.state.view;
     this.state = { ...this.state, ...next };
     this.scrollTo = scrollTo ?? null;
-    // A month grid laid out around a week's timed events keeps their stale
-    // positions; start each view from an empty calendar.
-    if (viewChanges) this.ec.setOption('events', []);
-    this.ec.setOption('view', EC_VIEW[this.state.view]);
-    this.ec.setOption('date', this.state.date);
+    // A new view starts from an empty calendar: a month grid laid out around a
+    // week's timed events keeps their stale positions, and measures each of them
+    // (200 ms for a busy week). The events go first; the view follows a frame later.
+    if (viewChanges) {
+      this.ec.setOption('events', []);
+      const { view, date } = this.state;
+      this.viewReady = new Promise<void>((ready) =>
+        requestAnimationFrame(() => {
+          this.ec.setOption('view', EC_VIEW[view]);
+          this.ec.setOption('date', date);
+          ready();
+        }),
+      );
+    } else {
+      this.ec.setOption('date', this.state.date);
+    }
     this.onNavigate(this.current);
     void this.load();
   }
@@ -320,6 +350,7 @@ export class CalendarScreen {
   }
 
   private async render(cal: Calendar): Promise<void> {
+    await this.viewReady;
     const offset = offsetMinutes(cal.clinic.time_zone);
     if (offset !== this.offset) {
       this.offset = offset;
@@ -361,19 +392,18 @@ export class CalendarScreen {
     for (const day of cal.days) {
       for (const a of day.appointments) widen(a.local_start, a.local_end);
       if (this.state.view === 'month') {
-        // A month cell lists the first few; the rest is one "+N more" line to the day.
-        const shown = day.appointments.length <= MONTH_PER_DAY + 1 ? day.appointments.length : MONTH_PER_DAY;
-        for (const a of day.appointments.slice(0, shown)) events.push(appointment(a));
-        const more = day.appointments.length - shown;
-        if (more > 0) {
+        // A month cell is one event listing the first few appointments and
+        // "+N more": the library measures every event it places in a cell, and
+        // hundreds of those measurements took a third of a second.
+        if (day.appointments.length) {
           events.push({
-            id: `more-${day.date}`,
-            start: `${day.date}T23:58`,
-            end: `${day.date}T23:59`,
-            title: `+${more} more`,
-            classNames: ['more'],
+            id: `day-${day.date}`,
+            start: day.date,
+            end: day.date,
+            allDay: true,
+            classNames: ['month-day'],
             editable: false,
-            extendedProps: { more: { date: day.date, count: more } },
+            extendedProps: { monthDay: day },
           });
         }
       } else if (summarise) {
@@ -427,8 +457,7 @@ export class CalendarScreen {
       scrollTime = this.scrollTo ?? `${String(hour).padStart(2, '0')}:00`;
       this.scrollTo = null;
     }
-    const columns = vets.map((v) => v.id).join();
-    const grid = `${earliest}|${latest}|${columns}`;
+    const grid = `${earliest}|${latest}|${vets.map((v) => v.id).join()}`;
     if (grid !== this.grid || scrollTime) {
       this.grid = grid;
       this.ec.setOption('events', []);
@@ -465,8 +494,36 @@ export class CalendarScreen {
         ],
       };
     }
-    const more = props.more as { date: string; count: number } | undefined;
-    if (more) return { domNodes: [h('span', { class: 'more-line', 'data-more': more.date }, `+${more.count} more`)] };
+    const monthDay = props.monthDay as CalendarDay | undefined;
+    if (monthDay) {
+      const list = monthDay.appointments;
+      const shown = list.length <= MONTH_PER_DAY + 1 ? list.length : MONTH_PER_DAY;
+      const multiVet = !this.state.vetId;
+      return {
+        domNodes: [
+          h(
+            'div',
+            { class: 'month-list' },
+            list.slice(0, shown).map((a) => {
+              const line = h(
+                'div',
+                { class: `ev-line st-${a.status}`, 'data-appt-id': a.id, 'data-status': a.status, role: 'button', tabindex: 0 },
+                h('span', { class: `dot st-${a.status}` }),
+                h('span', { class: 'ev-time' }, hhmm(a.local_start)),
+                h('strong', { class: 'ev-pet' }, a.pet_name),
+                multiVet ? h('span', { class: 'ev-vet' }, initials(this.ctx.vetName(a.vet_id))) : null,
+              );
+              line.style.borderLeftColor = a.colour;
+              line.style.background = tint(a.colour, 0.82);
+              return line;
+            }),
+            list.length > shown
+              ? h('div', { class: 'more-line', 'data-more': monthDay.date, role: 'button', tabindex: 0 }, `+${list.length - shown} more`)
+              : null,
+          ),
+        ],
+      };
+    }
     const appt = props.appt as CalendarAppointment | undefined;
     if (!appt) return undefined;
     const multiVet = this.state.view !== 'day' && !this.state.vetId;
