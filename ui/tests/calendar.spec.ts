@@ -474,7 +474,7 @@ test('the manager adds time off and that day shows the vet away', async ({ page 
   await expect(page.locator(`.ec-bg-event.free`).first()).toBeVisible();
 });
 
-test('a week of many vets shows half-hour summaries that lead to the day', async ({ page }) => {
+test('a week of many vets shows hourly summaries that lead to the day', async ({ page }) => {
   // Four more vets at Riverside: seven side by side would be slivers in a week's day column.
   for (let i = 1; i <= 4; i++) {
     const vet = await p.api.ok<{ id: string }>('POST', '/vets', {
@@ -497,18 +497,18 @@ test('a week of many vets shows half-hour summaries that lead to the day', async
   await expect(page.locator('.ec-col-head')).toHaveCount(7);
   await page.locator('[data-view="week"]').click();
   await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'week');
-  const halves = page.locator('[data-half-hour]');
-  await expect(halves.first()).toBeVisible();
+  const hours = page.locator('[data-hour]');
+  await expect(hours.first()).toBeVisible();
   await expect(page.locator('.ec-event:has([data-appt-id])')).toHaveCount(0);
-  await expect(halves.first()).toContainText(/\d+ of 7 booked/);
+  await expect(hours.first()).toContainText(/\d+ of 7 booked/);
   await shot(page, '16-many-vets-week');
-  const when = (await halves.first().getAttribute('data-half-hour')) ?? '';
-  await halves.first().click();
+  const when = (await hours.first().getAttribute('data-hour')) ?? '';
+  await hours.first().click();
   await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'day');
   await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-date', when.slice(0, 10));
   // With one vet chosen, the week shows that vet's appointments one by one again.
   await page.locator('[data-view="week"]').click();
   await page.locator('#vet-filter').selectOption({ label: 'Dr Ben Okafor' });
   await expect(page.locator('.ec-event:has([data-appt-id])').first()).toBeVisible();
-  await expect(halves).toHaveCount(0);
+  await expect(hours).toHaveCount(0);
 });

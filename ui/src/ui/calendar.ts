@@ -93,14 +93,16 @@ function union(blocks: { local_start: string; local_end: string }[]): [string, s
 
 /**
  * Past this many vets (side by side in a day's column, each gets a sliver) or
- * this many appointments (seconds to draw), an all-vets week shows half-hour summaries.
+ * this many appointments (seconds to draw), an all-vets week shows hourly summaries.
  */
 const WEEK_DETAIL_VETS = 6;
 const WEEK_DETAIL_LIMIT = 400;
+/** The slice of a summarised week: an hour reads at a glance, and merges more. */
+const BUCKET_MS = 3_600_000;
 /** Appointments listed in a month cell before "+N more". */
 const MONTH_PER_DAY = 4;
 
-export interface HalfHour {
+export interface HourSummary {
   date: string;
   start: string;
   booked: number;
@@ -109,16 +111,16 @@ export interface HalfHour {
 }
 
 /**
- * Per half hour of a day: how many vets have an appointment in it, and how
- * many have free time (runs of identical half hours merged).
+ * Per hour of a day: how many vets have an appointment in it, and how many
+ * have free time (runs of identical hours merged into one block).
  */
-function halfHours(day: CalendarDay, vets: number): EC.EventInput[] {
+function hourSummaries(day: CalendarDay, vets: number): EC.EventInput[] {
   const booked = new Map<number, Set<string>>();
   const free = new Map<number, Set<string>>();
   const mark = (into: Map<number, Set<string>>, vet: string, start: string, end: string) => {
     const from = asUtc(start);
     const to = asUtc(end);
-    for (let t = Math.floor(from / 1_800_000) * 1_800_000; t < to; t += 1_800_000) {
+    for (let t = Math.floor(from / BUCKET_MS) * BUCKET_MS; t < to; t += BUCKET_MS) {
       let set = into.get(t);
       if (!set) into.set(t, (set = new Set()));
       set.add(vet);
@@ -126,25 +128,26 @@ function halfHours(day: CalendarDay, vets: number): EC.EventInput[] {
   };
   for (const a of day.appointments) mark(booked, a.vet_id, a.local_start, a.local_end);
   for (const f of day.free) mark(free, f.vet_id, f.local_start, f.local_end);
-  // Neighbouring half hours that read the same become one block (fewer events to draw).
+  // Neighbouring hours that read the same become one block (fewer events to draw).
   const runs: { t: number; end: number; booked: number; free: number }[] = [];
-  for (const t of [...booked.keys()].sort((a, b) => a - b)) {
+  for (const t of [...new Set([...booked.keys(), ...free.keys()])].sort((a, b) => a - b)) {
     const b = booked.get(t)?.size ?? 0;
     const f = free.get(t)?.size ?? 0;
     const last = runs[runs.length - 1];
-    if (last && last.end === t && last.booked === b && last.free === f) last.end = t + 1_800_000;
-    else runs.push({ t, end: t + 1_800_000, booked: b, free: f });
+    if (last && last.end === t && last.booked === b && last.free === f) last.end = t + BUCKET_MS;
+    else runs.push({ t, end: t + BUCKET_MS, booked: b, free: f });
   }
   return runs.map((r) => {
     const start = wallAt(new Date(r.t), 0);
-    const summary: HalfHour = { date: day.date, start, booked: r.booked, free: r.free, vets };
+    const summary: HourSummary = { date: day.date, start, booked: r.booked, free: r.free, vets };
+    // 0: nobody booked (free time only), up to 4: (nearly) every vet booked.
     const level = Math.min(4, Math.ceil((r.booked / Math.max(vets, 1)) * 4));
     return {
-      id: `half-${start}`,
+      id: `hour-${start}`,
       start,
       end: wallAt(new Date(r.end), 0),
       title: `${r.booked} booked`,
-      classNames: ['half-hour', `busy-${level}`],
+      classNames: ['hour-summary', `busy-${level}`],
       editable: false,
       extendedProps: { summary },
     };
@@ -164,7 +167,7 @@ export class CalendarScreen {
   private scrolledFor = '';
   /** Settles once a view switch has reached the library. */
   private viewReady: Promise<void> = Promise.resolve();
-  /** Where the next load scrolls to (a half hour clicked in the week). */
+  /** Where the next load scrolls to (an hour clicked in the week). */
   private scrollTo: string | null = null;
   /** The hours and columns the grid was last laid out with. */
   private grid = '';
@@ -227,7 +230,7 @@ export class CalendarScreen {
         const props = info.event.extendedProps;
         const appt = props.appt as CalendarAppointment | undefined;
         if (appt) return void openDetails(this.ctx, appt.id);
-        const summary = props.summary as HalfHour | undefined;
+        const summary = props.summary as HourSummary | undefined;
         if (summary) return this.show({ view: 'day', date: summary.date }, hhmm(summary.start));
         const monthDay = props.monthDay as CalendarDay | undefined;
         if (monthDay) {
@@ -369,7 +372,7 @@ export class CalendarScreen {
     const total = cal.days.reduce((n, d) => n + d.appointments.length, 0);
     // Many vets in one week column overlap into slivers nobody can read (and
     // thousands of events take seconds to draw): past a point the week shows,
-    // per half hour, how many vets are booked and free; the day view has the detail.
+    // per hour, how many vets are booked and free; the day view has the detail.
     const summarise =
       this.state.view === 'week' &&
       !this.state.vetId &&
@@ -407,7 +410,7 @@ export class CalendarScreen {
           });
         }
       } else if (summarise) {
-        events.push(...halfHours(day, cal.vets.length));
+        events.push(...hourSummaries(day, cal.vets.length));
       } else {
         for (const a of day.appointments) events.push(appointment(a));
       }
@@ -426,6 +429,10 @@ export class CalendarScreen {
             extendedProps: { free: f },
           });
         }
+      } else if (summarise) {
+        // The hourly summaries say how many vets are free; a background
+        // under them would only double the events to draw.
+        for (const f of free) widen(f.local_start, f.local_end);
       } else {
         // A week shows every vet in one column per day: its background is the
         // time when at least one of them is free.
@@ -480,16 +487,16 @@ export class CalendarScreen {
 
   private content(info: EC.EventContentInfo): EC.Content | undefined {
     const props = info.event.extendedProps;
-    const summary = props.summary as HalfHour | undefined;
+    const summary = props.summary as HourSummary | undefined;
     if (summary) {
       return {
         domNodes: [
           h(
             'span',
-            { class: 'half-line', 'data-half-hour': summary.start },
+            { class: 'hour-line', 'data-hour': summary.start },
             h('strong', {}, `${summary.booked}`),
             ` of ${summary.vets} booked`,
-            summary.free ? h('span', { class: 'half-free' }, ` · ${summary.free} free`) : null,
+            summary.free ? h('span', { class: 'hour-free' }, ` · ${summary.free} free`) : null,
           ),
         ],
       };
