@@ -212,7 +212,12 @@ pub fn router(app: App) -> Router {
     .layer(CatchPanicLayer::new())
     .layer(middleware::from_fn(problems_only))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(TraceLayer::new_for_http())
+    // Spans name the path, never the query: `/events?access_token=…` must not reach a log.
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }),
+    )
     .with_state(app)
 }
 
