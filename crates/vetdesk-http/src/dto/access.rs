@@ -1,12 +1,14 @@
 //! Wire types for signing in, users and the audit log.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use vetdesk_app::{UserInput, UserPatch};
 use vetdesk_core::VetId;
 use vetdesk_store::AuditFilter;
+
+use super::views::MetaView;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,8 +18,8 @@ pub struct LoginBody {
 }
 
 /// A role: what a user may do (README.md has the matrix).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum RoleView {
     Admin,
     FrontDesk,
@@ -25,7 +27,7 @@ pub enum RoleView {
 }
 
 /// A user (never their password).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub username: String,
@@ -37,16 +39,8 @@ pub struct UserView {
     pub meta: MetaView,
 }
 
-/// A record's bookkeeping: its version (send it back to change the record) and times.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct MetaView {
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
 /// A new session: send `token` as `Authorization: Bearer <token>` until `expires_at`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct SessionView {
     pub token: String,
     pub expires_at: DateTime<Utc>,
@@ -121,8 +115,10 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Lines before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// Page size, 1 to 500 (default 50).
+    /// Page size (default 50, at most 500).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
 }
 
@@ -141,7 +137,7 @@ impl From<AuditQuery> for AuditFilter {
 }
 
 /// One line of the audit log.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct AuditView {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -161,7 +157,7 @@ pub struct AuditView {
     pub after: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct AuditPageView {
     pub items: Vec<AuditView>,
     pub total: u64,
