@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
                   Clinics, vets and appointment types may be named by id or by any unique part of their name; \
                   owners and pets by id or by a name that matches exactly one of them.",
     after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 not found, 4 conflict, \
-                  5 changed by someone else, 6 invalid status change, 7 database busy or unavailable, 8 duplicate."
+                  5 changed by someone else, 6 invalid status change, 7 database busy or unavailable, 8 duplicate, \
+                  9 not signed in, not allowed, or too many sign-ins."
 )]
 pub struct Cli {
     /// The database: a SQLite file path or URL (default: vetdesk.db in the OS data folder).
@@ -96,6 +97,14 @@ pub enum Command {
         #[command(subcommand)]
         cmd: TimeOffCmd,
     },
+    /// Users who sign in to the HTTP API and the desktop app (admin, front_desk, vet).
+    #[command(name = "user", alias = "users")]
+    User {
+        #[command(subcommand)]
+        cmd: Option<UserCmd>,
+    },
+    /// The audit log: who changed what, when, before and after (newest first).
+    Audit(AuditArgs),
     /// Free appointment slots at a clinic over a range of dates.
     Availability(AvailabilityArgs),
     /// A day, week or month of a clinic: appointments and free time per vet.
@@ -169,6 +178,68 @@ pub enum Command {
 }
 
 // ---------- clinics ----------
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// List users.
+    List,
+    /// Add a user (the first admin, say). The password comes from standard
+    /// input (--password-stdin) or VETDESK_NEW_PASSWORD, never from the command line.
+    Add {
+        /// Sign-in name: 3 to 32 characters of a-z 0-9 . _ -
+        #[arg(long)]
+        username: String,
+        /// The name people see (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// admin, front_desk or vet.
+        #[arg(long)]
+        role: String,
+        /// For the vet role: which vet (id or part of the name).
+        #[arg(long)]
+        vet: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Change a user's name, role, password (--password-stdin), or disable/enable them.
+    Set {
+        /// The username.
+        username: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        /// For the vet role: which vet (id or part of the name).
+        #[arg(long)]
+        vet: Option<String>,
+        /// Read a new password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Stop the user signing in (their sessions end).
+        #[arg(long, conflicts_with = "enable")]
+        disable: bool,
+        /// Let a disabled user sign in again.
+        #[arg(long)]
+        enable: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only this kind of record (appointment, clinic, user, session, ...).
+    #[arg(long)]
+    pub entity: Option<String>,
+    /// Only this record (its id).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Only what this username did.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// How many lines (at most 500).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum ClinicsCmd {

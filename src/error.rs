@@ -67,6 +67,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::InvalidTransition => 6,
         ErrorCode::Busy | ErrorCode::StoreUnavailable | ErrorCode::SchemaTooNew => 7,
         ErrorCode::Duplicate => 8,
+        ErrorCode::Unauthenticated | ErrorCode::Forbidden | ErrorCode::TooManyAttempts => 9,
     }
 }
 
@@ -87,6 +88,9 @@ mod tests {
             (ErrorCode::StoreUnavailable, 7),
             (ErrorCode::SchemaTooNew, 7),
             (ErrorCode::Duplicate, 8),
+            (ErrorCode::Unauthenticated, 9),
+            (ErrorCode::Forbidden, 9),
+            (ErrorCode::TooManyAttempts, 9),
         ];
         for (code, status) in cases {
             assert_eq!(exit_code(code), status, "{code:?}");

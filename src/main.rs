@@ -13,7 +13,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use vetdesk_app::{App, ErrorCode};
-use vetdesk_core::Actor;
+use vetdesk_core::{Actor, Principal};
 
 use crate::error::{exit_code, Failure, Result};
 
@@ -62,12 +62,17 @@ fn init_logging() {
 
 async fn run(cli: cli::Cli) -> Result<commands::Reply> {
     let database = database_location(cli.db)?;
-    let app = App::open(&database).await?;
+    let actor = actor(cli.actor);
+    // Whoever runs the command line owns the database file: they act as admin,
+    // and the audit log names them.
+    let app = App::open(&database)
+        .await?
+        .acting_as(Principal::local(actor.0.clone()));
     let ctx = commands::Ctx {
         app,
         database,
         json: cli.json,
-        actor: actor(cli.actor),
+        actor,
     };
     let result = commands::run(&ctx, cli.command).await;
     ctx.app.store().close().await;

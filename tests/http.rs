@@ -5,99 +5,14 @@
 #[macro_use]
 mod common;
 
+use common::server::*;
 use common::*;
 use futures_util::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
 
-/// A running server over the test practice, and a client for it.
-struct Server {
-    t: TestApp,
-    base: String,
-    http: reqwest::Client,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-/// What came back: status, content type, Location and the JSON body.
-#[derive(Debug)]
-struct Reply {
-    status: StatusCode,
-    content_type: String,
-    location: Option<String>,
-    body: Value,
-}
-
-async fn spawn_server(t: TestApp) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind port 0");
-    let addr = listener.local_addr().expect("local address");
-    let app = t.app.clone();
-    let task = tokio::spawn(async move {
-        vetdesk_http::serve_on(listener, app).await.expect("serve");
-    });
-    Server {
-        t,
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
-        _task: task,
-    }
-}
-
 impl Server {
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("/health") || path.starts_with("/api/") {
-            format!("{}{path}", self.base)
-        } else {
-            format!("{}/api/v1{path}", self.base)
-        }
-    }
-
-    async fn send(&self, req: reqwest::RequestBuilder) -> Reply {
-        let res = req
-            .header("x-vetdesk-actor", "front-desk")
-            .send()
-            .await
-            .expect("request");
-        let status = res.status();
-        let header = |name: &str| {
-            res.headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = header("content-type").unwrap_or_default();
-        let location = header("location");
-        let text = res.text().await.expect("body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply {
-            status,
-            content_type,
-            location,
-            body,
-        }
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        self.send(self.http.get(self.url(path))).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(self.http.post(self.url(path)).json(&body)).await
-    }
-
-    async fn put(&self, path: &str, body: Value) -> Reply {
-        self.send(self.http.put(self.url(path)).json(&body)).await
-    }
-
-    async fn delete(&self, path: &str) -> Reply {
-        self.send(self.http.delete(self.url(path))).await
-    }
-
     /// Book Biscuit with a London vet at a local time.
     async fn book(&self, vet: &vetdesk_core::Vet, start: &str) -> Reply {
         self.post(
@@ -194,7 +109,7 @@ story!(
             Some(format!("/api/v1/appointments/{appt}").as_str())
         );
         assert_eq!(r.body["status"], "scheduled");
-        assert_eq!(r.body["created_by"], "front-desk");
+        assert_eq!(r.body["created_by"], "admin");
 
         let after = s.free_starts(&alice, "2027-03-02").await;
         assert!(!after.contains(&"2027-03-02T10:00:00".to_string()));
@@ -932,14 +847,20 @@ story!(
             ("/api/v1/pets", &["get", "post"]),
             ("/api/v1/pets/{id}", &["get", "put", "delete"]),
             ("/api/v1/appointment-types", &["get", "post"]),
-            ("/api/v1/appointment-types/{id}", &["put"]),
+            ("/api/v1/appointment-types/{id}", &["get", "put"]),
             ("/api/v1/working-hours", &["get", "post"]),
-            ("/api/v1/working-hours/{id}", &["put", "delete"]),
+            ("/api/v1/working-hours/{id}", &["get", "put", "delete"]),
             ("/api/v1/date-overrides", &["get", "put"]),
             ("/api/v1/date-overrides/{id}", &["delete"]),
             ("/api/v1/time-off", &["get", "post"]),
-            ("/api/v1/time-off/{id}", &["delete"]),
+            ("/api/v1/time-off/{id}", &["get", "put", "delete"]),
             ("/api/v1/events", &["get"]),
+            ("/api/v1/auth/login", &["post"]),
+            ("/api/v1/auth/logout", &["post"]),
+            ("/api/v1/auth/me", &["get"]),
+            ("/api/v1/users", &["get", "post"]),
+            ("/api/v1/users/{id}", &["get", "patch", "delete"]),
+            ("/api/v1/audit", &["get"]),
         ];
         let paths = doc["paths"].as_object().expect("paths");
         for (path, methods) in expected {
@@ -953,8 +874,9 @@ story!(
                     "{m} {path} documents no problem response"
                 );
             }
-            // And the route really answers (not 404 / 405); the event stream never ends.
-            if *path == "/api/v1/events" {
+            // And the route really answers (not 404 / 405); the event stream never
+            // ends, and signing out would end the session the loop runs in.
+            if *path == "/api/v1/events" || *path == "/api/v1/auth/logout" {
                 continue;
             }
             let r = s
@@ -985,6 +907,7 @@ story!(
         let res = s
             .http
             .get(s.url("/events"))
+            .bearer_auth(&s.admin)
             .send()
             .await
             .expect("events");
@@ -1074,3 +997,69 @@ async fn the_serve_command_listens_where_it_says() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bind \"nowhere\""));
 }
+
+story!(
+    async fn single_records_read_back_and_time_off_moves(t) {
+        let s = spawn_server(t).await;
+        let ty = s.get(&format!("/appointment-types/{}", s.t.consult.id)).await;
+        assert_eq!(ty.status, StatusCode::OK, "{ty:?}");
+        assert_eq!(ty.body["name"], s.t.consult.name.as_str());
+        let hours = s
+            .get(&format!("/working-hours?vet_id={}", s.t.alice_vet.id))
+            .await;
+        let rule = &hours.body[0];
+        let r = s.get(&format!("/working-hours/{}", id(rule))).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body, *rule);
+        for missing in ["/appointment-types", "/working-hours", "/time-off"] {
+            let r = s
+                .get(&format!("{missing}/{}", uuid::Uuid::now_v7()))
+                .await;
+            assert_problem(&r, 404, "not_found");
+        }
+
+        let off = s
+            .post(
+                "/time-off",
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-03T09:00", "end": "2027-03-03T12:00", "reason": "course" }),
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::CREATED, "{off:?}");
+        let off_id = id(&off.body);
+        // The morning is blocked; move the time off to the afternoon.
+        let free = s.free_starts(&s.t.alice_vet, "2027-03-03").await;
+        assert!(!free.contains(&"2027-03-03T09:00:00".to_string()), "{free:?}");
+        assert!(free.contains(&"2027-03-03T13:00:00".to_string()), "{free:?}");
+        let moved = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-03T13:00", "end": "2027-03-03T17:00", "reason": "course (moved)", "version": 1 }),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+        assert_eq!(moved.body["meta"]["version"], 2);
+        let free = s.free_starts(&s.t.alice_vet, "2027-03-03").await;
+        assert!(free.contains(&"2027-03-03T09:00:00".to_string()), "{free:?}");
+        assert!(!free.contains(&"2027-03-03T13:00:00".to_string()), "{free:?}");
+        let r = s.get(&format!("/time-off/{off_id}")).await;
+        assert_eq!(r.body["reason"], "course (moved)");
+
+        // A stale version, or another vet, changes nothing.
+        let footprint = s.t.footprint().await;
+        let stale = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-04T13:00", "end": "2027-03-04T17:00", "version": 1 }),
+            )
+            .await;
+        assert_problem(&stale, 409, "stale_version");
+        let other = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.ben_vet.id, "start": "2027-03-04T13:00", "end": "2027-03-04T17:00", "version": 2 }),
+            )
+            .await;
+        assert_problem(&other, 422, "invalid_input");
+        assert_eq!(s.t.footprint().await, footprint);
+    }
+);

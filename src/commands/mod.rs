@@ -1,6 +1,7 @@
 //! One function per subcommand: parse what clap left as text, call one use
 //! case of [`App`], and render its result for a person or as JSON.
 
+mod access;
 mod appointments;
 mod records;
 mod schedule;
@@ -87,6 +88,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Hours { cmd, list } => records::hours(ctx, cmd, list).await,
         C::Override { cmd } => records::overrides(ctx, cmd).await,
         C::TimeOff { cmd } => records::time_off(ctx, cmd).await,
+        C::User { cmd } => access::user(ctx, cmd).await,
+        C::Audit(a) => access::audit(ctx, a).await,
         C::Availability(a) => schedule::availability(ctx, a).await,
         C::Calendar(a) => schedule::calendar(ctx, a).await,
         C::MyDay { vet, date } => schedule::my_day(ctx, &vet, date.as_deref()).await,

@@ -117,8 +117,8 @@ pub async fn init(ctx: &Ctx, demo: bool) -> Result<Reply> {
         let mut s = format!("database ready: {}\n", i.database);
         if let Some(d) = &i.demo {
             s.push_str(&format!(
-                "demo practice added: {} clinics, {} vets, {} appointment types, {} clients, {} pets, {} appointments\n",
-                d.clinics, d.vets, d.appointment_types, d.clients, d.pets, d.appointments
+                "demo practice added: {} clinics, {} vets, {} appointment types, {} clients, {} pets, {} appointments, {} users (see README.md for their passwords)\n",
+                d.clinics, d.vets, d.appointment_types, d.clients, d.pets, d.appointments, d.users
             ));
         }
         s

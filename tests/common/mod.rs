@@ -4,6 +4,8 @@
 //! both stores.
 #![allow(dead_code)]
 
+pub mod server;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use sqlx::{Connection, PgPool, SqlitePool};
 use std::sync::Arc;
@@ -73,6 +75,15 @@ impl Db {
             Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
         }
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// Run a statement straight against the store (to show what it refuses).
+    pub async fn execute(&self, sql: &str) -> Result<u64, String> {
+        match self {
+            Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+            Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        }
+        .map_err(|e| e.to_string())
     }
 }
 
@@ -377,6 +388,11 @@ impl TestApp {
             .await
     }
 
+    /// What the application's clock reads.
+    pub fn clock_now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     pub async fn count(&self, table: &str) -> i64 {
         self.db.int(&format!("SELECT count(*) FROM {table}")).await
     }
@@ -397,6 +413,9 @@ impl TestApp {
             "appointments",
             "appointment_history",
             "change_log",
+            "users",
+            "sessions",
+            "audit_log",
         ] {
             out.push(self.count(t).await);
         }

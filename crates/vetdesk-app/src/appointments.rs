@@ -3,6 +3,7 @@
 //! commit. Booking and rescheduling repeat the conflict check inside that
 //! transaction, so two workstations can never both win a slot.
 
+use crate::access::snap;
 use crate::records::{check_version, require_clinic, require_vet_at};
 use crate::scheduling::{length, load_type};
 use crate::views::{AppointmentDetails, LocalSlot};
@@ -51,6 +52,7 @@ impl App {
     /// Book an appointment: checked for every conflict inside the write transaction.
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, vet = %req.vet_id, actor = %actor.0))]
     pub async fn book(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
+        self.require(Permission::Book)?;
         retrying(|| self.book_once(req.clone(), actor)).await
     }
 
@@ -129,6 +131,15 @@ impl App {
             at: now,
         };
         tx.add_history(&history).await?;
+        self.audit(
+            tx.as_mut(),
+            "appointment.book",
+            "appointment",
+            Some(appt.id.0),
+            None,
+            snap(&appt),
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(appointment = %appt.id, "booked");
         // Everything the result holds was read or written above: no need to read it back.
@@ -174,6 +185,7 @@ impl App {
             .appointment(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        self.require_for(permission_for(action), old.vet_id)?;
         let v = check_version(Entity::Appointment, id, expected_version, &old)?;
         let to = transition(old.status, action, now, old.slot.start())?;
         let mut appt = old.clone();
@@ -201,6 +213,15 @@ impl App {
             actor: actor.clone(),
             at: now,
         })
+        .await?;
+        self.audit(
+            tx.as_mut(),
+            &format!("appointment.{}", action.as_str()),
+            "appointment",
+            Some(id.0),
+            snap(&old),
+            snap(&appt),
+        )
         .await?;
         let tz = require_clinic(tx.as_mut(), appt.clinic_id).await?.time_zone;
         let details = details(tx.as_mut(), id, tz).await?;
@@ -286,6 +307,7 @@ impl App {
         req: RescheduleRequest,
         actor: &Actor,
     ) -> Result<AppointmentDetails> {
+        self.require(Permission::Reschedule)?;
         retrying(|| self.reschedule_once(id, expected_version, req.clone(), actor)).await
     }
 
@@ -357,6 +379,15 @@ impl App {
             at: now,
         })
         .await?;
+        self.audit(
+            tx.as_mut(),
+            "appointment.reschedule",
+            "appointment",
+            Some(id.0),
+            snap(&old),
+            snap(&appt),
+        )
+        .await?;
         let details = details(tx.as_mut(), id, clinic.time_zone).await?;
         tx.commit().await?;
         tracing::info!(appointment = %id, "rescheduled");
@@ -366,6 +397,7 @@ impl App {
     /// One appointment with its history.
     #[tracing::instrument(skip_all, fields(appointment = %id))]
     pub async fn appointment(&self, id: AppointmentId) -> Result<AppointmentDetails> {
+        self.require(Permission::ReadSchedule)?;
         let mut tx = self.store.read().await?;
         let a = tx
             .appointment(id)
@@ -381,6 +413,7 @@ impl App {
         &self,
         mut filter: AppointmentFilter,
     ) -> Result<Page<AppointmentView>> {
+        self.require(Permission::ReadSchedule)?;
         if filter.limit == 0 {
             filter.limit = 50;
         }
@@ -481,4 +514,17 @@ async fn details(
         view,
         history,
     })
+}
+
+/// The permission a lifecycle action needs.
+fn permission_for(action: Action) -> Permission {
+    match action {
+        Action::Confirm => Permission::Confirm,
+        Action::CheckIn => Permission::CheckIn,
+        Action::Start => Permission::Start,
+        Action::Complete => Permission::Complete,
+        Action::Cancel => Permission::Cancel,
+        Action::NoShow => Permission::NoShow,
+        Action::Reschedule => Permission::Reschedule,
+    }
 }

@@ -6,7 +6,7 @@
 
 use crate::{
     App, AppError, AppointmentTypeInput, BookRequest, ClientInput, ClinicInput, DateOverrideInput,
-    ManualClock, PetInput, Result, TimeOffInput, VetInput, WorkingHoursInput,
+    ManualClock, PetInput, Result, TimeOffInput, UserInput, VetInput, WorkingHoursInput,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use serde::Serialize;
@@ -21,7 +21,16 @@ pub struct DemoSummary {
     pub clients: usize,
     pub pets: usize,
     pub appointments: usize,
+    pub users: usize,
 }
+
+/// The demo's users, one per role, for local trials only: `(username,
+/// password, role)`. The vet user is Dr Alice Morgan. README.md lists them.
+pub const DEMO_USERS: [(&str, &str, &str); 3] = [
+    ("admin", "vetdesk-admin", "admin"),
+    ("desk", "vetdesk-desk", "front_desk"),
+    ("morgan", "vetdesk-vet", "vet"),
+];
 
 /// SplitMix64: small, deterministic, good enough for demo data.
 struct Rng(u64);
@@ -72,6 +81,8 @@ const PETS: [(&str, &str, &str); 12] = [
 /// Fill an empty store with the demo practice around `today` (a local date).
 #[tracing::instrument(skip_all, fields(today = %today))]
 pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
+    app.require(Permission::ManagePractice)?;
+    app.require(Permission::ManageUsers)?;
     if !app.clinics().await?.is_empty() {
         return Err(AppError::Duplicate(
             "the database already holds a practice; demo data goes only into an empty one".into(),
@@ -87,7 +98,9 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
             .map_or(DateTime::<Utc>::MIN_UTC, |d| d.and_utc())
             - Duration::days(1),
     ));
-    let seeder = app.with_clock(clock.clone());
+    let seeder = app
+        .with_clock(clock.clone())
+        .acting_as(Principal::local("demo"));
     let actor = Actor::new("demo");
 
     let london = seeder
@@ -356,7 +369,25 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
         }
     }
 
+    for (username, password, role) in DEMO_USERS {
+        let vet_id = (role == "vet").then(|| vets[0].0.id);
+        let display_name = match vet_id {
+            Some(_) => vets[0].0.name.to_string(),
+            None => format!("Demo {}", role.replace('_', " ")),
+        };
+        seeder
+            .create_user(UserInput {
+                username: username.into(),
+                display_name,
+                role: role.into(),
+                vet_id,
+                password: password.into(),
+            })
+            .await?;
+    }
+
     Ok(DemoSummary {
+        users: DEMO_USERS.len(),
         clinics: 2,
         vets: vets.len(),
         appointment_types: types.len(),

@@ -1,6 +1,6 @@
 use chrono_tz::Tz;
 use serde::Serialize;
-use vetdesk_core::{Conflict, TransitionError, ValidationError};
+use vetdesk_core::{Conflict, Denied, TransitionError, ValidationError};
 use vetdesk_store::{Entity, StoreError};
 
 /// The stable codes every adapter maps errors to (HTTP problem `code`, Tauri
@@ -18,6 +18,12 @@ pub enum ErrorCode {
     StoreUnavailable,
     SchemaTooNew,
     Internal,
+    /// No valid sign-in: a missing, unknown, expired or revoked token, or wrong credentials.
+    Unauthenticated,
+    /// Signed in, but the role may not do this.
+    Forbidden,
+    /// Too many failed sign-ins; wait and try again.
+    TooManyAttempts,
 }
 
 impl ErrorCode {
@@ -33,6 +39,9 @@ impl ErrorCode {
             ErrorCode::StoreUnavailable => "store_unavailable",
             ErrorCode::SchemaTooNew => "schema_too_new",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unauthenticated => "unauthenticated",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
         }
     }
 }
@@ -75,6 +84,12 @@ pub enum AppError {
     SchemaTooNew(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("not allowed: {0}")]
+    Forbidden(#[from] Denied),
+    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: u64 },
 }
 
 fn list(conflicts: &[Conflict], tz: Tz) -> String {
@@ -100,6 +115,9 @@ impl AppError {
             AppError::StoreUnavailable(_) => ErrorCode::StoreUnavailable,
             AppError::SchemaTooNew(_) => ErrorCode::SchemaTooNew,
             AppError::Internal(_) => ErrorCode::Internal,
+            AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            AppError::Forbidden(_) => ErrorCode::Forbidden,
+            AppError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
         }
     }
 

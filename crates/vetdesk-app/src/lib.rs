@@ -6,6 +6,7 @@
 //! layer that knows the time: it reads it from its [`Clock`] once per use case
 //! and passes it down.
 
+mod access;
 mod appointments;
 pub mod demo;
 mod error;
@@ -13,6 +14,7 @@ mod records;
 mod scheduling;
 pub mod views;
 
+pub use access::{SessionGrant, UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest};
 pub use error::{AppError, ErrorCode, Result};
 pub use records::*;
@@ -20,6 +22,7 @@ pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, Expl
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
+use vetdesk_core::{LoginThrottle, Principal, ThrottleRule};
 use vetdesk_store::Store;
 pub use vetdesk_store::{Change, ChangeOp};
 
@@ -69,6 +72,12 @@ pub struct Settings {
     pub default_grid_min: u32,
     /// How far ahead of now the earliest bookable start lies.
     pub min_notice: Duration,
+    /// How long a sign-in lasts (a working day and then some).
+    pub session_ttl: Duration,
+    /// Failed sign-ins allowed per username.
+    pub login_per_user: ThrottleRule,
+    /// Failed sign-ins allowed per client address.
+    pub login_per_source: ThrottleRule,
 }
 
 impl Default for Settings {
@@ -77,25 +86,63 @@ impl Default for Settings {
             max_range_days: 92,
             default_grid_min: 15,
             min_notice: Duration::zero(),
+            session_ttl: Duration::hours(12),
+            login_per_user: ThrottleRule {
+                max_failures: 5,
+                window: Duration::minutes(15),
+            },
+            login_per_source: ThrottleRule {
+                max_failures: 20,
+                window: Duration::minutes(15),
+            },
         }
     }
 }
 
-/// The application service.
+/// Failed sign-ins, shared by every clone of an [`App`].
+pub(crate) struct Throttles {
+    pub(crate) per_user: LoginThrottle,
+    pub(crate) per_source: LoginThrottle,
+}
+
+/// The application service, acting as one [`Principal`]: the local operator
+/// (admin) unless made to act as a signed-in user with [`App::acting_as`].
 #[derive(Clone)]
 pub struct App {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     settings: Settings,
+    principal: Arc<Principal>,
+    throttle: Arc<Mutex<Throttles>>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let throttle = Throttles {
+            per_user: LoginThrottle::new(settings.login_per_user),
+            per_source: LoginThrottle::new(settings.login_per_source),
+        };
         App {
             store,
             clock,
             settings,
+            principal: Arc::new(Principal::local("local")),
+            throttle: Arc::new(Mutex::new(throttle)),
         }
+    }
+
+    /// The same application acting as `principal`: what it may do, and whom
+    /// the audit log names.
+    pub fn acting_as(&self, principal: Principal) -> App {
+        App {
+            principal: Arc::new(principal),
+            ..self.clone()
+        }
+    }
+
+    /// Who this application acts as.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
     }
 
     /// Open the store a URL names, with the wall clock and default settings.
@@ -120,9 +167,8 @@ impl App {
     /// The same application on another clock (the demo seeder books "in the past" this way).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> App {
         App {
-            store: self.store.clone(),
             clock,
-            settings: self.settings.clone(),
+            ..self.clone()
         }
     }
 }

@@ -2,6 +2,7 @@
 //! raw values a person typed; parsing them into domain types happens here,
 //! once, for every adapter.
 
+use crate::access::snap;
 use crate::{App, AppError, Result};
 use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,8 @@ versioned!(
     Pet,
     AppointmentType,
     WorkingHours,
+    TimeOff,
+    DateOverride,
     Appointment
 );
 
@@ -219,6 +222,7 @@ impl App {
 
     #[tracing::instrument(skip_all, fields(name = %input.name))]
     pub async fn create_clinic(&self, input: ClinicInput) -> Result<Clinic> {
+        self.require(Permission::ManagePractice)?;
         let clinic = Clinic {
             id: ClinicId(self.mint()),
             name: Name::parse("clinic name", &input.name)?,
@@ -227,6 +231,15 @@ impl App {
         };
         let mut tx = self.store.write().await?;
         tx.save_clinic(&clinic, Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "clinic.create",
+            "clinic",
+            Some(clinic.id.0),
+            None,
+            snap(&clinic),
+        )
+        .await?;
         tx.commit().await?;
         Ok(clinic)
     }
@@ -238,6 +251,7 @@ impl App {
         expected_version: Option<i64>,
         input: ClinicInput,
     ) -> Result<Clinic> {
+        self.require(Permission::ManagePractice)?;
         let name = Name::parse("clinic name", &input.name)?;
         let time_zone = parse_time_zone(&input.time_zone)?;
         let mut tx = self.store.write().await?;
@@ -256,18 +270,29 @@ impl App {
             },
         )
         .await?;
+        self.audit(
+            tx.as_mut(),
+            "clinic.update",
+            "clinic",
+            Some(id.0),
+            snap(&old),
+            snap(&clinic),
+        )
+        .await?;
         tx.commit().await?;
         Ok(clinic)
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn clinic(&self, id: ClinicId) -> Result<Clinic> {
+        self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
         require_clinic(tx.as_mut(), id).await
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn clinics(&self) -> Result<Vec<Clinic>> {
+        self.require(Permission::ReadRecords)?;
         Ok(self.store.read().await?.clinics().await?)
     }
 
@@ -291,6 +316,7 @@ impl App {
 
     #[tracing::instrument(skip_all, fields(name = %input.name))]
     pub async fn create_vet(&self, input: VetInput) -> Result<Vet> {
+        self.require(Permission::ManagePractice)?;
         let mut tx = self.store.write().await?;
         let (name, email, clinics) = self.checked_vet_fields(tx.as_mut(), &input).await?;
         let vet = Vet {
@@ -301,6 +327,15 @@ impl App {
             meta: Meta::new(self.now()),
         };
         tx.save_vet(&vet, Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "vet.create",
+            "vet",
+            Some(vet.id.0),
+            None,
+            snap(&vet),
+        )
+        .await?;
         tx.commit().await?;
         Ok(vet)
     }
@@ -312,6 +347,7 @@ impl App {
         expected_version: Option<i64>,
         input: VetInput,
     ) -> Result<Vet> {
+        self.require(Permission::ManagePractice)?;
         let mut tx = self.store.write().await?;
         let (name, email, clinics) = self.checked_vet_fields(tx.as_mut(), &input).await?;
         let old = require_vet(tx.as_mut(), id).await?;
@@ -330,18 +366,29 @@ impl App {
             },
         )
         .await?;
+        self.audit(
+            tx.as_mut(),
+            "vet.update",
+            "vet",
+            Some(id.0),
+            snap(&old),
+            snap(&vet),
+        )
+        .await?;
         tx.commit().await?;
         Ok(vet)
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn vet(&self, id: VetId) -> Result<Vet> {
+        self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
         require_vet(tx.as_mut(), id).await
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn vets(&self, clinic: Option<ClinicId>) -> Result<Vec<Vet>> {
+        self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
         if let Some(c) = clinic {
             require_clinic(tx.as_mut(), c).await?;
@@ -353,6 +400,7 @@ impl App {
 
     #[tracing::instrument(skip_all)]
     pub async fn create_client(&self, input: ClientInput) -> Result<Client> {
+        self.require(Permission::ManageClients)?;
         let (name, email, phone, preferences) = parse_client(&input)?;
         let client = Client {
             id: ClientId(self.mint()),
@@ -364,6 +412,15 @@ impl App {
         };
         let mut tx = self.store.write().await?;
         tx.save_client(&client, Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "client.create",
+            "client",
+            Some(client.id.0),
+            None,
+            snap(&client),
+        )
+        .await?;
         tx.commit().await?;
         Ok(client)
     }
@@ -375,6 +432,7 @@ impl App {
         expected_version: Option<i64>,
         input: ClientInput,
     ) -> Result<Client> {
+        self.require(Permission::ManageClients)?;
         let (name, email, phone, preferences) = parse_client(&input)?;
         let mut tx = self.store.write().await?;
         let old = tx
@@ -397,12 +455,22 @@ impl App {
             },
         )
         .await?;
+        self.audit(
+            tx.as_mut(),
+            "client.update",
+            "client",
+            Some(id.0),
+            snap(&old),
+            snap(&client),
+        )
+        .await?;
         tx.commit().await?;
         Ok(client)
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn client(&self, id: ClientId) -> Result<Client> {
+        self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
         tx.client(id)
             .await?
@@ -412,6 +480,7 @@ impl App {
     /// Owners whose name, email or phone contains `text`, for search-as-you-type.
     #[tracing::instrument(skip_all)]
     pub async fn search_clients(&self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
+        self.require(Permission::ReadRecords)?;
         Ok(self
             .store
             .read()
@@ -424,6 +493,7 @@ impl App {
 
     #[tracing::instrument(skip_all)]
     pub async fn create_pet(&self, input: PetInput) -> Result<Pet> {
+        self.require(Permission::ManageClients)?;
         let owner = input
             .owner
             .ok_or(ValidationError::Empty { field: "owner" })?;
@@ -442,6 +512,15 @@ impl App {
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
         tx.save_pet(&pet, Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "pet.create",
+            "pet",
+            Some(pet.id.0),
+            None,
+            snap(&pet),
+        )
+        .await?;
         tx.commit().await?;
         Ok(pet)
     }
@@ -462,6 +541,7 @@ impl App {
         expected_version: Option<i64>,
         input: PetInput,
     ) -> Result<Pet> {
+        self.require(Permission::ManageClients)?;
         self.check_birth_date(input.date_of_birth)?;
         let mut tx = self.store.write().await?;
         let old = tx
@@ -489,12 +569,22 @@ impl App {
             },
         )
         .await?;
+        self.audit(
+            tx.as_mut(),
+            "pet.update",
+            "pet",
+            Some(id.0),
+            snap(&old),
+            snap(&pet),
+        )
+        .await?;
         tx.commit().await?;
         Ok(pet)
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn pet(&self, id: PetId) -> Result<Pet> {
+        self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
         tx.pet(id)
             .await?
@@ -508,6 +598,7 @@ impl App {
         text: Option<&str>,
         limit: u32,
     ) -> Result<Vec<Pet>> {
+        self.require(Permission::ReadRecords)?;
         Ok(self
             .store
             .read()
@@ -523,6 +614,7 @@ impl App {
         &self,
         input: AppointmentTypeInput,
     ) -> Result<AppointmentType> {
+        self.require(Permission::ManagePractice)?;
         let (name, duration_min, colour, buffer_before_min, buffer_after_min) = parse_type(&input)?;
         let t = AppointmentType {
             id: AppointmentTypeId(self.mint()),
@@ -535,6 +627,15 @@ impl App {
         };
         let mut tx = self.store.write().await?;
         tx.save_appointment_type(&t, Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "appointment_type.create",
+            "appointment_type",
+            Some(t.id.0),
+            None,
+            snap(&t),
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -546,6 +647,7 @@ impl App {
         expected_version: Option<i64>,
         input: AppointmentTypeInput,
     ) -> Result<AppointmentType> {
+        self.require(Permission::ManagePractice)?;
         let (name, duration_min, colour, buffer_before_min, buffer_after_min) = parse_type(&input)?;
         let mut tx = self.store.write().await?;
         let old = tx
@@ -569,13 +671,34 @@ impl App {
             },
         )
         .await?;
+        self.audit(
+            tx.as_mut(),
+            "appointment_type.update",
+            "appointment_type",
+            Some(id.0),
+            snap(&old),
+            snap(&t),
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }
 
     #[tracing::instrument(skip_all)]
     pub async fn appointment_types(&self) -> Result<Vec<AppointmentType>> {
+        self.require(Permission::ReadRecords)?;
         Ok(self.store.read().await?.appointment_types().await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(appointment_type = %id))]
+    pub async fn appointment_type(&self, id: AppointmentTypeId) -> Result<AppointmentType> {
+        self.require(Permission::ReadRecords)?;
+        self.store
+            .read()
+            .await?
+            .appointment_type(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))
     }
 
     // ---------- working hours, overrides, time off ----------
@@ -602,10 +725,12 @@ impl App {
         expected_version: Option<i64>,
         input: WorkingHoursInput,
     ) -> Result<WorkingHours> {
+        self.require(Permission::ManageSchedule)?;
         let span: LocalSpan = input.span.parse()?;
         valid_dates(input.valid_from, input.valid_to)?;
         let mut tx = self.store.write().await?;
         require_vet_at(tx.as_mut(), input.vet_id, input.clinic_id).await?;
+        let mut before = None;
         let (id, meta, how) = match id {
             None => (
                 WorkingHoursId(self.mint()),
@@ -620,6 +745,7 @@ impl App {
                     .find(|w| w.id == id)
                     .ok_or_else(|| AppError::not_found(Entity::WorkingHours, id))?;
                 let v = check_version(Entity::WorkingHours, id, expected_version, &old)?;
+                before = snap(&old);
                 (
                     id,
                     old.meta.bumped(self.now()),
@@ -640,6 +766,19 @@ impl App {
             meta,
         };
         tx.save_working_hours(&w, how).await?;
+        self.audit(
+            tx.as_mut(),
+            if before.is_some() {
+                "working_hours.update"
+            } else {
+                "working_hours.create"
+            },
+            "working_hours",
+            Some(w.id.0),
+            before,
+            snap(&w),
+        )
+        .await?;
         tx.commit().await?;
         Ok(w)
     }
@@ -650,12 +789,14 @@ impl App {
         vet: Option<VetId>,
         clinic: Option<ClinicId>,
     ) -> Result<Vec<WorkingHours>> {
+        self.require(Permission::ReadRecords)?;
         Ok(self.store.read().await?.working_hours(vet, clinic).await?)
     }
 
     /// Set (or replace) the override for a vet, clinic and date.
     #[tracing::instrument(skip_all, fields(vet = %input.vet_id, date = %input.date))]
     pub async fn set_date_override(&self, input: DateOverrideInput) -> Result<DateOverride> {
+        self.require(Permission::ManageSchedule)?;
         let spans = LocalSpan::parse_list(&input.spans)?;
         let note = optional_text("note", input.note.as_deref())?;
         let mut tx = self.store.write().await?;
@@ -670,6 +811,7 @@ impl App {
             .await?
             .into_iter()
             .next();
+        let before = existing.as_ref().and_then(snap);
         let now = self.now();
         let (id, meta, how) = match existing {
             Some(old) => (
@@ -691,6 +833,19 @@ impl App {
             meta,
         };
         tx.save_date_override(&o, how).await?;
+        self.audit(
+            tx.as_mut(),
+            if before.is_some() {
+                "date_override.update"
+            } else {
+                "date_override.create"
+            },
+            "date_override",
+            Some(o.id.0),
+            before,
+            snap(&o),
+        )
+        .await?;
         tx.commit().await?;
         Ok(o)
     }
@@ -703,6 +858,7 @@ impl App {
         first: NaiveDate,
         last: NaiveDate,
     ) -> Result<Vec<DateOverride>> {
+        self.require(Permission::ReadRecords)?;
         DateRange::new(first, last, 366 * 2)?;
         Ok(self
             .store
@@ -714,6 +870,7 @@ impl App {
 
     #[tracing::instrument(skip_all, fields(vet = %input.vet_id))]
     pub async fn add_time_off(&self, input: TimeOffInput) -> Result<TimeOff> {
+        self.require(Permission::ManageSchedule)?;
         let reason = optional_text("reason", input.reason.as_deref())?;
         let mut tx = self.store.write().await?;
         let vet = require_vet(tx.as_mut(), input.vet_id).await?;
@@ -731,12 +888,93 @@ impl App {
             meta: Meta::new(self.now()),
         };
         tx.save_time_off(&t, Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "time_off.create",
+            "time_off",
+            Some(t.id.0),
+            None,
+            snap(&t),
+        )
+        .await?;
         tx.commit().await?;
         Ok(t)
     }
 
+    /// Change a vet's time off (its period or reason).
+    #[tracing::instrument(skip_all, fields(time_off = %id))]
+    pub async fn update_time_off(
+        &self,
+        id: TimeOffId,
+        expected_version: Option<i64>,
+        input: TimeOffInput,
+    ) -> Result<TimeOff> {
+        self.require(Permission::ManageSchedule)?;
+        let reason = optional_text("reason", input.reason.as_deref())?;
+        let mut tx = self.store.write().await?;
+        let old = find_time_off(tx.as_mut(), id).await?;
+        let v = check_version(Entity::TimeOff, id, expected_version, &old)?;
+        if input.vet_id != old.vet_id {
+            return Err(ValidationError::Other(
+                "time off stays with its vet; delete it and add it for the other vet".into(),
+            )
+            .into());
+        }
+        let vet = require_vet(tx.as_mut(), input.vet_id).await?;
+        let clinic_id = input.clinic_id.or_else(|| vet.clinics.first().copied());
+        let tz = match clinic_id {
+            Some(c) => require_clinic(tx.as_mut(), c).await?.time_zone,
+            None => chrono_tz::UTC,
+        };
+        let period = Interval::new(input.start.resolve(tz), input.end.resolve(tz))?;
+        let t = TimeOff {
+            period,
+            reason,
+            meta: old.meta.bumped(self.now()),
+            ..old.clone()
+        };
+        tx.save_time_off(
+            &t,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
+        self.audit(
+            tx.as_mut(),
+            "time_off.update",
+            "time_off",
+            Some(id.0),
+            snap(&old),
+            snap(&t),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    #[tracing::instrument(skip_all, fields(time_off = %id))]
+    pub async fn time_off_record(&self, id: TimeOffId) -> Result<TimeOff> {
+        self.require(Permission::ReadRecords)?;
+        find_time_off(self.store.read().await?.as_mut(), id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(working_hours = %id))]
+    pub async fn working_hours_rule(&self, id: WorkingHoursId) -> Result<WorkingHours> {
+        self.require(Permission::ReadRecords)?;
+        self.store
+            .read()
+            .await?
+            .working_hours(None, None)
+            .await?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| AppError::not_found(Entity::WorkingHours, id))
+    }
+
     #[tracing::instrument(skip_all)]
     pub async fn time_off(&self, vet: Option<VetId>) -> Result<Vec<TimeOff>> {
+        self.require(Permission::ReadRecords)?;
         Ok(self.store.read().await?.time_off(vet, None).await?)
     }
 
@@ -761,9 +999,63 @@ impl App {
             ))
             .into());
         }
+        self.require(match entity {
+            Entity::Client | Entity::Pet => Permission::ManageClients,
+            _ => Permission::ManageSchedule,
+        })?;
         let mut tx = self.store.write().await?;
+        let before = snapshot(tx.as_mut(), entity, id).await?;
         let v = tx.delete(entity, id, expected_version, self.now()).await?;
+        self.audit(
+            tx.as_mut(),
+            &format!("{entity}.delete"),
+            entity.as_str(),
+            Some(id),
+            before,
+            None,
+        )
+        .await?;
         tx.commit().await?;
         Ok(v)
     }
+}
+
+/// A deletable record as it is now, for the audit log (`None` when it is not there:
+/// the delete itself then says so).
+async fn snapshot(tx: &mut dyn Tx, entity: Entity, id: Uuid) -> Result<Option<serde_json::Value>> {
+    Ok(match entity {
+        Entity::Client => tx.client(ClientId(id)).await?.as_ref().and_then(snap),
+        Entity::Pet => tx.pet(PetId(id)).await?.as_ref().and_then(snap),
+        Entity::WorkingHours => tx
+            .working_hours(None, None)
+            .await?
+            .iter()
+            .find(|w| w.id.0 == id)
+            .and_then(snap),
+        Entity::TimeOff => tx
+            .time_off(None, None)
+            .await?
+            .iter()
+            .find(|t| t.id.0 == id)
+            .and_then(snap),
+        Entity::DateOverride => {
+            // Every date either engine keeps as text or `date` alike.
+            let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default();
+            let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or_default();
+            tx.date_overrides(None, None, first, last)
+                .await?
+                .iter()
+                .find(|o| o.id.0 == id)
+                .and_then(snap)
+        }
+        _ => None,
+    })
+}
+
+async fn find_time_off(tx: &mut dyn Tx, id: TimeOffId) -> Result<TimeOff> {
+    tx.time_off(None, None)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| AppError::not_found(Entity::TimeOff, id))
 }

@@ -219,6 +219,7 @@ impl App {
     /// Free slots per vet over a range of local dates.
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, first = %req.first, last = %req.last))]
     pub async fn availability(&self, req: AvailabilityRequest) -> Result<Availability> {
+        self.require(Permission::ReadSchedule)?;
         let range = DateRange::new(req.first, req.last, self.settings.max_range_days)?;
         let grid = validate_grid(
             req.grid_min
@@ -281,6 +282,7 @@ impl App {
     /// Why a vet is (not) free at a time: every reason.
     #[tracing::instrument(skip_all, fields(vet = %req.vet_id, clinic = %req.clinic_id))]
     pub async fn explain(&self, req: ExplainRequest) -> Result<ExplainReport> {
+        self.require(Permission::ReadSchedule)?;
         let now = self.now();
         let mut tx = self.store.read().await?;
         let (vet, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
@@ -329,6 +331,7 @@ impl App {
     /// vets and clinics are reported as conflicts, not errors.
     #[tracing::instrument(skip_all, fields(vet = %req.vet_id, clinic = %req.clinic_id))]
     pub async fn check_conflicts(&self, req: ConflictRequest) -> Result<ConflictReport> {
+        self.require(Permission::ReadSchedule)?;
         let now = self.now();
         let mut tx = self.store.read().await?;
         let clinic = tx.clinic(req.clinic_id).await?;
@@ -396,6 +399,7 @@ impl App {
     /// A day, week or month of a clinic: appointments and free time together.
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, view = ?req.view, date = %req.date))]
     pub async fn calendar(&self, req: CalendarRequest) -> Result<Calendar> {
+        self.require(Permission::ReadSchedule)?;
         let now = self.now();
         let range = view_range(req.view, calendar_date(req.date)?);
         let mut tx = self.store.read().await?;
@@ -473,6 +477,7 @@ impl App {
     /// A vet's own day across all their clinics' calendars ("my day").
     #[tracing::instrument(skip_all, fields(vet = %vet_id, date = %date))]
     pub async fn my_day(&self, vet_id: VetId, date: NaiveDate) -> Result<Vec<Calendar>> {
+        self.require(Permission::ReadSchedule)?;
         let vet = {
             let mut tx = self.store.read().await?;
             require_vet(tx.as_mut(), vet_id).await?

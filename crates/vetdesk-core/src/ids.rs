@@ -65,4 +65,6 @@ id_type!(
     DateOverrideId,
     /// A period a vet is away.
     TimeOffId,
+    /// A person who signs in (front desk, vet or admin).
+    UserId,
 );

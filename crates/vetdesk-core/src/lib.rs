@@ -4,6 +4,7 @@
 //! `now` and the clinic's time zone. This is where the scheduling rules live
 //! (DESIGN.md "Scheduling rules", "Time", "Lifecycle").
 
+pub mod auth;
 pub mod availability;
 pub mod calendar;
 pub mod conflicts;
@@ -16,6 +17,9 @@ pub mod schedule;
 pub mod time;
 pub mod validate;
 
+pub use auth::{
+    Denied, LoginThrottle, Password, Permission, Principal, Role, ThrottleRule, User, Username,
+};
 pub use availability::{availability, free_blocks, validate_grid, SlotQuery, VetSlots};
 pub use calendar::{group_by_local_day, view_range, View};
 pub use conflicts::{check, explain, Conflict, Explanation, Proposal};

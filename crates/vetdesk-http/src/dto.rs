@@ -2,6 +2,9 @@
 //! conversion into the application layer's requests. Conversions only parse
 //! (ids, times, weekdays); every rule is the application layer's.
 
+mod access;
+pub use access::*;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -515,6 +518,8 @@ impl From<DateOverrideBody> for app::DateOverrideInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeOffBody {
+    /// The version the change is made against, when changing (or send `If-Match`).
+    pub version: Option<i64>,
     pub vet_id: Uuid,
     /// Local times are read in this clinic's zone (default: the vet's first clinic).
     pub clinic_id: Option<Uuid>,

@@ -32,6 +32,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub current: Option<serde_json::Value>,
+    /// Seconds to wait before trying again (also sent as `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// What a handler can fail with.
@@ -76,6 +79,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
             StatusCode::SERVICE_UNAVAILABLE
         }
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
     }
 }
 
@@ -91,6 +97,9 @@ fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::StoreUnavailable => "The database is unavailable",
         ErrorCode::SchemaTooNew => "The database is newer than this server",
         ErrorCode::Internal => "Internal error",
+        ErrorCode::Unauthenticated => "Sign in first",
+        ErrorCode::Forbidden => "Not allowed for your role",
+        ErrorCode::TooManyAttempts => "Too many failed sign-ins",
     }
 }
 
@@ -105,6 +114,7 @@ impl Problem {
             conflicts: None,
             messages: None,
             current: None,
+            retry_after: None,
         }
     }
 
@@ -127,6 +137,9 @@ impl Problem {
                 p.conflicts = serde_json::to_value(&conflicts).ok();
             }
             AppError::StaleVersion { current, .. } => p.current = current.map(|c| *c),
+            AppError::TooManyAttempts { retry_after_secs } => {
+                p.retry_after = Some(retry_after_secs)
+            }
             _ => {}
         }
         p
@@ -137,12 +150,23 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let body = serde_json::to_vec(&self).unwrap_or_default();
-        (
+        let mut res = (
             status,
             [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
             body,
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"vetdesk\""),
+            );
+        }
+        res
     }
 }
 
@@ -208,6 +232,9 @@ mod tests {
             (StoreUnavailable, 503),
             (SchemaTooNew, 503),
             (Internal, 500),
+            (Unauthenticated, 401),
+            (Forbidden, 403),
+            (TooManyAttempts, 429),
         ] {
             assert_eq!(status_of(code).as_u16(), status, "{code:?}");
         }

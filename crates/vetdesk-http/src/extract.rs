@@ -1,14 +1,16 @@
 //! Extractors whose rejections are problem documents, never axum's plain text,
-//! and the per-request values handlers receive (the acting person, `If-Match`).
+//! the authentication middleware, and the per-request values handlers receive
+//! (the application acting as the signed-in user, `If-Match`).
 
 use crate::error::ApiError;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use vetdesk_core::Actor;
+use vetdesk_app::{App, AppError};
+use vetdesk_core::{Actor, Principal};
 
 /// A JSON body; a malformed one is a 400 problem, one of the wrong shape a 422.
 #[derive(FromRequest)]
@@ -50,36 +52,124 @@ impl From<PathRejection> for ApiError {
     }
 }
 
-/// Who is acting, as appointment history records it. Today the
-/// `X-Vetdesk-Actor` header names them (default `api`); an authentication
-/// layer will put the token's user here instead, and handlers stay as they are.
+/// Who is acting, as appointment history records it: the signed-in user's name.
 #[derive(Debug, Clone)]
 pub struct CurrentActor(pub Actor);
 
-pub const ACTOR_HEADER: &str = "x-vetdesk-actor";
+/// The bearer token of the request (what `/auth/logout` ends).
+#[derive(Debug, Clone)]
+pub struct BearerToken(pub String);
 
-/// Middleware: put the acting person into the request's extensions.
-pub async fn identify(mut req: Request, next: Next) -> Response {
-    let name = req
-        .headers()
-        .get(ACTOR_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && n.len() <= 100)
-        .unwrap_or("api")
-        .to_string();
-    req.extensions_mut().insert(CurrentActor(Actor::new(name)));
-    next.run(req).await
+/// Requests that need no token: signing in, liveness, and the API document.
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/health" | "/api/v1/health" | "/api/v1/openapi.json" | "/api/v1/auth/login"
+    )
+}
+
+/// The token a request carries: `Authorization: Bearer …`, or for the event
+/// stream (browsers' `EventSource` cannot send headers) an `access_token` query parameter.
+fn token_of(req: &Request) -> Option<String> {
+    if let Some(v) = req.headers().get(header::AUTHORIZATION) {
+        let v = v.to_str().ok()?.trim();
+        let (scheme, token) = v.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_string());
+    }
+    if req.uri().path() == "/api/v1/events" {
+        return req.uri().query().and_then(|q| {
+            q.split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == "access_token")
+                .map(|(_, v)| v.to_string())
+        });
+    }
+    None
+}
+
+/// Middleware: every request but the public ones must carry a live session's
+/// token; its user becomes the request's principal. Deny by default: a
+/// handler reaches the application only through [`Acting`], which has no
+/// other way to be built.
+pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    if is_public(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let Some(token) = token_of(&req) else {
+        return ApiError::App(AppError::Unauthenticated(
+            "sign in first: send the token from POST /api/v1/auth/login as 'Authorization: Bearer <token>'"
+                .into(),
+        ))
+        .into_response();
+    };
+    match app.authenticate(&token).await {
+        Ok(principal) => {
+            req.extensions_mut()
+                .insert(CurrentActor(Actor::new(principal.username.clone())));
+            req.extensions_mut().insert(principal);
+            req.extensions_mut().insert(BearerToken(token));
+            next.run(req).await
+        }
+        Err(e) => ApiError::App(e).into_response(),
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentActor {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Ok(parts
+        parts
             .extensions
             .get::<CurrentActor>()
             .cloned()
-            .unwrap_or_else(|| CurrentActor(Actor::new("api"))))
+            .ok_or_else(unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<BearerToken>()
+            .cloned()
+            .ok_or_else(unauthenticated)
+    }
+}
+
+fn unauthenticated() -> ApiError {
+    ApiError::App(AppError::Unauthenticated("sign in first".into()))
+}
+
+/// The application, acting as the request's signed-in user: what every
+/// protected handler takes instead of the server's own `App`.
+pub struct Acting(pub App);
+
+impl FromRequestParts<App> for Acting {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let principal = parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .ok_or_else(unauthenticated)?;
+        Ok(Acting(app.acting_as(principal)))
+    }
+}
+
+/// The client's network address, when the server knows it (throttles sign-ins).
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 

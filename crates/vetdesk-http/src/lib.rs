@@ -2,9 +2,9 @@
 //!
 //! Every handler parses the request, calls one `App` method and maps the error
 //! to `application/problem+json` ([`error`]). Wire types live in [`dto`]. The
-//! acting person reaches handlers as a request extension ([`extract::CurrentActor`])
-//! filled by one middleware, so authentication can replace that middleware and
-//! add a role check per route without touching the handlers.
+//! [`extract::authenticate`] middleware turns the bearer token into the
+//! signed-in user, and handlers reach the application only as that user
+//! ([`extract::Acting`]); the application layer checks the role.
 
 pub mod dto;
 pub mod error;
@@ -40,8 +40,13 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[openapi(
     info(title = "vetdesk", description = "Veterinary clinic scheduling: availability, booking, the appointment lifecycle and the records they run on. Times are clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339; errors are `application/problem+json` with a stable `code`."),
     components(schemas(error::Problem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
     tags(
         (name = "meta", description = "Health and this document"),
+        (name = "auth", description = "Signing in and out: `POST /auth/login` gives the bearer token every other endpoint needs"),
+        (name = "users", description = "Users and their roles (admin)"),
+        (name = "audit", description = "The append-only audit log (admin)"),
         (name = "appointments", description = "Scheduling, booking and the lifecycle"),
         (name = "records", description = "Clinics, vets, owners, pets, types, hours, overrides, time off"),
         (name = "events", description = "Live changes"),
@@ -49,10 +54,35 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 )]
 struct ApiDoc;
 
+/// The `bearer` security scheme: the token from `POST /auth/login`.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut Document) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
 fn api() -> OpenApiRouter<App> {
-    use routes::{appointments as a, events as e, records as r};
+    use routes::{access as x, appointments as a, events as e, records as r};
     OpenApiRouter::new()
         .routes(routes!(routes::health))
+        .routes(routes!(x::login))
+        .routes(routes!(x::logout))
+        .routes(routes!(x::me))
+        .routes(routes!(x::list_users, x::create_user))
+        .routes(routes!(x::get_user, x::update_user, x::delete_user))
+        .routes(routes!(x::audit))
         .routes(routes!(a::availability))
         .routes(routes!(a::calendar))
         .routes(routes!(a::check_conflicts))
@@ -75,13 +105,17 @@ fn api() -> OpenApiRouter<App> {
         .routes(routes!(r::list_pets, r::create_pet))
         .routes(routes!(r::get_pet, r::update_pet, r::delete_pet))
         .routes(routes!(r::list_types, r::create_type))
-        .routes(routes!(r::update_type))
+        .routes(routes!(r::get_type, r::update_type))
         .routes(routes!(r::list_hours, r::create_hours))
-        .routes(routes!(r::update_hours, r::delete_hours))
+        .routes(routes!(r::get_hours, r::update_hours, r::delete_hours))
         .routes(routes!(r::list_overrides, r::set_override))
         .routes(routes!(r::delete_override))
         .routes(routes!(r::list_time_off, r::create_time_off))
-        .routes(routes!(r::delete_time_off))
+        .routes(routes!(
+            r::get_time_off,
+            r::update_time_off,
+            r::delete_time_off
+        ))
         .routes(routes!(e::events))
 }
 
@@ -94,9 +128,8 @@ pub fn openapi() -> Document {
 }
 
 /// What every operation may answer besides its success, said once, here:
-/// problem documents for each status the server can give it (a body, an
-/// `If-Match`, a deletion or authentication each add their own), and the
-/// shape of `If-Match`.
+/// problem documents for each status the server can give it (a body and a
+/// deletion each add their own), and the shape of `If-Match`.
 fn with_problems(mut doc: Document) -> Document {
     doc.servers = None;
     let problem = |description: &str| -> RefOr<OaResponse> {
@@ -121,6 +154,8 @@ fn with_problems(mut doc: Document) -> Document {
             "Conflict, duplicate or changed by someone else (`conflicts`, `current`)",
         ),
         ("422", "Invalid input or status change"),
+        ("401", "No valid bearer token (`WWW-Authenticate: Bearer`)"),
+        ("403", "The signed-in user's role may not do this"),
         ("500", "Internal error (the cause is logged)"),
         ("503", "The database is busy or unavailable"),
     ];
@@ -132,28 +167,19 @@ fn with_problems(mut doc: Document) -> Document {
         "428",
         "The version being deleted is missing (`?version=N` or `If-Match`)",
     )];
-    let authenticated = [
-        ("401", "No valid bearer token"),
-        ("403", "The token's user may not do this"),
-    ];
-    let secured_by_default = doc.security.as_ref().is_some_and(|s| !s.is_empty());
     for item in doc.paths.paths.values_mut() {
         let deletes = item.delete.is_some();
         for (op, is_delete) in [
             (&mut item.get, false),
             (&mut item.post, false),
             (&mut item.put, false),
+            (&mut item.patch, false),
             (&mut item.delete, deletes),
         ] {
             let Some(op) = op.as_mut() else { continue };
-            let secured = op
-                .security
-                .as_ref()
-                .map_or(secured_by_default, |s| !s.is_empty());
             let extra = [
                 (op.request_body.is_some(), &with_body[..]),
                 (is_delete, &deletion[..]),
-                (secured, &authenticated[..]),
             ];
             let statuses = always.iter().chain(
                 extra
@@ -215,13 +241,22 @@ pub fn router(app: App) -> Router {
         }),
     )
     .fallback(|| async { ApiError::NoRoute })
-    .layer(middleware::from_fn(extract::identify))
+    // Inside authentication: a client without a token hears 401 before its body is read.
     .layer(middleware::from_fn(nul::refuse_nul))
+    .layer(middleware::from_fn_with_state(
+        app.clone(),
+        extract::authenticate,
+    ))
     // A panic in a handler is a bug: the client gets a 500 problem, the log the cause.
     .layer(CatchPanicLayer::new())
     .layer(middleware::from_fn(problems_only))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(TraceLayer::new_for_http())
+    // Spans name the path, never the query: `/events?access_token=…` must not reach a log.
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }),
+    )
     .with_state(app)
 }
 
@@ -281,7 +316,7 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_listen(listener.local_addr()?);
-    let server = axum::serve(listener, router(app)).with_graceful_shutdown(stop_signal());
+    let server = axum::serve(listener, service(app)).with_graceful_shutdown(stop_signal());
     // Open event streams never end by themselves: give requests in flight a
     // few seconds after the signal, then stop regardless.
     tokio::select! {
@@ -318,5 +353,12 @@ async fn stop_signal() {
 /// Serve [`router`] on a listener the caller bound (tests bind port 0), until
 /// the task is dropped.
 pub async fn serve_on(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).await
+    axum::serve(listener, service(app)).await
+}
+
+/// [`router`] with each connection's peer address (sign-in throttling uses it).
+fn service(
+    app: App,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(app).into_make_service_with_connect_info::<SocketAddr>()
 }

@@ -15,10 +15,12 @@
 //! Every committed change is announced to [`Store::subscribe`]rs: by SQLite to
 //! its own process, by PostgreSQL (LISTEN/NOTIFY) to every store on the database.
 
+mod access;
 mod error;
 mod postgres;
 mod sqlite;
 
+pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};
 pub use error::StoreError;
 pub use postgres::{redact_url, PgStore};
 pub use sqlite::{queries, SqliteStore};
@@ -50,6 +52,7 @@ pub enum Entity {
     DateOverride,
     TimeOff,
     Appointment,
+    User,
 }
 
 impl Entity {
@@ -64,6 +67,7 @@ impl Entity {
             Entity::DateOverride => "date_override",
             Entity::TimeOff => "time_off",
             Entity::Appointment => "appointment",
+            Entity::User => "user",
         }
     }
     /// The column naming the clinic whose calendars a record of this kind touches.
@@ -85,6 +89,7 @@ impl Entity {
             Entity::DateOverride => "date_overrides",
             Entity::TimeOff => "time_off",
             Entity::Appointment => "appointments",
+            Entity::User => "users",
         }
     }
 }
@@ -197,8 +202,9 @@ pub struct Change {
 }
 
 /// Everything that can be done inside a transaction. Reads never return tombstoned rows.
+/// Users, sessions and the audit log are in [`AccessTx`].
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: AccessTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
     async fn clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>>;

@@ -10,6 +10,8 @@
 //! `change_log` calls `pg_notify`, and each `PgStore` keeps one connection
 //! LISTENing and forwards what it hears to its subscribers.
 
+mod access;
+
 use crate::{
     AppointmentFilter, AppointmentView, Change, ChangeOp, Entity, Page, Result, Store, StoreError,
     Tx, Write, CHANGE_BUFFER, MAX_BLOCK,

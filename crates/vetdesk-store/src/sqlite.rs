@@ -3,6 +3,8 @@
 //! single write lock up front so that a conflict check made inside one still
 //! holds at commit, across connections and processes.
 
+mod access;
+
 use crate::{
     AppointmentFilter, AppointmentView, Change, ChangeOp, Entity, Page, Result, Store, StoreError,
     Tx, Write, CHANGE_BUFFER, MAX_BLOCK,

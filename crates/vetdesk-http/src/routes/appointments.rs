@@ -3,15 +3,14 @@
 
 use crate::dto::*;
 use crate::error::ApiError;
+use crate::extract::Acting;
 use crate::extract::{CurrentActor, IfMatch, Json, OptionalJson, Path, Query};
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use uuid::Uuid;
 use vetdesk_app::views::{
     AppointmentDetails, Availability, Calendar, ConflictReport, ExplainReport,
 };
-use vetdesk_app::App;
 use vetdesk_core::AppointmentId;
 use vetdesk_store::{AppointmentView, Page};
 
@@ -22,7 +21,7 @@ type Result<T> = std::result::Result<T, ApiError>;
     params(AvailabilityQuery),
     responses((status = 200, description = "Free slots", body = AvailabilityView)))]
 pub async fn availability(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<AvailabilityQuery>,
 ) -> Result<Json<Availability>> {
     Ok(Json(app.availability(q.into()).await?))
@@ -33,7 +32,7 @@ pub async fn availability(
     params(CalendarQuery),
     responses((status = 200, description = "The calendar", body = CalendarView)))]
 pub async fn calendar(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<CalendarQuery>,
 ) -> Result<Json<Calendar>> {
     Ok(Json(app.calendar(q.try_into()?).await?))
@@ -44,7 +43,7 @@ pub async fn calendar(
     request_body = CheckConflictsBody,
     responses((status = 200, description = "The conflict report", body = ConflictReportView)))]
 pub async fn check_conflicts(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<CheckConflictsBody>,
 ) -> Result<Json<ConflictReport>> {
     Ok(Json(app.check_conflicts(body.try_into()?).await?))
@@ -55,7 +54,7 @@ pub async fn check_conflicts(
     params(ExplainQuery),
     responses((status = 200, description = "The explanation", body = ExplainView)))]
 pub async fn explain(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<ExplainQuery>,
 ) -> Result<Json<ExplainReport>> {
     Ok(Json(app.explain(q.try_into()?).await?))
@@ -67,7 +66,7 @@ pub async fn explain(
     responses((status = 201, description = "Booked", body = AppointmentDetailsView,
         headers(("Location" = String, description = "The new appointment")))))]
 pub async fn book(
-    State(app): State<App>,
+    Acting(app): Acting,
     CurrentActor(actor): CurrentActor,
     Json(body): Json<BookBody>,
 ) -> Result<impl IntoResponse> {
@@ -85,7 +84,7 @@ pub async fn book(
     params(AppointmentListQuery),
     responses((status = 200, description = "A page of appointments", body = AppointmentPageView)))]
 pub async fn list(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<Page<AppointmentView>>> {
     let filter = AppointmentListQuery::from_pairs(pairs)?.into_filter()?;
@@ -96,7 +95,7 @@ pub async fn list(
 #[utoipa::path(get, path = "/appointments/{id}", tag = "appointments",
     params(("id" = Uuid, Path, description = "Appointment id")),
     responses((status = 200, description = "The appointment", body = AppointmentDetailsView)))]
-pub async fn get(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Json<AppointmentDetails>> {
+pub async fn get(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<AppointmentDetails>> {
     Ok(Json(app.appointment(AppointmentId(id)).await?))
 }
 
@@ -109,7 +108,7 @@ macro_rules! step {
             request_body(content = Option<ActBody>),
             responses((status = 200, description = "The appointment after the step", body = AppointmentDetailsView)))]
         pub async fn $name(
-            State($app): State<App>,
+            Acting($app): Acting,
             CurrentActor($actor): CurrentActor,
             if_match: IfMatch,
             Path(id): Path<Uuid>,
@@ -160,7 +159,7 @@ step!(
     request_body(content = Option<CancelBody>),
     responses((status = 200, description = "The cancelled appointment", body = AppointmentDetailsView)))]
 pub async fn cancel(
-    State(app): State<App>,
+    Acting(app): Acting,
     CurrentActor(actor): CurrentActor,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
@@ -180,7 +179,7 @@ pub async fn cancel(
     request_body = RescheduleBody,
     responses((status = 200, description = "The moved appointment", body = AppointmentDetailsView)))]
 pub async fn reschedule(
-    State(app): State<App>,
+    Acting(app): Acting,
     CurrentActor(actor): CurrentActor,
     if_match: IfMatch,
     Path(id): Path<Uuid>,

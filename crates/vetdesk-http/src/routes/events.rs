@@ -1,20 +1,19 @@
 //! `GET /events`: committed changes as server-sent events, for live calendars.
 
-use axum::extract::State;
+use crate::extract::Acting;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
-use vetdesk_app::App;
 
 /// Every committed change as an event named `change` (its JSON in `data`).
 /// A client that fell behind gets one `reload` event and should refetch.
 #[utoipa::path(get, path = "/events", tag = "events",
     responses((status = 200, description = "A text/event-stream of `change` events (data: ChangeView) and `reload` events",
         content_type = "text/event-stream", body = String)))]
-pub async fn events(State(app): State<App>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn events(Acting(app): Acting) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let stream = BroadcastStream::new(app.subscribe()).map(|item| {
         Ok(match item {
             Ok(change) => Event::default()

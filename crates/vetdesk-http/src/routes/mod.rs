@@ -1,3 +1,4 @@
+pub mod access;
 pub mod appointments;
 pub mod events;
 pub mod records;
@@ -6,7 +7,7 @@ use crate::dto::Health;
 use crate::extract::Json;
 
 /// Liveness: the server answers.
-#[utoipa::path(get, path = "/health", tag = "meta",
+#[utoipa::path(get, path = "/health", tag = "meta", security(()),
     responses((status = 200, description = "The server is up", body = Health)))]
 pub async fn health() -> Json<Health> {
     Json(Health {

@@ -3,8 +3,8 @@
 
 use crate::dto::*;
 use crate::error::ApiError;
+use crate::extract::Acting;
 use crate::extract::{IfMatch, Json, Path, Query};
-use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use uuid::Uuid;
@@ -26,14 +26,14 @@ fn created<T: serde::Serialize>(path: String, value: T) -> impl IntoResponse {
 
 #[utoipa::path(get, path = "/clinics", tag = "records",
     responses((status = 200, description = "Every clinic", body = [ClinicView])))]
-pub async fn list_clinics(State(app): State<App>) -> Result<Json<Vec<Clinic>>> {
+pub async fn list_clinics(Acting(app): Acting) -> Result<Json<Vec<Clinic>>> {
     Ok(Json(app.clinics().await?))
 }
 
 #[utoipa::path(post, path = "/clinics", tag = "records", request_body = ClinicBody,
     responses((status = 201, description = "Created", body = ClinicView)))]
 pub async fn create_clinic(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<ClinicBody>,
 ) -> Result<impl IntoResponse> {
     let c = app.create_clinic(body.into()).await?;
@@ -43,7 +43,7 @@ pub async fn create_clinic(
 #[utoipa::path(get, path = "/clinics/{id}", tag = "records",
     params(("id" = Uuid, Path, description = "Clinic id")),
     responses((status = 200, description = "The clinic", body = ClinicView)))]
-pub async fn get_clinic(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Json<Clinic>> {
+pub async fn get_clinic(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<Clinic>> {
     Ok(Json(app.clinic(ClinicId(id)).await?))
 }
 
@@ -52,7 +52,7 @@ pub async fn get_clinic(State(app): State<App>, Path(id): Path<Uuid>) -> Result<
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Updated", body = ClinicView)))]
 pub async fn update_clinic(
-    State(app): State<App>,
+    Acting(app): Acting,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<ClinicBody>,
@@ -65,17 +65,14 @@ pub async fn update_clinic(
 
 #[utoipa::path(get, path = "/vets", tag = "records", params(ScopeQuery),
     responses((status = 200, description = "Vets, of one clinic or all", body = [VetView])))]
-pub async fn list_vets(
-    State(app): State<App>,
-    Query(q): Query<ScopeQuery>,
-) -> Result<Json<Vec<Vet>>> {
+pub async fn list_vets(Acting(app): Acting, Query(q): Query<ScopeQuery>) -> Result<Json<Vec<Vet>>> {
     Ok(Json(app.vets(q.clinic_id.map(ClinicId)).await?))
 }
 
 #[utoipa::path(post, path = "/vets", tag = "records", request_body = VetBody,
     responses((status = 201, description = "Created", body = VetView)))]
 pub async fn create_vet(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<VetBody>,
 ) -> Result<impl IntoResponse> {
     let v = app.create_vet(body.into()).await?;
@@ -85,7 +82,7 @@ pub async fn create_vet(
 #[utoipa::path(get, path = "/vets/{id}", tag = "records",
     params(("id" = Uuid, Path, description = "Vet id")),
     responses((status = 200, description = "The vet", body = VetView)))]
-pub async fn get_vet(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Json<Vet>> {
+pub async fn get_vet(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<Vet>> {
     Ok(Json(app.vet(VetId(id)).await?))
 }
 
@@ -94,7 +91,7 @@ pub async fn get_vet(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Jso
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Updated", body = VetView)))]
 pub async fn update_vet(
-    State(app): State<App>,
+    Acting(app): Acting,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<VetBody>,
@@ -108,7 +105,7 @@ pub async fn update_vet(
 #[utoipa::path(get, path = "/clients", tag = "records", params(SearchQuery),
     responses((status = 200, description = "Owners matching `q`", body = [ClientView])))]
 pub async fn list_clients(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<Client>>> {
     Ok(Json(
@@ -120,7 +117,7 @@ pub async fn list_clients(
 #[utoipa::path(post, path = "/clients", tag = "records", request_body = ClientBody,
     responses((status = 201, description = "Created", body = ClientView)))]
 pub async fn create_client(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<ClientBody>,
 ) -> Result<impl IntoResponse> {
     let c = app.create_client(body.into()).await?;
@@ -130,7 +127,7 @@ pub async fn create_client(
 #[utoipa::path(get, path = "/clients/{id}", tag = "records",
     params(("id" = Uuid, Path, description = "Client id")),
     responses((status = 200, description = "The owner", body = ClientView)))]
-pub async fn get_client(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Json<Client>> {
+pub async fn get_client(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<Client>> {
     Ok(Json(app.client(ClientId(id)).await?))
 }
 
@@ -139,7 +136,7 @@ pub async fn get_client(State(app): State<App>, Path(id): Path<Uuid>) -> Result<
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Updated", body = ClientView)))]
 pub async fn update_client(
-    State(app): State<App>,
+    Acting(app): Acting,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<ClientBody>,
@@ -153,7 +150,7 @@ pub async fn update_client(
 #[utoipa::path(get, path = "/pets", tag = "records", params(SearchQuery),
     responses((status = 200, description = "Pets, of one owner or matching `q`", body = [PetView])))]
 pub async fn list_pets(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<Pet>>> {
     Ok(Json(
@@ -169,7 +166,7 @@ pub async fn list_pets(
 #[utoipa::path(post, path = "/pets", tag = "records", request_body = PetBody,
     responses((status = 201, description = "Created", body = PetView)))]
 pub async fn create_pet(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<PetBody>,
 ) -> Result<impl IntoResponse> {
     let p = app.create_pet(body.into()).await?;
@@ -179,7 +176,7 @@ pub async fn create_pet(
 #[utoipa::path(get, path = "/pets/{id}", tag = "records",
     params(("id" = Uuid, Path, description = "Pet id")),
     responses((status = 200, description = "The pet", body = PetView)))]
-pub async fn get_pet(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Json<Pet>> {
+pub async fn get_pet(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<Pet>> {
     Ok(Json(app.pet(PetId(id)).await?))
 }
 
@@ -188,7 +185,7 @@ pub async fn get_pet(State(app): State<App>, Path(id): Path<Uuid>) -> Result<Jso
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Updated", body = PetView)))]
 pub async fn update_pet(
-    State(app): State<App>,
+    Acting(app): Acting,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<PetBody>,
@@ -201,14 +198,14 @@ pub async fn update_pet(
 
 #[utoipa::path(get, path = "/appointment-types", tag = "records",
     responses((status = 200, description = "Every appointment type", body = [AppointmentTypeView])))]
-pub async fn list_types(State(app): State<App>) -> Result<Json<Vec<AppointmentType>>> {
+pub async fn list_types(Acting(app): Acting) -> Result<Json<Vec<AppointmentType>>> {
     Ok(Json(app.appointment_types().await?))
 }
 
 #[utoipa::path(post, path = "/appointment-types", tag = "records", request_body = AppointmentTypeBody,
     responses((status = 201, description = "Created", body = AppointmentTypeView)))]
 pub async fn create_type(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<AppointmentTypeBody>,
 ) -> Result<impl IntoResponse> {
     let t = app.create_appointment_type(body.into()).await?;
@@ -220,7 +217,7 @@ pub async fn create_type(
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Updated", body = AppointmentTypeView)))]
 pub async fn update_type(
-    State(app): State<App>,
+    Acting(app): Acting,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<AppointmentTypeBody>,
@@ -232,12 +229,26 @@ pub async fn update_type(
     ))
 }
 
+#[utoipa::path(get, path = "/appointment-types/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "Appointment type id")),
+    responses((status = 200, description = "The appointment type", body = AppointmentTypeView)))]
+pub async fn get_type(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<AppointmentType>> {
+    Ok(Json(app.appointment_type(AppointmentTypeId(id)).await?))
+}
+
 // ---------- working hours ----------
+
+#[utoipa::path(get, path = "/working-hours/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "Working-hours rule id")),
+    responses((status = 200, description = "The rule", body = WorkingHoursView)))]
+pub async fn get_hours(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<WorkingHours>> {
+    Ok(Json(app.working_hours_rule(WorkingHoursId(id)).await?))
+}
 
 #[utoipa::path(get, path = "/working-hours", tag = "records", params(ScopeQuery),
     responses((status = 200, description = "Weekly rules", body = [WorkingHoursView])))]
 pub async fn list_hours(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Json<Vec<WorkingHours>>> {
     Ok(Json(
@@ -249,7 +260,7 @@ pub async fn list_hours(
 #[utoipa::path(post, path = "/working-hours", tag = "records", request_body = WorkingHoursBody,
     responses((status = 201, description = "Created", body = WorkingHoursView)))]
 pub async fn create_hours(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<WorkingHoursBody>,
 ) -> Result<impl IntoResponse> {
     let w = app.add_working_hours(body.try_into()?).await?;
@@ -261,7 +272,7 @@ pub async fn create_hours(
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Updated", body = WorkingHoursView)))]
 pub async fn update_hours(
-    State(app): State<App>,
+    Acting(app): Acting,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<WorkingHoursBody>,
@@ -278,7 +289,7 @@ pub async fn update_hours(
 #[utoipa::path(get, path = "/date-overrides", tag = "records", params(OverrideQuery),
     responses((status = 200, description = "Overrides in the date range", body = [DateOverrideView])))]
 pub async fn list_overrides(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<OverrideQuery>,
 ) -> Result<Json<Vec<DateOverride>>> {
     Ok(Json(
@@ -291,7 +302,7 @@ pub async fn list_overrides(
 #[utoipa::path(put, path = "/date-overrides", tag = "records", request_body = DateOverrideBody,
     responses((status = 200, description = "The override as set", body = DateOverrideView)))]
 pub async fn set_override(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<DateOverrideBody>,
 ) -> Result<Json<DateOverride>> {
     Ok(Json(app.set_date_override(body.into()).await?))
@@ -302,7 +313,7 @@ pub async fn set_override(
 #[utoipa::path(get, path = "/time-off", tag = "records", params(ScopeQuery),
     responses((status = 200, description = "Time off", body = [TimeOffView])))]
 pub async fn list_time_off(
-    State(app): State<App>,
+    Acting(app): Acting,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Json<Vec<TimeOff>>> {
     Ok(Json(app.time_off(q.vet_id.map(VetId)).await?))
@@ -311,11 +322,35 @@ pub async fn list_time_off(
 #[utoipa::path(post, path = "/time-off", tag = "records", request_body = TimeOffBody,
     responses((status = 201, description = "Created", body = TimeOffView)))]
 pub async fn create_time_off(
-    State(app): State<App>,
+    Acting(app): Acting,
     Json(body): Json<TimeOffBody>,
 ) -> Result<impl IntoResponse> {
     let t = app.add_time_off(body.try_into()?).await?;
     Ok(created(format!("/time-off/{}", t.id), t))
+}
+
+#[utoipa::path(get, path = "/time-off/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "Time-off id")),
+    responses((status = 200, description = "The time off", body = TimeOffView)))]
+pub async fn get_time_off(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<TimeOff>> {
+    Ok(Json(app.time_off_record(TimeOffId(id)).await?))
+}
+
+#[utoipa::path(put, path = "/time-off/{id}", tag = "records", request_body = TimeOffBody,
+    params(("id" = Uuid, Path, description = "Time-off id"),
+           ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
+    responses((status = 200, description = "Updated", body = TimeOffView)))]
+pub async fn update_time_off(
+    Acting(app): Acting,
+    if_match: IfMatch,
+    Path(id): Path<Uuid>,
+    Json(body): Json<TimeOffBody>,
+) -> Result<Json<TimeOff>> {
+    let v = if_match.or(body.version);
+    Ok(Json(
+        app.update_time_off(TimeOffId(id), v, body.try_into()?)
+            .await?,
+    ))
 }
 
 // ---------- deletion ----------
@@ -342,7 +377,7 @@ macro_rules! deletion {
                    ("If-Match" = Option<String>, Header, description = "The version being deleted")),
             responses((status = 200, description = "Deleted", body = Deleted)))]
         pub async fn $name(
-            State(app): State<App>,
+            Acting(app): Acting,
             if_match: IfMatch,
             Path(id): Path<Uuid>,
             Query(q): Query<VersionQuery>,

@@ -1,0 +1,567 @@
+//! Signing in and out, users, permissions, and the audit log.
+//!
+//! Every use case asks [`App::require`] first: the principal the `App` acts as
+//! (see [`App::acting_as`]) must hold the permission, by the role matrix in
+//! `vetdesk_core::auth`. Every write appends one audit line in its own
+//! transaction ([`App::audit`]), so the log holds exactly what was committed.
+//!
+//! Passwords are hashed with argon2id. A bearer token is 32 random bytes; the
+//! store keeps only its SHA-256, so a copy of the database opens no session.
+
+use crate::records::{check_version, Versioned};
+use crate::{App, AppError, Result};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::OnceLock;
+use uuid::Uuid;
+use vetdesk_core::*;
+use vetdesk_store::{AuditFilter, AuditRecord, Entity, Page, Revoke, SessionRecord, Tx, Write};
+
+/// What a successful sign-in gives: the bearer token (shown once, never stored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionGrant {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserInput {
+    pub username: String,
+    pub display_name: String,
+    /// `admin`, `front_desk` or `vet`.
+    pub role: String,
+    /// The vet a `vet` user is (required for that role only).
+    pub vet_id: Option<VetId>,
+    pub password: String,
+}
+
+/// Changes to a user; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    /// `Some(None)` clears it (when the role stops being `vet`).
+    pub vet_id: Option<Option<VetId>>,
+    pub password: Option<String>,
+    pub disabled: Option<bool>,
+}
+
+/// Largest audit page.
+pub const MAX_AUDIT_PAGE: u32 = 500;
+
+impl Versioned for User {
+    fn version(&self) -> i64 {
+        self.meta.version
+    }
+}
+
+/// The JSON form of a record, for the audit log.
+pub(crate) fn snap<T: Serialize>(t: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(t).ok()
+}
+
+fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "vd_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+async fn hash_password(p: Password) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(p.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Internal(format!("hashing a password: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
+/// A hash of no one's password, checked when the username is unknown so that
+/// a wrong username takes as long to refuse as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(b"vetdesk decoy password", &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+async fn verify_password(password: String, hash: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || {
+        let Ok(parsed) = PasswordHash::new(&hash) else {
+            return false;
+        };
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+fn retry_after(wait: Duration) -> AppError {
+    let secs = (wait.num_milliseconds().max(0) as u64)
+        .div_ceil(1000)
+        .max(1);
+    AppError::TooManyAttempts {
+        retry_after_secs: secs,
+    }
+}
+
+const WRONG_CREDENTIALS: &str = "the username or password is wrong";
+
+impl App {
+    /// Refuse unless the acting principal's role holds `p`.
+    pub fn require(&self, p: Permission) -> Result<()> {
+        Ok(self.principal.authorize(p)?)
+    }
+
+    /// As [`require`](Self::require), for an appointment of `vet` (a vet only their own).
+    pub fn require_for(&self, p: Permission, vet: VetId) -> Result<()> {
+        Ok(self.principal.authorize_for(p, vet)?)
+    }
+
+    /// Append one audit line for a write made in `tx` (committed with it).
+    pub(crate) async fn audit(
+        &self,
+        tx: &mut dyn Tx,
+        action: &str,
+        entity: &str,
+        id: Option<Uuid>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<()> {
+        tx.append_audit(&AuditRecord {
+            seq: 0,
+            at: self.now(),
+            actor_id: self.principal.user_id,
+            actor: self.principal.username.clone(),
+            role: self.principal.role,
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: id,
+            before,
+            after,
+        })
+        .await?;
+        Ok(())
+    }
+
+    // ---------- signing in ----------
+
+    /// Sign in: check the password and open a session. Failures are throttled
+    /// per username and per `source` (the client's address), and audited.
+    #[tracing::instrument(skip_all, fields(username = %username.trim()))]
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        source: Option<&str>,
+    ) -> Result<SessionGrant> {
+        let now = self.now();
+        let user_key = format!("user:{}", username.trim().to_lowercase());
+        let source_key = source.map(|s| format!("addr:{s}"));
+        {
+            let mut t = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
+            t.per_user.check(&user_key, now).map_err(retry_after)?;
+            if let Some(k) = &source_key {
+                t.per_source.check(k, now).map_err(retry_after)?;
+            }
+        }
+        let found = match Username::parse(username) {
+            Ok(name) => self.store.read().await?.user_by_name(name.as_str()).await?,
+            Err(_) => None,
+        };
+        let hash = found
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_string(), |(_, h)| h.clone());
+        let password_ok = verify_password(password.to_string(), hash).await?;
+        let refusal = match &found {
+            None => Some(WRONG_CREDENTIALS),
+            Some(_) if !password_ok => Some(WRONG_CREDENTIALS),
+            Some((u, _)) if u.disabled => Some("this account is disabled; ask the clinic's admin"),
+            Some(_) => None,
+        };
+        if let Some(reason) = refusal {
+            {
+                let mut t = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
+                t.per_user.fail(&user_key, now);
+                if let Some(k) = &source_key {
+                    t.per_source.fail(k, now);
+                }
+            }
+            let who = found.as_ref().map(|(u, _)| u.clone());
+            let failed = self.acting_as(match &who {
+                Some(u) => Principal::of(u),
+                None => Principal {
+                    user_id: None,
+                    username: username.trim().chars().take(64).collect(),
+                    role: Role::Vet,
+                    vet_id: None,
+                },
+            });
+            let mut tx = self.store.write().await?;
+            failed
+                .audit(
+                    tx.as_mut(),
+                    "auth.login_failed",
+                    "session",
+                    who.as_ref().map(|u| u.id.0),
+                    None,
+                    Some(serde_json::json!({ "reason": reason, "source": source })),
+                )
+                .await?;
+            tx.commit().await?;
+            tracing::info!(reason, "sign-in refused");
+            return Err(AppError::Unauthenticated(reason.to_string()));
+        }
+        let Some((user, _)) = found else {
+            return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
+        };
+        self.throttle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .per_user
+            .succeed(&user_key);
+        let token = new_token();
+        let session = SessionRecord {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.settings.session_ttl,
+            revoked_at: None,
+        };
+        let mut tx = self.store.write().await?;
+        tx.add_session(&session).await?;
+        self.acting_as(Principal::of(&user))
+            .audit(
+                tx.as_mut(),
+                "auth.login",
+                "session",
+                Some(user.id.0),
+                None,
+                Some(serde_json::json!({ "expires_at": session.expires_at, "source": source })),
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!(user = %user.username, "signed in");
+        Ok(SessionGrant {
+            token,
+            expires_at: session.expires_at,
+            user,
+        })
+    }
+
+    /// Who a bearer token belongs to, if its session is live.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > 200 {
+            return Err(AppError::Unauthenticated(
+                "sign in first: no valid bearer token was given".into(),
+            ));
+        }
+        let found = self.store.read().await?.session(&token_hash(token)).await?;
+        let Some((session, user)) = found else {
+            return Err(AppError::Unauthenticated(
+                "the token is not recognised; sign in again".into(),
+            ));
+        };
+        if session.revoked_at.is_some() {
+            return Err(AppError::Unauthenticated(
+                "the session has ended; sign in again".into(),
+            ));
+        }
+        if session.expires_at <= self.now() {
+            return Err(AppError::Unauthenticated(
+                "the session has expired; sign in again".into(),
+            ));
+        }
+        if user.disabled {
+            return Err(AppError::Unauthenticated(
+                "this account is disabled; ask the clinic's admin".into(),
+            ));
+        }
+        Ok(Principal::of(&user))
+    }
+
+    /// End the session a token opened.
+    #[tracing::instrument(skip_all)]
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let principal = self.authenticate(token).await?;
+        let mut tx = self.store.write().await?;
+        tx.revoke_sessions(Revoke::Token(&token_hash(token.trim())), self.now())
+            .await?;
+        self.acting_as(principal.clone())
+            .audit(
+                tx.as_mut(),
+                "auth.logout",
+                "session",
+                principal.user_id.map(|u| u.0),
+                None,
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The signed-in user.
+    pub async fn me(&self) -> Result<User> {
+        let Some(id) = self.principal.user_id else {
+            return Err(AppError::Unauthenticated(
+                "the local operator is not a stored user".into(),
+            ));
+        };
+        self.store
+            .read()
+            .await?
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::User, id))
+    }
+
+    // ---------- users ----------
+
+    /// Check a role and vet pairing: a `vet` user is one existing vet; the others are none.
+    async fn checked_vet_link(
+        tx: &mut dyn Tx,
+        role: Role,
+        vet: Option<VetId>,
+    ) -> Result<Option<VetId>> {
+        match (role, vet) {
+            (Role::Vet, Some(v)) => {
+                crate::records::require_vet(tx, v).await?;
+                Ok(Some(v))
+            }
+            (Role::Vet, None) => Err(ValidationError::Other(
+                "a user with the vet role must name the vet they are (vet_id)".into(),
+            )
+            .into()),
+            (_, Some(_)) => Err(ValidationError::Other(format!(
+                "only a vet user is linked to a vet; a {role} user has no vet_id"
+            ))
+            .into()),
+            (_, None) => Ok(None),
+        }
+    }
+
+    /// Refuse a change that would leave no active admin (nobody could manage users).
+    async fn keep_an_admin(tx: &mut dyn Tx, changing: UserId) -> Result<()> {
+        let others = tx
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| u.id != changing && u.role == Role::Admin && !u.disabled)
+            .count();
+        if others == 0 {
+            return Err(ValidationError::Other(
+                "this is the last active admin; make another user admin first".into(),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(username = %input.username))]
+    pub async fn create_user(&self, input: UserInput) -> Result<User> {
+        self.require(Permission::ManageUsers)?;
+        let username = Username::parse(&input.username)?;
+        let display_name = Name::parse("display name", &input.display_name)?;
+        let role = Role::parse(&input.role)?;
+        let hash = hash_password(Password::parse(&input.password)?).await?;
+        let mut tx = self.store.write().await?;
+        let vet_id = Self::checked_vet_link(tx.as_mut(), role, input.vet_id).await?;
+        if tx.user_by_name(username.as_str()).await?.is_some() {
+            return Err(AppError::Duplicate(format!(
+                "the username '{username}' is taken"
+            )));
+        }
+        let user = User {
+            id: UserId(Uuid::now_v7()),
+            username,
+            display_name,
+            role,
+            vet_id,
+            disabled: false,
+            meta: Meta::new(self.now()),
+        };
+        tx.save_user(&user, Some(&hash), Write::Insert).await?;
+        self.audit(
+            tx.as_mut(),
+            "user.create",
+            "user",
+            Some(user.id.0),
+            None,
+            snap(&user),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Edit a user. Disabling one, or changing their password, ends their sessions.
+    #[tracing::instrument(skip_all, fields(user = %id))]
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        expected_version: Option<i64>,
+        patch: UserPatch,
+    ) -> Result<User> {
+        self.require(Permission::ManageUsers)?;
+        let display_name = patch
+            .display_name
+            .as_deref()
+            .map(|n| Name::parse("display name", n))
+            .transpose()?;
+        let role = patch.role.as_deref().map(Role::parse).transpose()?;
+        let hash = match patch.password.as_deref() {
+            Some(p) => Some(hash_password(Password::parse(p)?).await?),
+            None => None,
+        };
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::User, id))?;
+        let v = check_version(Entity::User, id, expected_version, &old)?;
+        let role = role.unwrap_or(old.role);
+        let vet = match patch.vet_id {
+            Some(v) => v,
+            // Leaving the vet role drops the link; keeping it keeps it.
+            None if role == Role::Vet => old.vet_id,
+            None => None,
+        };
+        let vet_id = Self::checked_vet_link(tx.as_mut(), role, vet).await?;
+        let disabled = patch.disabled.unwrap_or(old.disabled);
+        let was_active_admin = old.role == Role::Admin && !old.disabled;
+        if was_active_admin && (role != Role::Admin || disabled) {
+            Self::keep_an_admin(tx.as_mut(), id).await?;
+        }
+        let user = User {
+            display_name: display_name.unwrap_or_else(|| old.display_name.clone()),
+            role,
+            vet_id,
+            disabled,
+            meta: old.meta.bumped(self.now()),
+            ..old.clone()
+        };
+        tx.save_user(
+            &user,
+            hash.as_deref(),
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
+        if disabled || hash.is_some() || role != old.role {
+            tx.revoke_sessions(Revoke::User(id), self.now()).await?;
+        }
+        let mut after = snap(&user);
+        if let (Some(serde_json::Value::Object(m)), true) = (after.as_mut(), hash.is_some()) {
+            m.insert("password_changed".into(), serde_json::Value::Bool(true));
+        }
+        self.audit(
+            tx.as_mut(),
+            "user.update",
+            "user",
+            Some(id.0),
+            snap(&old),
+            after,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// Remove a user (kept as a tombstone); their sessions end.
+    #[tracing::instrument(skip_all, fields(user = %id))]
+    pub async fn delete_user(&self, id: UserId, expected_version: i64) -> Result<i64> {
+        self.require(Permission::ManageUsers)?;
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::User, id))?;
+        if old.role == Role::Admin && !old.disabled {
+            Self::keep_an_admin(tx.as_mut(), id).await?;
+        }
+        let now = self.now();
+        let v = tx.delete(Entity::User, id.0, expected_version, now).await?;
+        tx.revoke_sessions(Revoke::User(id), now).await?;
+        self.audit(
+            tx.as_mut(),
+            "user.delete",
+            "user",
+            Some(id.0),
+            snap(&old),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.require(Permission::ManageUsers)?;
+        Ok(self.store.read().await?.users().await?)
+    }
+
+    pub async fn user(&self, id: UserId) -> Result<User> {
+        if self.principal.user_id != Some(id) {
+            self.require(Permission::ManageUsers)?;
+        }
+        self.store
+            .read()
+            .await?
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::User, id))
+    }
+
+    // ---------- the audit log ----------
+
+    /// Audit lines, newest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn audit_log(&self, mut filter: AuditFilter) -> Result<Page<AuditRecord>> {
+        self.require(Permission::ReadAudit)?;
+        if filter.limit == 0 {
+            filter.limit = 50;
+        }
+        if filter.limit > MAX_AUDIT_PAGE {
+            return Err(ValidationError::Other(format!(
+                "a page holds at most {MAX_AUDIT_PAGE} audit lines"
+            ))
+            .into());
+        }
+        if let (Some(f), Some(t)) = (filter.from, filter.to) {
+            if t <= f {
+                return Err(ValidationError::EndNotAfterStart {
+                    start: f.to_rfc3339(),
+                    end: t.to_rfc3339(),
+                }
+                .into());
+            }
+        }
+        Ok(self.store.read().await?.audit_log(&filter).await?)
+    }
+}

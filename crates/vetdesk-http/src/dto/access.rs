@@ -1,0 +1,170 @@
+//! Wire types for signing in, users and the audit log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use vetdesk_app::{UserInput, UserPatch};
+use vetdesk_core::VetId;
+use vetdesk_store::AuditFilter;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+}
+
+/// A role: what a user may do (README.md has the matrix).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleView {
+    Admin,
+    FrontDesk,
+    Vet,
+}
+
+/// A user (never their password).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub role: RoleView,
+    /// The vet a `vet` user is.
+    pub vet_id: Option<Uuid>,
+    pub disabled: bool,
+    pub meta: MetaView,
+}
+
+/// A record's bookkeeping: its version (send it back to change the record) and times.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MetaView {
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new session: send `token` as `Authorization: Bearer <token>` until `expires_at`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserBody {
+    /// 3 to 32 characters: letters, digits, `.`, `_` or `-`.
+    pub username: String,
+    pub display_name: String,
+    /// `admin`, `front_desk` or `vet`.
+    pub role: String,
+    /// Required for the `vet` role: which vet the user is.
+    pub vet_id: Option<Uuid>,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+impl From<UserBody> for UserInput {
+    fn from(b: UserBody) -> Self {
+        UserInput {
+            username: b.username,
+            display_name: b.display_name,
+            role: b.role,
+            vet_id: b.vet_id.map(VetId),
+            password: b.password,
+        }
+    }
+}
+
+/// Changes to a user; absent fields stay as they are. Disabling a user or
+/// changing their password or role ends their sessions.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatchBody {
+    pub display_name: Option<String>,
+    pub role: Option<String>,
+    /// The vet a `vet` user is (dropped when the role stops being `vet`).
+    pub vet_id: Option<Uuid>,
+    pub password: Option<String>,
+    pub disabled: Option<bool>,
+    /// The version the change is made against (or send `If-Match`).
+    pub version: Option<i64>,
+}
+
+impl From<UserPatchBody> for UserPatch {
+    fn from(b: UserPatchBody) -> Self {
+        UserPatch {
+            display_name: b.display_name,
+            role: b.role,
+            vet_id: b.vet_id.map(|v| Some(VetId(v))),
+            password: b.password,
+            disabled: b.disabled,
+        }
+    }
+}
+
+/// Which audit lines to list (newest first).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// The kind of record: `appointment`, `clinic`, `user`, `session`, …
+    pub entity: Option<String>,
+    /// One record's id.
+    pub entity_id: Option<Uuid>,
+    /// The acting username.
+    pub actor: Option<String>,
+    /// Lines at or after this instant (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Lines before this instant (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// Page size, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+impl From<AuditQuery> for AuditFilter {
+    fn from(q: AuditQuery) -> Self {
+        AuditFilter {
+            entity: q.entity,
+            entity_id: q.entity_id,
+            actor: q.actor,
+            from: q.from,
+            to: q.to,
+            limit: q.limit.unwrap_or(0),
+            offset: q.offset.unwrap_or(0),
+        }
+    }
+}
+
+/// One line of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    /// The signed-in user; absent for the local operator (the command line).
+    pub actor_id: Option<Uuid>,
+    pub actor: String,
+    pub role: RoleView,
+    /// What was done: `appointment.book`, `clinic.update`, `auth.login`, …
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Uuid>,
+    /// The record before the change (absent for a creation).
+    #[schema(value_type = Option<Object>)]
+    pub before: Option<serde_json::Value>,
+    /// The record after the change (absent for a deletion).
+    #[schema(value_type = Option<Object>)]
+    pub after: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPageView {
+    pub items: Vec<AuditView>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+}
