@@ -631,6 +631,14 @@ story!(
                         if_matches += 1;
                         assert!(param["schema"]["pattern"].is_string(), "{method} {path}: {param}");
                     }
+                    // Offsets are read as u32: the document must not say int32.
+                    if param["name"] == "offset" {
+                        let max = param["schema"]["maximum"].as_u64();
+                        assert_eq!(max, Some(u64::from(u32::MAX)), "{method} {path}: {param}");
+                    }
+                    if param["name"] == "limit" {
+                        assert!(param["schema"]["maximum"].is_u64(), "{method} {path}: {param}");
+                    }
                 }
             }
         }

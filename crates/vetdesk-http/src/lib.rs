@@ -128,9 +128,8 @@ pub fn openapi() -> Document {
 }
 
 /// What every operation may answer besides its success, said once, here:
-/// problem documents for each status the server can give it (a body, an
-/// `If-Match`, a deletion or authentication each add their own), and the
-/// shape of `If-Match`.
+/// problem documents for each status the server can give it (a body and a
+/// deletion each add their own), and the shape of `If-Match`.
 fn with_problems(mut doc: Document) -> Document {
     doc.servers = None;
     let problem = |description: &str| -> RefOr<OaResponse> {
@@ -250,11 +249,12 @@ pub fn router(app: App) -> Router {
         }),
     )
     .fallback(|| async { ApiError::NoRoute })
+    // Inside authentication: a client without a token hears 401 before its body is read.
+    .layer(middleware::from_fn(nul::refuse_nul))
     .layer(middleware::from_fn_with_state(
         app.clone(),
         extract::authenticate,
     ))
-    .layer(middleware::from_fn(nul::refuse_nul))
     // A panic in a handler is a bug: the client gets a 500 problem, the log the cause.
     .layer(CatchPanicLayer::new())
     .layer(middleware::from_fn(problems_only))

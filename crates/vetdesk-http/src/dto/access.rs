@@ -8,8 +8,6 @@ use vetdesk_app::{UserInput, UserPatch};
 use vetdesk_core::VetId;
 use vetdesk_store::AuditFilter;
 
-use super::views::MetaView;
-
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
@@ -37,6 +35,15 @@ pub struct UserView {
     pub vet_id: Option<Uuid>,
     pub disabled: bool,
     pub meta: MetaView,
+}
+
+/// A record's bookkeeping: its version (send it back to change the record) and times.
+#[derive(ToSchema)]
+pub struct MetaView {
+    /// Bumped by every change; send it back (`version` or `If-Match`) to guard a change.
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A new session: send `token` as `Authorization: Bearer <token>` until `expires_at`.

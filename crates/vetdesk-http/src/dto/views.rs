@@ -5,6 +5,7 @@
 //! response against them, so a drift between a mirror and the real value fails
 //! the test command.
 
+use super::MetaView;
 use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -13,15 +14,6 @@ use uuid::Uuid;
 #[derive(ToSchema)]
 #[schema(value_type = String, pattern = r"^\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")]
 pub struct LocalDateTime(pub String);
-
-/// Row bookkeeping every record carries.
-#[derive(ToSchema)]
-pub struct MetaView {
-    /// Bumped by every change; send it back (`version` or `If-Match`) to guard a change.
-    pub version: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
 
 /// A half-open span `[start, end)` of instants.
 #[derive(ToSchema)]
