@@ -73,7 +73,11 @@ function request()
         body = next_body()
     end
     last_body = body
-    return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, body)
+    -- A headers table replaces wrk.headers (the -H ones, the bearer token among
+    -- them) rather than adding to them, so carry those over.
+    local headers = { ["Content-Type"] = "application/json" }
+    for k, v in pairs(wrk.headers) do headers[k] = v end
+    return wrk.format("POST", nil, headers, body)
 end
 
 function response(status, headers, body)
@@ -88,6 +92,9 @@ function response(status, headers, body)
         end
     elseif status >= 400 then
         counts.client = counts.client + 1
+        if counts.client <= 2 and status ~= 409 then
+            io.stderr:write("4xx answer: " .. status .. " " .. body .. "\n")
+        end
     end
     if status >= 200 and status < 300 then
         counts.ok = counts.ok + 1
