@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 mod nul;
 mod routes;
+pub mod ui;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
@@ -322,9 +323,19 @@ pub async fn serve_with(
     addr: SocketAddr,
     on_listen: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    serve_router(router(app), addr, on_listen).await
+}
+
+/// Serve a router built from [`router`] (e.g. with [`ui::with_ui`]) until stopped.
+pub async fn serve_router(
+    router: Router,
+    addr: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_listen(listener.local_addr()?);
-    let server = axum::serve(listener, service(app)).with_graceful_shutdown(stop_signal());
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(stop_signal());
     // Open event streams never end by themselves: give requests in flight a
     // few seconds after the signal, then stop regardless.
     tokio::select! {
