@@ -527,6 +527,140 @@ story!(
     }
 );
 
+// ---------- found by scripts/schemathesis ----------
+
+story!(
+    async fn a_step_body_may_be_null_as_the_document_allows(t) {
+        let s = spawn_server(t).await;
+        let appt = id(&s.booked(&s.t.alice_vet, "2027-03-02T10:00").await);
+        let step = |name: &str| {
+            s.http
+                .post(s.url(&format!("/appointments/{appt}/{name}")))
+                .header("content-type", "application/json")
+                .body("null")
+        };
+        let r = s.send(step("confirm")).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["status"], "confirmed");
+        let r = s.send(step("cancel")).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["status"], "cancelled");
+    }
+);
+
+story!(
+    async fn a_calendar_at_the_edge_of_time_is_invalid_input_not_a_500(t) {
+        let s = spawn_server(t).await;
+        let london = s.t.london.id;
+        for date in ["-262143-01-01", "+262143-12-31", "0000-06-15"] {
+            for view in ["day", "week", "month"] {
+                let r = s
+                    .get(&format!("/appointments/calendar?clinic_id={london}&view={view}&date={date}"))
+                    .await;
+                assert!(
+                    r.status == StatusCode::UNPROCESSABLE_ENTITY || r.status == StatusCode::BAD_REQUEST,
+                    "{view} {date}: {r:?}"
+                );
+                assert_eq!(r.content_type, "application/problem+json", "{view} {date}");
+                assert_eq!(r.body["code"], "invalid_input", "{view} {date}: {r:?}");
+            }
+        }
+        for view in ["day", "week", "month"] {
+            let r = s
+                .get(&format!("/appointments/calendar?clinic_id={london}&view={view}&date=9999-12-31"))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{view}: {r:?}");
+            let r = s
+                .get(&format!("/appointments/calendar?clinic_id={london}&view={view}&date=0001-01-01"))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{view}: {r:?}");
+        }
+    }
+);
+
+story!(
+    async fn text_with_a_nul_is_refused_on_every_store(t) {
+        let s = spawn_server(t).await;
+        let before = s.t.footprint().await;
+        let r = s
+            .post("/clinics", json!({ "name": "Harbour\u{0}Leeds", "time_zone": "Europe/London" }))
+            .await;
+        assert_problem(&r, 422, "invalid_input");
+        let mut booking = json!({
+            "clinic_id": s.t.london.id, "vet_id": s.t.alice_vet.id, "pet_id": s.t.pet.id,
+            "type_id": s.t.consult.id, "start": "2027-03-02T10:00",
+        });
+        booking["reason"] = json!("limping\u{0}");
+        assert_problem(&s.post("/appointments", booking).await, 422, "invalid_input");
+        assert_problem(&s.get("/clients?q=a%00b").await, 422, "invalid_input");
+        assert_problem(&s.get("/appointments?q=%00").await, 422, "invalid_input");
+        assert_eq!(s.t.footprint().await, before, "refused text changed nothing");
+        // A backslash followed by `u0000` is text like any other.
+        let r = s
+            .post("/clinics", json!({ "name": "Harbour \\u0000 Leeds", "time_zone": "Europe/London" }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        assert_eq!(r.body["name"], "Harbour \\u0000 Leeds");
+    }
+);
+
+story!(
+    async fn the_document_declares_every_answer_an_operation_can_give(t) {
+        let s = spawn_server(t).await;
+        let doc = s.get("/api/v1/openapi.json").await.body;
+        let is_problem = |responses: &Value, status: &str| {
+            responses[status]["content"]["application/problem+json"]["schema"]["$ref"]
+                == "#/components/schemas/Problem"
+        };
+        let mut if_matches = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let responses = &op["responses"];
+                let mut expected = vec!["400", "404", "409", "422", "500", "503"];
+                if op["requestBody"].is_object() {
+                    expected.extend(["413", "415"]);
+                }
+                if method == "delete" {
+                    expected.push("428");
+                }
+                for status in expected {
+                    assert!(is_problem(responses, status), "{method} {path} does not declare {status}");
+                }
+                for param in op["parameters"].as_array().into_iter().flatten() {
+                    if param["name"] == "If-Match" {
+                        if_matches += 1;
+                        assert!(param["schema"]["pattern"].is_string(), "{method} {path}: {param}");
+                    }
+                    // Offsets are read as u32: the document must not say int32.
+                    if param["name"] == "offset" {
+                        let max = param["schema"]["maximum"].as_u64();
+                        assert_eq!(max, Some(u64::from(u32::MAX)), "{method} {path}: {param}");
+                    }
+                    if param["name"] == "limit" {
+                        assert!(param["schema"]["maximum"].is_u64(), "{method} {path}: {param}");
+                    }
+                }
+            }
+        }
+        assert!(if_matches >= 15, "{if_matches} If-Match parameters");
+
+        // Responses are described field by field, not as bare objects.
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "ClinicView", "VetView", "ClientView", "PetView", "AppointmentTypeView",
+            "WorkingHoursView", "DateOverrideView", "TimeOffView", "AppointmentPageView",
+            "AvailabilityView", "CalendarView", "ConflictReportView", "ExplainView",
+        ] {
+            let props = schemas[name]["properties"].as_object();
+            assert!(props.is_some_and(|p| p.len() >= 2), "{name}: {}", schemas[name]);
+        }
+        assert!(schemas["AppointmentDetailsView"]["allOf"].is_array(), "{}", schemas["AppointmentDetailsView"]);
+        assert!(schemas["ConflictView"]["oneOf"].is_array(), "{}", schemas["ConflictView"]);
+        let conflicts = schemas["Problem"]["properties"]["conflicts"].to_string();
+        assert!(conflicts.contains("ConflictView"), "{conflicts}");
+    }
+);
+
 story!(
     async fn records_round_trip(t) {
         let s = spawn_server(t).await;
