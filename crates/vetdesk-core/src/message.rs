@@ -472,7 +472,7 @@ fn vtimezone(tz: Tz, year: i32, lines: &mut Vec<String>) {
         first.0,
         first.clone(),
     );
-    // Walk the year a day at a time; narrow each change down to the minute.
+    // Walk the year a day at a time; narrow each change down to the second.
     let mut t = from;
     let mut cur = first;
     while t < to {
@@ -480,8 +480,8 @@ fn vtimezone(tz: Tz, year: i32, lines: &mut Vec<String>) {
         let probe = offset_at(next);
         if probe.0 != cur.0 || probe.1 != cur.1 {
             let (mut lo, mut hi) = (t, next);
-            while hi - lo > Duration::minutes(1) {
-                let mid = lo + (hi - lo) / 2;
+            while hi - lo > Duration::seconds(1) {
+                let mid = lo + Duration::seconds((hi - lo).num_seconds() / 2);
                 if offset_at(mid).0 == cur.0 && offset_at(mid).1 == cur.1 {
                     lo = mid;
                 } else {

@@ -571,10 +571,13 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let start = a.slot.start();
     let mut add = Vec::new();
     let route = owner_channel(input.client);
+    // `grace`: how long after it falls due (quiet hours included) a message
+    // may still go; never after `until`.
     let mut owner = |kind: MessageKind,
                      offset_min: Option<u32>,
                      raw_due: DateTime<Utc>,
-                     expires_at: DateTime<Utc>,
+                     grace: Option<Duration>,
+                     until: DateTime<Utc>,
                      previous_start: Option<DateTime<Utc>>| {
         let (channel, mut skipped) = match &route {
             Ok(c) => (*c, None),
@@ -591,9 +594,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             (MessageChannel::Sms, Some(q)) => q.defer(input.tz, raw_due),
             _ => raw_due,
         };
+        let expires_at = grace.map_or(until, |g| (due_at + g).min(until));
         if skipped.is_none() && due_at >= expires_at {
             skipped = Some(format!(
-                "quiet hours ({}) last until after the appointment's moment",
+                "quiet hours ({}) last until after the appointment's start",
                 input
                     .settings
                     .quiet_hours
@@ -617,6 +621,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
         MessageKind,
         Option<u32>,
         DateTime<Utc>,
+        Option<Duration>,
         DateTime<Utc>,
         Option<DateTime<Utc>>,
     )| {
@@ -628,14 +633,27 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             if due <= input.now {
                 continue;
             }
-            // Sent late only while at least half its lead time remains.
-            let expires = (due + offset / 2).min(start);
-            owner(MessageKind::Reminder, Some(m), due, expires, None);
+            // Sent late only while it is less than half its lead time late.
+            owner(
+                MessageKind::Reminder,
+                Some(m),
+                due,
+                Some(offset / 2),
+                start,
+                None,
+            );
         }
     };
     match input.event {
         Event::Booked if start > input.now => {
-            owner(MessageKind::Confirmation, None, input.now, start, None);
+            owner(
+                MessageKind::Confirmation,
+                None,
+                input.now,
+                None,
+                start,
+                None,
+            );
             plan_reminders(&mut owner);
         }
         Event::Rescheduled { previous } if start > input.now => {
@@ -643,13 +661,21 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
                 MessageKind::Reschedule,
                 None,
                 input.now,
+                None,
                 start,
                 Some(previous.start()),
             );
             plan_reminders(&mut owner);
         }
         Event::Stepped(Action::Cancel) if start > input.now => {
-            owner(MessageKind::Cancellation, None, input.now, start, None);
+            owner(
+                MessageKind::Cancellation,
+                None,
+                input.now,
+                None,
+                start,
+                None,
+            );
         }
         _ => {}
     }
