@@ -3,6 +3,7 @@
 
 mod access;
 mod appointments;
+mod notify;
 mod records;
 mod schedule;
 
@@ -110,18 +111,35 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Reschedule(a) => appointments::reschedule(ctx, a).await,
         C::Show { id } => appointments::show(ctx, &id).await,
         C::Appointments(a) => appointments::list(ctx, a).await,
-        C::Serve { bind } => serve(ctx, &bind).await,
+        C::Serve {
+            bind,
+            no_worker,
+            notify,
+        } => serve(ctx, &bind, (!no_worker).then_some(notify)).await,
+        C::Worker { once, notify } => notify::worker(ctx, notify, once).await,
+        C::Outbox { cmd, list } => notify::outbox(ctx, cmd, list).await,
+        C::Templates { cmd } => notify::templates(ctx, cmd).await,
+        C::Notifications(a) => notify::settings(ctx, a).await,
+        C::Secret { cmd } => notify::secret(cmd).await,
     }
 }
 
-/// `vetdesk serve`: the HTTP API over the same application, until Ctrl-C.
-async fn serve(ctx: &Ctx, bind: &str) -> Result<Reply> {
+/// `vetdesk serve`: the HTTP API over the same application, until Ctrl-C,
+/// with the notification worker as a background task.
+async fn serve(ctx: &Ctx, bind: &str, notify: Option<crate::cli::NotifyArgs>) -> Result<Reply> {
     let addr: std::net::SocketAddr = bind.trim().parse().map_err(|_| {
         Failure::invalid(format!(
             "--bind {bind:?} is not an address and port such as 127.0.0.1:8080"
         ))
     })?;
-    vetdesk_http::serve_with(ctx.app.clone(), addr, |local| {
+    let worker = match notify {
+        Some(args) => notify::background_worker(ctx, args).await?,
+        None => {
+            tracing::info!("notification worker: off (--no-worker)");
+            None
+        }
+    };
+    let served = vetdesk_http::serve_with(ctx.app.clone(), addr, |local| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
@@ -130,8 +148,13 @@ async fn serve(ctx: &Ctx, bind: &str) -> Result<Reply> {
         )
         .and_then(|()| out.flush());
     })
-    .await
-    .map_err(|e| Failure::new(ErrorCode::Internal, format!("cannot serve on {addr}: {e}")))?;
+    .await;
+    if let Some((stop, task)) = worker {
+        stop.stop();
+        let _ = task.await;
+    }
+    served
+        .map_err(|e| Failure::new(ErrorCode::Internal, format!("cannot serve on {addr}: {e}")))?;
     Ok(Reply {
         text: String::new(),
         code: None,

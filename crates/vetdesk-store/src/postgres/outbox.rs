@@ -61,7 +61,7 @@ fn template_row(r: &PgRow) -> Result<StoredTemplate> {
 
 /// `AND (channel IN (…) OR desktop for the scope)`.
 fn push_scope(qb: &mut QueryBuilder<'_, Postgres>, scope: &ClaimScope) {
-    qb.push(" AND (0");
+    qb.push(" AND (1 = 0");
     let channels = scope.channels();
     if !channels.is_empty() {
         qb.push(" OR channel IN (");
@@ -207,9 +207,10 @@ impl OutboxTx for PgTx {
             .push_bind(now)
             .push(")");
         push_scope(&mut qb, scope);
+        // Rows another worker is claiming right now are passed over, not waited for.
         qb.push(" ORDER BY next_attempt_at, id LIMIT ")
             .push_bind(i64::from(limit))
-            .push(") RETURNING *");
+            .push(" FOR UPDATE SKIP LOCKED) RETURNING *");
         let mut rows = qb
             .build()
             .fetch_all(&mut *self.tx)

@@ -79,7 +79,7 @@ pub(crate) fn offsets_text(s: &NotificationSettings) -> String {
 
 /// `AND (channel IN (…) OR desktop for the scope)`.
 fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &ClaimScope) {
-    qb.push(" AND (0");
+    qb.push(" AND (1 = 0");
     let channels = scope.channels();
     if !channels.is_empty() {
         qb.push(" OR channel IN (");
