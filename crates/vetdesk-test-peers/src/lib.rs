@@ -169,6 +169,7 @@ async fn session(
     behaviour: Arc<Mutex<Behaviour>>,
     auth: Option<(String, String)>,
 ) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
     let (r, mut w) = stream.into_split();
     let mut r = BufReader::new(r);
     w.write_all(b"220 vetdesk-test-peers ESMTP ready\r\n")
