@@ -169,12 +169,19 @@ pub enum Command {
     },
     /// Search and list appointments, a page at a time.
     Appointments(AppointmentsArgs),
-    /// Serve the HTTP API (/api/v1) until stopped with Ctrl-C, with the
-    /// notification worker running beside it (channels that are not configured stay off).
+    /// Serve the HTTP API (/api/v1) and the calendar UI (/) until stopped with Ctrl-C,
+    /// with the notification worker running beside it (channels that are not configured stay off).
     Serve {
         /// The address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
         bind: String,
+        /// The built calendar UI to serve at / [default: ui/dist of this source
+        /// tree, or ui/ beside the binary, when built].
+        #[arg(long, value_name = "DIR")]
+        ui: Option<std::path::PathBuf>,
+        /// Serve the API only, even when a built UI is found.
+        #[arg(long, conflicts_with = "ui")]
+        no_ui: bool,
         /// Do not run the notification worker in this process.
         #[arg(long)]
         no_worker: bool,

@@ -86,6 +86,33 @@ impl Vetdesk {
         }
     }
 
+    /// Run with `input` on standard input.
+    fn run_with_input(&self, line: &str, input: &str) -> Out {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vetdesk"))
+            .arg("--db")
+            .arg(&self.db)
+            .args(words(line))
+            .env_remove("VETDESK_DATABASE_URL")
+            .env_remove("VETDESK_NEW_PASSWORD")
+            .env("VETDESK_LOG", "warn")
+            .env("USER", "tester")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run vetdesk");
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(input.as_bytes()).expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait for vetdesk");
+        Out {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Run, expecting success; the stdout.
     #[track_caller]
     fn ok(&self, line: &str) -> String {
@@ -684,4 +711,82 @@ fn import_books_each_line_and_reports_every_refusal() {
     assert_eq!(v["problems"][0]["code"], "invalid_input");
     assert_eq!(v["problems"][1]["code"], "not_found");
     assert_eq!(p.vd.appointment_total(), before + 3);
+}
+
+#[test]
+fn the_first_admin_is_added_from_the_command_line_and_everything_is_audited() {
+    let p = Practice::new();
+    let vd = &p.vd;
+    // The password never comes from the command line.
+    vd.run("user add --username boss --role admin")
+        .fails(2, "standard input");
+    let out = vd.run_with_input(
+        "--json user add --username Boss --name 'Clinic Boss' --role admin --password-stdin",
+        "a-long-admin-password\n",
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let boss: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(boss["username"], "boss");
+    assert_eq!(boss["role"], "admin");
+    assert!(!out.stdout.contains("a-long-admin-password"));
+
+    vd.run_with_input(
+        "user add --username ann --role vet --vet ann --password-stdin",
+        "ann-password-long\n",
+    );
+    let short = vd.run_with_input(
+        "user add --username shorty --role front_desk --password-stdin",
+        "short\n",
+    );
+    short.fails(2, "too short");
+    vd.run_with_input(
+        "user add --username boss --role admin --password-stdin",
+        "another-long-password\n",
+    )
+    .fails(8, "taken");
+    vd.run_with_input(
+        "user add --username nobody --role vet --password-stdin",
+        "another-long-password\n",
+    )
+    .fails(2, "vet_id");
+    let users = vd.json("user list");
+    let names: Vec<&str> = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .map(|u| u["username"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["ann", "boss"]);
+
+    // Disabling and re-enabling; the last admin stays.
+    vd.run("user set boss --disable")
+        .fails(2, "last active admin");
+    let ann = vd.json("user set ann --disable");
+    assert_eq!(ann["disabled"], true);
+    let ann = vd.json("user set ann --enable --name 'Dr Ann Able'");
+    assert_eq!(ann["disabled"], false);
+    assert_eq!(ann["display_name"], "Dr Ann Able");
+
+    // The audit log names the person at the keyboard, newest first.
+    let audit = vd.json("audit --entity user");
+    let lines = audit["items"].as_array().expect("items");
+    let actions: Vec<&str> = lines
+        .iter()
+        .map(|l| l["action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        actions,
+        ["user.update", "user.update", "user.create", "user.create"]
+    );
+    assert!(lines.iter().all(|l| l["actor"] == "tester"), "{audit}");
+    assert_eq!(lines[0]["before"]["disabled"], true);
+    assert_eq!(lines[0]["after"]["disabled"], false);
+    let text = vd.ok("audit --limit 3");
+    assert!(
+        text.contains("user.update") && text.contains("tester"),
+        "{text}"
+    );
+    let clinics = vd.json("audit --entity clinic");
+    assert_eq!(clinics["items"][0]["action"], "clinic.create");
+    vd.run("audit --id not-a-uuid").fails(2, "not a record id");
 }

@@ -527,6 +527,140 @@ story!(
     }
 );
 
+// ---------- found by scripts/schemathesis ----------
+
+story!(
+    async fn a_step_body_may_be_null_as_the_document_allows(t) {
+        let s = spawn_server(t).await;
+        let appt = id(&s.booked(&s.t.alice_vet, "2027-03-02T10:00").await);
+        let step = |name: &str| {
+            s.http
+                .post(s.url(&format!("/appointments/{appt}/{name}")))
+                .header("content-type", "application/json")
+                .body("null")
+        };
+        let r = s.send(step("confirm")).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["status"], "confirmed");
+        let r = s.send(step("cancel")).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["status"], "cancelled");
+    }
+);
+
+story!(
+    async fn a_calendar_at_the_edge_of_time_is_invalid_input_not_a_500(t) {
+        let s = spawn_server(t).await;
+        let london = s.t.london.id;
+        for date in ["-262143-01-01", "+262143-12-31", "0000-06-15"] {
+            for view in ["day", "week", "month"] {
+                let r = s
+                    .get(&format!("/appointments/calendar?clinic_id={london}&view={view}&date={date}"))
+                    .await;
+                assert!(
+                    r.status == StatusCode::UNPROCESSABLE_ENTITY || r.status == StatusCode::BAD_REQUEST,
+                    "{view} {date}: {r:?}"
+                );
+                assert_eq!(r.content_type, "application/problem+json", "{view} {date}");
+                assert_eq!(r.body["code"], "invalid_input", "{view} {date}: {r:?}");
+            }
+        }
+        for view in ["day", "week", "month"] {
+            let r = s
+                .get(&format!("/appointments/calendar?clinic_id={london}&view={view}&date=9999-12-31"))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{view}: {r:?}");
+            let r = s
+                .get(&format!("/appointments/calendar?clinic_id={london}&view={view}&date=0001-01-01"))
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{view}: {r:?}");
+        }
+    }
+);
+
+story!(
+    async fn text_with_a_nul_is_refused_on_every_store(t) {
+        let s = spawn_server(t).await;
+        let before = s.t.footprint().await;
+        let r = s
+            .post("/clinics", json!({ "name": "Harbour\u{0}Leeds", "time_zone": "Europe/London" }))
+            .await;
+        assert_problem(&r, 422, "invalid_input");
+        let mut booking = json!({
+            "clinic_id": s.t.london.id, "vet_id": s.t.alice_vet.id, "pet_id": s.t.pet.id,
+            "type_id": s.t.consult.id, "start": "2027-03-02T10:00",
+        });
+        booking["reason"] = json!("limping\u{0}");
+        assert_problem(&s.post("/appointments", booking).await, 422, "invalid_input");
+        assert_problem(&s.get("/clients?q=a%00b").await, 422, "invalid_input");
+        assert_problem(&s.get("/appointments?q=%00").await, 422, "invalid_input");
+        assert_eq!(s.t.footprint().await, before, "refused text changed nothing");
+        // A backslash followed by `u0000` is text like any other.
+        let r = s
+            .post("/clinics", json!({ "name": "Harbour \\u0000 Leeds", "time_zone": "Europe/London" }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        assert_eq!(r.body["name"], "Harbour \\u0000 Leeds");
+    }
+);
+
+story!(
+    async fn the_document_declares_every_answer_an_operation_can_give(t) {
+        let s = spawn_server(t).await;
+        let doc = s.get("/api/v1/openapi.json").await.body;
+        let is_problem = |responses: &Value, status: &str| {
+            responses[status]["content"]["application/problem+json"]["schema"]["$ref"]
+                == "#/components/schemas/Problem"
+        };
+        let mut if_matches = 0;
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                let responses = &op["responses"];
+                let mut expected = vec!["400", "404", "409", "422", "500", "503"];
+                if op["requestBody"].is_object() {
+                    expected.extend(["413", "415"]);
+                }
+                if method == "delete" {
+                    expected.push("428");
+                }
+                for status in expected {
+                    assert!(is_problem(responses, status), "{method} {path} does not declare {status}");
+                }
+                for param in op["parameters"].as_array().into_iter().flatten() {
+                    if param["name"] == "If-Match" {
+                        if_matches += 1;
+                        assert!(param["schema"]["pattern"].is_string(), "{method} {path}: {param}");
+                    }
+                    // Offsets are read as u32: the document must not say int32.
+                    if param["name"] == "offset" {
+                        let max = param["schema"]["maximum"].as_u64();
+                        assert_eq!(max, Some(u64::from(u32::MAX)), "{method} {path}: {param}");
+                    }
+                    if param["name"] == "limit" {
+                        assert!(param["schema"]["maximum"].is_u64(), "{method} {path}: {param}");
+                    }
+                }
+            }
+        }
+        assert!(if_matches >= 15, "{if_matches} If-Match parameters");
+
+        // Responses are described field by field, not as bare objects.
+        let schemas = &doc["components"]["schemas"];
+        for name in [
+            "ClinicView", "VetView", "ClientView", "PetView", "AppointmentTypeView",
+            "WorkingHoursView", "DateOverrideView", "TimeOffView", "AppointmentPageView",
+            "AvailabilityView", "CalendarView", "ConflictReportView", "ExplainView",
+        ] {
+            let props = schemas[name]["properties"].as_object();
+            assert!(props.is_some_and(|p| p.len() >= 2), "{name}: {}", schemas[name]);
+        }
+        assert!(schemas["AppointmentDetailsView"]["allOf"].is_array(), "{}", schemas["AppointmentDetailsView"]);
+        assert!(schemas["ConflictView"]["oneOf"].is_array(), "{}", schemas["ConflictView"]);
+        let conflicts = schemas["Problem"]["properties"]["conflicts"].to_string();
+        assert!(conflicts.contains("ConflictView"), "{conflicts}");
+    }
+);
+
 story!(
     async fn records_round_trip(t) {
         let s = spawn_server(t).await;
@@ -721,13 +855,13 @@ story!(
             ("/api/v1/pets", &["get", "post"]),
             ("/api/v1/pets/{id}", &["get", "put", "delete"]),
             ("/api/v1/appointment-types", &["get", "post"]),
-            ("/api/v1/appointment-types/{id}", &["put"]),
+            ("/api/v1/appointment-types/{id}", &["get", "put"]),
             ("/api/v1/working-hours", &["get", "post"]),
-            ("/api/v1/working-hours/{id}", &["put", "delete"]),
+            ("/api/v1/working-hours/{id}", &["get", "put", "delete"]),
             ("/api/v1/date-overrides", &["get", "put"]),
             ("/api/v1/date-overrides/{id}", &["delete"]),
             ("/api/v1/time-off", &["get", "post"]),
-            ("/api/v1/time-off/{id}", &["delete"]),
+            ("/api/v1/time-off/{id}", &["get", "put", "delete"]),
             ("/api/v1/events", &["get"]),
             ("/api/v1/auth/login", &["post"]),
             ("/api/v1/auth/logout", &["post"]),
@@ -871,3 +1005,69 @@ async fn the_serve_command_listens_where_it_says() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bind \"nowhere\""));
 }
+
+story!(
+    async fn single_records_read_back_and_time_off_moves(t) {
+        let s = spawn_server(t).await;
+        let ty = s.get(&format!("/appointment-types/{}", s.t.consult.id)).await;
+        assert_eq!(ty.status, StatusCode::OK, "{ty:?}");
+        assert_eq!(ty.body["name"], s.t.consult.name.as_str());
+        let hours = s
+            .get(&format!("/working-hours?vet_id={}", s.t.alice_vet.id))
+            .await;
+        let rule = &hours.body[0];
+        let r = s.get(&format!("/working-hours/{}", id(rule))).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body, *rule);
+        for missing in ["/appointment-types", "/working-hours", "/time-off"] {
+            let r = s
+                .get(&format!("{missing}/{}", uuid::Uuid::now_v7()))
+                .await;
+            assert_problem(&r, 404, "not_found");
+        }
+
+        let off = s
+            .post(
+                "/time-off",
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-03T09:00", "end": "2027-03-03T12:00", "reason": "course" }),
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::CREATED, "{off:?}");
+        let off_id = id(&off.body);
+        // The morning is blocked; move the time off to the afternoon.
+        let free = s.free_starts(&s.t.alice_vet, "2027-03-03").await;
+        assert!(!free.contains(&"2027-03-03T09:00:00".to_string()), "{free:?}");
+        assert!(free.contains(&"2027-03-03T13:00:00".to_string()), "{free:?}");
+        let moved = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-03T13:00", "end": "2027-03-03T17:00", "reason": "course (moved)", "version": 1 }),
+            )
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+        assert_eq!(moved.body["meta"]["version"], 2);
+        let free = s.free_starts(&s.t.alice_vet, "2027-03-03").await;
+        assert!(free.contains(&"2027-03-03T09:00:00".to_string()), "{free:?}");
+        assert!(!free.contains(&"2027-03-03T13:00:00".to_string()), "{free:?}");
+        let r = s.get(&format!("/time-off/{off_id}")).await;
+        assert_eq!(r.body["reason"], "course (moved)");
+
+        // A stale version, or another vet, changes nothing.
+        let footprint = s.t.footprint().await;
+        let stale = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.alice_vet.id, "start": "2027-03-04T13:00", "end": "2027-03-04T17:00", "version": 1 }),
+            )
+            .await;
+        assert_problem(&stale, 409, "stale_version");
+        let other = s
+            .put(
+                &format!("/time-off/{off_id}"),
+                json!({ "vet_id": s.t.ben_vet.id, "start": "2027-03-04T13:00", "end": "2027-03-04T17:00", "version": 2 }),
+            )
+            .await;
+        assert_problem(&other, 422, "invalid_input");
+        assert_eq!(s.t.footprint().await, footprint);
+    }
+);

@@ -823,3 +823,78 @@ story!(
         }
     }
 );
+
+/// `vetdesk serve` with debug logging: requests are logged, tokens never are.
+#[tokio::test]
+async fn tokens_never_reach_the_log() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("serve.db");
+    let log = dir.path().join("serve.log");
+    let vetdesk = |args: &[&str]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_vetdesk"));
+        c.arg("--db").arg(&db).args(args);
+        c
+    };
+    let added = vetdesk(&["user", "add", "--username", "boss", "--role", "admin"])
+        .env("VETDESK_NEW_PASSWORD", "boss-password-1")
+        .output()
+        .expect("user add");
+    assert!(added.status.success(), "{added:?}");
+    let mut child = vetdesk(&["serve", "--bind", "127.0.0.1:0"])
+        .env("VETDESK_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("vetdesk serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).map(|_| line)
+    })
+    .await
+    .expect("reader")
+    .expect("a line");
+    let base = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "username": "boss", "password": "boss-password-1" }))
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("JSON");
+    let token = login["token"].as_str().expect("token").to_string();
+    let clinics = http
+        .get(format!("{base}/api/v1/clinics"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("clinics");
+    assert_eq!(clinics.status(), StatusCode::OK);
+    let events = http
+        .get(format!("{base}/api/v1/events?access_token={token}"))
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(events.status(), StatusCode::OK);
+    drop(events);
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        text.contains("/api/v1/events"),
+        "requests are logged: {text}"
+    );
+    assert!(!text.contains(&token), "a token reached the log: {text}");
+    assert!(
+        !text.contains("boss-password-1"),
+        "a password reached the log"
+    );
+}

@@ -683,3 +683,64 @@ story!(
         assert_eq!((got.len(), ids.len()), (booked, booked));
     }
 );
+
+/// A stand-in for the desktop (there is no notification daemon in a test):
+/// records what it was asked to show.
+#[derive(Default)]
+struct Screen(std::sync::Mutex<Vec<Outgoing>>);
+
+#[async_trait::async_trait]
+impl Channel for Screen {
+    async fn send(&self, m: &Outgoing) -> Result<Delivery, SendError> {
+        self.0.lock().expect("screen").push(m.clone());
+        Ok(Delivery { provider_id: None })
+    }
+}
+
+story!(
+    async fn a_vets_desktop_shows_their_own_patients_arriving(t) {
+        let a = t.book(&t.alice_vet, "2027-03-01T13:00", &t.consult).await.expect("booked");
+        let b = t.book(&t.ben_vet, "2027-03-01T13:00", &t.consult).await.expect("booked");
+        t.clock.set(utc("2027-03-01T12:40:00Z"));
+        t.app.check_in(a.view.appointment.id, None, &t.actor).await.expect("checked in");
+        t.app.check_in(b.view.appointment.id, None, &t.actor).await.expect("checked in");
+        let screen = Arc::new(Screen::default());
+        let channels = Channels {
+            desktop: Some((screen.clone(), vetdesk_store::DesktopScope::Vet(t.alice_vet.id))),
+            ..Channels::default()
+        };
+        let r = Worker::new(t.app.clone(), channels, config()).drain().await.expect("step");
+        assert_eq!(r.sent, 1);
+        let shown = screen.0.lock().expect("screen").clone();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].to.name, "Dr Alice");
+        assert_eq!(shown[0].rendered.subject.as_deref(), Some("Biscuit has arrived"));
+        assert_eq!(shown[0].rendered.text, "Biscuit (Olivia Smith) is checked in for the 13:00 consultation.");
+        // Ben's arrival waits for Ben's desktop.
+        let bens = messages(&t, b.view.appointment.id).await;
+        assert!(bens.iter().any(|m| m.kind == MessageKind::CheckedIn && m.status == MessageStatus::Pending));
+    }
+);
+
+story!(
+    async fn a_burst_after_an_outage_is_rate_limited(t) {
+        let p = peers().await;
+        for hour in [9, 10, 11, 14, 15, 16] {
+            t.book(&t.alice_vet, &format!("2027-03-03T{hour:02}:00"), &t.consult).await.expect("booked");
+            t.book(&t.ben_vet, &format!("2027-03-03T{hour:02}:00"), &t.consult).await.expect("booked");
+        }
+        let limited = WorkerConfig {
+            email_rate: Rate { per_second: 20.0, burst: 2 },
+            ..config()
+        };
+        let mut w = Worker::new(t.app.clone(), channels(&p, 2000), limited);
+        let started = std::time::Instant::now();
+        assert_eq!(w.drain().await.expect("step").sent, 12);
+        // Two at once, then one every 50 ms: at least 0.5 s for the other ten.
+        let took = started.elapsed();
+        assert!(took >= std::time::Duration::from_millis(480), "{took:?}");
+        let got = p.smtp.received();
+        let gaps: Vec<_> = got.windows(2).skip(2).map(|w| w[1].at - w[0].at).collect();
+        assert!(gaps.iter().all(|g| *g >= std::time::Duration::from_millis(35)), "{gaps:?}");
+    }
+);

@@ -113,9 +113,11 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Appointments(a) => appointments::list(ctx, a).await,
         C::Serve {
             bind,
+            ui,
+            no_ui,
             no_worker,
             notify,
-        } => serve(ctx, &bind, (!no_worker).then_some(notify)).await,
+        } => serve(ctx, &bind, ui, no_ui, (!no_worker).then_some(notify)).await,
         C::Worker { once, notify } => notify::worker(ctx, notify, once).await,
         C::Outbox { cmd, list } => notify::outbox(ctx, cmd, list).await,
         C::Templates { cmd } => notify::templates(ctx, cmd).await,
@@ -124,14 +126,41 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
     }
 }
 
-/// `vetdesk serve`: the HTTP API over the same application, until Ctrl-C,
-/// with the notification worker as a background task.
-async fn serve(ctx: &Ctx, bind: &str, notify: Option<crate::cli::NotifyArgs>) -> Result<Reply> {
+/// A built UI where one is usually found: `ui/` beside the binary (an
+/// installed copy), or `ui/dist` of the source tree it was built from.
+fn built_ui() -> Option<vetdesk_http::ui::UiDir> {
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("ui")));
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/dist");
+    beside
+        .into_iter()
+        .chain([source])
+        .find_map(|dir| vetdesk_http::ui::UiDir::new(dir).ok())
+}
+
+/// `vetdesk serve`: the HTTP API over the same application, and the built
+/// calendar UI when there is one, until Ctrl-C; with the notification worker
+/// as a background task.
+async fn serve(
+    ctx: &Ctx,
+    bind: &str,
+    ui: Option<std::path::PathBuf>,
+    no_ui: bool,
+    notify: Option<crate::cli::NotifyArgs>,
+) -> Result<Reply> {
     let addr: std::net::SocketAddr = bind.trim().parse().map_err(|_| {
         Failure::invalid(format!(
             "--bind {bind:?} is not an address and port such as 127.0.0.1:8080"
         ))
     })?;
+    let ui = match ui {
+        Some(dir) => {
+            Some(vetdesk_http::ui::UiDir::new(dir).map_err(|e| Failure::invalid(e.to_string()))?)
+        }
+        None if no_ui => None,
+        None => built_ui(),
+    };
     let worker = match notify {
         Some(args) => notify::background_worker(ctx, args).await?,
         None => {
@@ -139,14 +168,20 @@ async fn serve(ctx: &Ctx, bind: &str, notify: Option<crate::cli::NotifyArgs>) ->
             None
         }
     };
-    let served = vetdesk_http::serve_with(ctx.app.clone(), addr, |local| {
+    let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
+    let mut router = vetdesk_http::router(ctx.app.clone());
+    if let Some(ui) = ui {
+        router = vetdesk_http::ui::with_ui(router, ui);
+    }
+    let served = vetdesk_http::serve_router(router, addr, |local| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "vetdesk is listening on http://{local} (API at /api/v1)"
-        )
-        .and_then(|()| out.flush());
+        let what = match &ui_path {
+            Some(dir) => format!("calendar at http://{local}/ (from {dir}), API at /api/v1"),
+            None => "API at /api/v1; no built UI, see --ui".to_string(),
+        };
+        let _ = writeln!(out, "vetdesk is listening on http://{local} ({what})")
+            .and_then(|()| out.flush());
     })
     .await;
     if let Some((stop, task)) = worker {

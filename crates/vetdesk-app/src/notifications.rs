@@ -299,6 +299,15 @@ impl App {
                 reason: format!("the message is {}", current.status),
             });
         }
+        // The lease ran out and another worker took it: not ours to send (and
+        // recording anything with our token changes nothing).
+        if current.lease_until != claimed.message.lease_until
+            || current.claimed_by != claimed.message.claimed_by
+        {
+            return Ok(Prepared::Skip {
+                reason: "the claim lapsed".into(),
+            });
+        }
         prepare(tx.as_mut(), &current, now).await
     }
 

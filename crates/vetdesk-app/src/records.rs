@@ -106,6 +106,8 @@ versioned!(
     Pet,
     AppointmentType,
     WorkingHours,
+    TimeOff,
+    DateOverride,
     Appointment
 );
 
@@ -688,6 +690,17 @@ impl App {
         Ok(self.store.read().await?.appointment_types().await?)
     }
 
+    #[tracing::instrument(skip_all, fields(appointment_type = %id))]
+    pub async fn appointment_type(&self, id: AppointmentTypeId) -> Result<AppointmentType> {
+        self.require(Permission::ReadRecords)?;
+        self.store
+            .read()
+            .await?
+            .appointment_type(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::AppointmentType, id))
+    }
+
     // ---------- working hours, overrides, time off ----------
 
     #[tracing::instrument(skip_all, fields(vet = %input.vet_id, clinic = %input.clinic_id))]
@@ -888,6 +901,77 @@ impl App {
         Ok(t)
     }
 
+    /// Change a vet's time off (its period or reason).
+    #[tracing::instrument(skip_all, fields(time_off = %id))]
+    pub async fn update_time_off(
+        &self,
+        id: TimeOffId,
+        expected_version: Option<i64>,
+        input: TimeOffInput,
+    ) -> Result<TimeOff> {
+        self.require(Permission::ManageSchedule)?;
+        let reason = optional_text("reason", input.reason.as_deref())?;
+        let mut tx = self.store.write().await?;
+        let old = find_time_off(tx.as_mut(), id).await?;
+        let v = check_version(Entity::TimeOff, id, expected_version, &old)?;
+        if input.vet_id != old.vet_id {
+            return Err(ValidationError::Other(
+                "time off stays with its vet; delete it and add it for the other vet".into(),
+            )
+            .into());
+        }
+        let vet = require_vet(tx.as_mut(), input.vet_id).await?;
+        let clinic_id = input.clinic_id.or_else(|| vet.clinics.first().copied());
+        let tz = match clinic_id {
+            Some(c) => require_clinic(tx.as_mut(), c).await?.time_zone,
+            None => chrono_tz::UTC,
+        };
+        let period = Interval::new(input.start.resolve(tz), input.end.resolve(tz))?;
+        let t = TimeOff {
+            period,
+            reason,
+            meta: old.meta.bumped(self.now()),
+            ..old.clone()
+        };
+        tx.save_time_off(
+            &t,
+            Write::Update {
+                expected_version: v,
+            },
+        )
+        .await?;
+        self.audit(
+            tx.as_mut(),
+            "time_off.update",
+            "time_off",
+            Some(id.0),
+            snap(&old),
+            snap(&t),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    #[tracing::instrument(skip_all, fields(time_off = %id))]
+    pub async fn time_off_record(&self, id: TimeOffId) -> Result<TimeOff> {
+        self.require(Permission::ReadRecords)?;
+        find_time_off(self.store.read().await?.as_mut(), id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(working_hours = %id))]
+    pub async fn working_hours_rule(&self, id: WorkingHoursId) -> Result<WorkingHours> {
+        self.require(Permission::ReadRecords)?;
+        self.store
+            .read()
+            .await?
+            .working_hours(None, None)
+            .await?
+            .into_iter()
+            .find(|w| w.id == id)
+            .ok_or_else(|| AppError::not_found(Entity::WorkingHours, id))
+    }
+
     #[tracing::instrument(skip_all)]
     pub async fn time_off(&self, vet: Option<VetId>) -> Result<Vec<TimeOff>> {
         self.require(Permission::ReadRecords)?;
@@ -966,4 +1050,12 @@ async fn snapshot(tx: &mut dyn Tx, entity: Entity, id: Uuid) -> Result<Option<se
         }
         _ => None,
     })
+}
+
+async fn find_time_off(tx: &mut dyn Tx, id: TimeOffId) -> Result<TimeOff> {
+    tx.time_off(None, None)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(|| AppError::not_found(Entity::TimeOff, id))
 }

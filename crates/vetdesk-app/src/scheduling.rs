@@ -401,7 +401,7 @@ impl App {
     pub async fn calendar(&self, req: CalendarRequest) -> Result<Calendar> {
         self.require(Permission::ReadSchedule)?;
         let now = self.now();
-        let range = view_range(req.view, req.date);
+        let range = view_range(req.view, calendar_date(req.date)?);
         let mut tx = self.store.read().await?;
         let clinic = require_clinic(tx.as_mut(), req.clinic_id).await?;
         let tz = clinic.time_zone;
@@ -496,5 +496,17 @@ impl App {
             );
         }
         Ok(out)
+    }
+}
+
+/// A date a calendar can be drawn around: years 1 to 9999, as `YYYY-MM-DD`
+/// writes them. A week or month at the edge of chrono's range would step
+/// outside it (and panic) while finding its first and last day.
+fn calendar_date(date: NaiveDate) -> Result<NaiveDate> {
+    use chrono::Datelike;
+    if (1..=9999).contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(ValidationError::Date(date.to_string()).into())
     }
 }

@@ -7,12 +7,13 @@ pub use access::*;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
-use utoipa::openapi::{ObjectBuilder, RefOr, Schema};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use vetdesk_app as app;
 use vetdesk_core::*;
+
+mod views;
+pub use views::*;
 
 fn time(raw: &str) -> Result<TimeInput, app::AppError> {
     Ok(TimeInput::parse(raw)?)
@@ -61,6 +62,7 @@ impl From<AvailabilityQuery> for app::AvailabilityRequest {
 #[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
     /// `day`, `week` or `month`.
+    #[param(value_type = CalendarKindView)]
     pub view: String,
     /// A local date inside the view.
     pub date: NaiveDate,
@@ -111,7 +113,7 @@ impl TryFrom<ExplainQuery> for app::ExplainRequest {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AppointmentListQuery {
-    #[param(value_type = Option<Vec<String>>, explode = true)]
+    #[param(value_type = Option<Vec<StatusView>>, explode = true)]
     #[serde(skip)]
     pub status: Vec<String>,
     pub vet_id: Option<Uuid>,
@@ -124,8 +126,10 @@ pub struct AppointmentListQuery {
     pub to: Option<String>,
     /// Part of the owner's or pet's name.
     pub q: Option<String>,
-    /// Page size (default 50).
+    /// Page size (default 50, at most 500).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
 }
 
@@ -208,7 +212,8 @@ pub struct SearchQuery {
     /// Part of a name, email or phone.
     pub q: Option<String>,
     pub owner_id: Option<Uuid>,
-    /// At most this many (default 50, at most 500).
+    /// At most this many (default 50; more than 500 gives 500).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub limit: Option<u32>,
 }
 
@@ -513,6 +518,8 @@ impl From<DateOverrideBody> for app::DateOverrideInput {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimeOffBody {
+    /// The version the change is made against, when changing (or send `If-Match`).
+    pub version: Option<i64>,
     pub vet_id: Uuid,
     /// Local times are read in this clinic's zone (default: the vet's first clinic).
     pub clinic_id: Option<Uuid>,
@@ -548,40 +555,3 @@ pub struct Deleted {
     /// The tombstone's version.
     pub version: i64,
 }
-
-/// Response documents whose shape is the application layer's views
-/// (serialised as they are); documented as objects with a description.
-macro_rules! view_schema {
-    ($($name:ident: $desc:literal),* $(,)?) => {$(
-        #[doc = $desc]
-        pub struct $name;
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                ObjectBuilder::new().description(Some($desc)).into()
-            }
-        }
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
-    )*};
-}
-
-view_schema!(
-    AvailabilityView: "Free slots per vet over a date range, with local times.",
-    CalendarView: "A day, week or month: appointments and free time per vet and day.",
-    ConflictReportView: "`ok`, every conflict with its reason, and each in words.",
-    ExplainView: "Whether the vet is free at that time, and if not every reason why.",
-    AppointmentDetailsView: "An appointment with names, local times and its history.",
-    AppointmentPageView: "A page of appointments: `items`, `total`, `limit`, `offset`.",
-    ClinicView: "A clinic.",
-    VetView: "A vet and the clinics they work at.",
-    ClientView: "A pet owner.",
-    PetView: "A pet.",
-    AppointmentTypeView: "An appointment type.",
-    WorkingHoursView: "A weekly working-hours rule.",
-    DateOverrideView: "Working hours for a single date.",
-    TimeOffView: "A vet's time off.",
-    ChangeView: "A committed change: entity, id, clinic, version, op, at.",
-);

@@ -23,7 +23,7 @@ pub struct Problem {
     pub code: String,
     /// Every reason the time is not free (conflicts only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<Object>>)]
+    #[schema(value_type = Option<Vec<crate::dto::ConflictView>>)]
     pub conflicts: Option<serde_json::Value>,
     /// Each conflict in words, in the clinic's time (conflicts only).
     #[serde(skip_serializing_if = "Option::is_none")]

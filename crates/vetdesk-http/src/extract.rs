@@ -201,7 +201,8 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
     }
 }
 
-/// A JSON body that may be left out altogether (lifecycle steps need none).
+/// A JSON body that may be left out altogether, or be `null` (lifecycle steps
+/// need none; the document declares these bodies optional and nullable).
 pub struct OptionalJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for OptionalJson<T>
@@ -217,7 +218,8 @@ where
                 status: r.status(),
                 detail: r.body_text(),
             })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
             return Ok(OptionalJson(T::default()));
         }
         axum::Json::<T>::from_bytes(&bytes)

@@ -9,7 +9,9 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod nul;
 mod routes;
+pub mod ui;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, Request, StatusCode};
@@ -22,6 +24,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
+use utoipa::openapi::path::ParameterIn;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{
     ContentBuilder, OpenApi as Document, RefOr, Response as OaResponse, ResponseBuilder,
 };
@@ -102,13 +106,17 @@ fn api() -> OpenApiRouter<App> {
         .routes(routes!(r::list_pets, r::create_pet))
         .routes(routes!(r::get_pet, r::update_pet, r::delete_pet))
         .routes(routes!(r::list_types, r::create_type))
-        .routes(routes!(r::update_type))
+        .routes(routes!(r::get_type, r::update_type))
         .routes(routes!(r::list_hours, r::create_hours))
-        .routes(routes!(r::update_hours, r::delete_hours))
+        .routes(routes!(r::get_hours, r::update_hours, r::delete_hours))
         .routes(routes!(r::list_overrides, r::set_override))
         .routes(routes!(r::delete_override))
         .routes(routes!(r::list_time_off, r::create_time_off))
-        .routes(routes!(r::delete_time_off))
+        .routes(routes!(
+            r::get_time_off,
+            r::update_time_off,
+            r::delete_time_off
+        ))
         .routes(routes!(e::events))
 }
 
@@ -120,7 +128,9 @@ pub fn openapi() -> Document {
     with_problems(doc)
 }
 
-/// Every operation may answer with a problem document; say so once, here.
+/// What every operation may answer besides its success, said once, here:
+/// problem documents for each status the server can give it (a body and a
+/// deletion each add their own), and the shape of `If-Match`.
 fn with_problems(mut doc: Document) -> Document {
     doc.servers = None;
     let problem = |description: &str| -> RefOr<OaResponse> {
@@ -137,39 +147,79 @@ fn with_problems(mut doc: Document) -> Document {
             .build()
             .into()
     };
-    let errors = [
-        ("400", "Malformed request (bad JSON, query or path)"),
+    let always = [
+        ("400", "Malformed request (bad JSON, query, path or header)"),
         ("404", "No such record"),
         (
             "409",
             "Conflict, duplicate or changed by someone else (`conflicts`, `current`)",
         ),
         ("422", "Invalid input or status change"),
-        ("401", "No valid bearer token (`WWW-Authenticate: Bearer`)"),
-        ("403", "The signed-in user's role may not do this"),
         ("500", "Internal error (the cause is logged)"),
         ("503", "The database is busy or unavailable"),
     ];
+    let with_body = [
+        ("413", "The body is larger than the server accepts"),
+        ("415", "The body is not `application/json`"),
+    ];
+    let deletion = [(
+        "428",
+        "The version being deleted is missing (`?version=N` or `If-Match`)",
+    )];
+    let authenticated = [
+        ("401", "No valid bearer token (`WWW-Authenticate: Bearer`)"),
+        ("403", "The signed-in user's role may not do this"),
+    ];
+    let secured_by_default = doc.security.as_ref().is_some_and(|s| !s.is_empty());
     for item in doc.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            for (status, description) in errors {
+        let deletes = item.delete.is_some();
+        for (op, is_delete) in [
+            (&mut item.get, false),
+            (&mut item.post, false),
+            (&mut item.put, false),
+            (&mut item.patch, false),
+            (&mut item.delete, deletes),
+        ] {
+            let Some(op) = op.as_mut() else { continue };
+            let secured = op
+                .security
+                .as_ref()
+                .map_or(secured_by_default, |s| !s.is_empty());
+            let extra = [
+                (op.request_body.is_some(), &with_body[..]),
+                (is_delete, &deletion[..]),
+                (secured, &authenticated[..]),
+            ];
+            let statuses = always.iter().chain(
+                extra
+                    .iter()
+                    .filter(|(applies, _)| *applies)
+                    .flat_map(|(_, s)| s.iter()),
+            );
+            for (status, description) in statuses {
                 op.responses
                     .responses
                     .entry(status.to_string())
                     .or_insert_with(|| problem(description));
             }
+            for param in op.parameters.iter_mut().flatten() {
+                if param.parameter_in == ParameterIn::Header
+                    && param.name.eq_ignore_ascii_case("if-match")
+                {
+                    param.schema = Some(if_match_schema());
+                }
+            }
         }
     }
     doc
+}
+
+/// `If-Match` names a version: `3`, `"3"` or `W/"3"` (see [`extract::IfMatch`]).
+fn if_match_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(r#"^(W/)?"?[0-9]{1,18}"?$"#))
+        .into()
 }
 
 /// The whole HTTP application: `/api/v1/…`, `/health`, problem documents for
@@ -200,6 +250,8 @@ pub fn router(app: App) -> Router {
         }),
     )
     .fallback(|| async { ApiError::NoRoute })
+    // Inside authentication: a client without a token hears 401 before its body is read.
+    .layer(middleware::from_fn(nul::refuse_nul))
     .layer(middleware::from_fn_with_state(
         app.clone(),
         extract::authenticate,
@@ -208,7 +260,12 @@ pub fn router(app: App) -> Router {
     .layer(CatchPanicLayer::new())
     .layer(middleware::from_fn(problems_only))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(TraceLayer::new_for_http())
+    // Spans name the path, never the query: `/events?access_token=…` must not reach a log.
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
+            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+        }),
+    )
     .with_state(app)
 }
 
@@ -266,9 +323,19 @@ pub async fn serve_with(
     addr: SocketAddr,
     on_listen: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    serve_router(router(app), addr, on_listen).await
+}
+
+/// Serve a router built from [`router`] (e.g. with [`ui::with_ui`]) until stopped.
+pub async fn serve_router(
+    router: Router,
+    addr: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     on_listen(listener.local_addr()?);
-    let server = axum::serve(listener, service(app)).with_graceful_shutdown(stop_signal());
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(stop_signal());
     // Open event streams never end by themselves: give requests in flight a
     // few seconds after the signal, then stop regardless.
     tokio::select! {

@@ -289,20 +289,18 @@ impl Store for PgStore {
         "postgres"
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        let tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?;
+        let tx = begin(
+            &self.pool,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )
+        .await?;
         Ok(Box::new(PgTx { tx }))
     }
     async fn write(&self) -> Result<Box<dyn Tx>> {
         // READ COMMITTED on purpose: a booking that waited on a competing one
         // then sees it (and the exclusion constraint refuses the overlap)
         // instead of failing with a serialization error.
-        let tx = self
-            .pool
-            .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-            .await?;
+        let tx = begin(&self.pool, "BEGIN ISOLATION LEVEL READ COMMITTED").await?;
         Ok(Box::new(PgTx { tx }))
     }
     async fn close(&self) {
@@ -312,6 +310,24 @@ impl Store for PgStore {
     fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
     }
+}
+
+/// Open a transaction so that a caller who gives up half-way (a client that
+/// disconnects, a timeout) cannot leave it open on a pooled connection.
+///
+/// sqlx 0.8's `begin_with` is not cancel-safe on PostgreSQL: dropped between
+/// sending `BEGIN` and reading its answer, it returns the connection to the
+/// pool still inside the transaction, and the next borrower's statements run
+/// in it (a writer then fails with "read-only transaction"; sqlx issue #4393).
+/// Here the `BEGIN` runs in a task of its own, which always finishes: if
+/// nobody is waiting any more, the finished transaction is dropped, which
+/// queues a `ROLLBACK` that runs before the connection's next use.
+async fn begin(pool: &PgPool, statement: &'static str) -> Result<Transaction<'static, Postgres>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("opening a transaction: {e}")))?
+        .map_err(StoreError::from)
 }
 
 struct PgTx {

@@ -115,7 +115,7 @@ impl Store for SqliteStore {
         "sqlite"
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.pool.begin().await?;
+        let tx = begin(&self.pool, "BEGIN").await?;
         Ok(Box::new(SqliteTx {
             tx,
             pending: Vec::new(),
@@ -123,7 +123,7 @@ impl Store for SqliteStore {
         }))
     }
     async fn write(&self) -> Result<Box<dyn Tx>> {
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let tx = begin(&self.pool, "BEGIN IMMEDIATE").await?;
         Ok(Box::new(SqliteTx {
             tx,
             pending: Vec::new(),
@@ -136,6 +136,21 @@ impl Store for SqliteStore {
     fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
     }
+}
+
+/// Open a transaction so that a caller who gives up half-way (a client that
+/// disconnects, a timeout) cannot leave it open on a pooled connection: with
+/// sqlx 0.8 a `begin_with` dropped at the wrong moment returns the connection
+/// inside its transaction, and after `BEGIN IMMEDIATE` that connection holds
+/// the database's write lock, so every later writer waits out its busy
+/// timeout. The `BEGIN` runs in a task of its own, which always finishes; a
+/// transaction nobody waits for any more is dropped, which rolls it back.
+async fn begin(pool: &SqlitePool, statement: &'static str) -> Result<Transaction<'static, Sqlite>> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("opening a transaction: {e}")))?
+        .map_err(StoreError::from)
 }
 
 struct SqliteTx {

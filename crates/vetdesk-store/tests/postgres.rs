@@ -1167,3 +1167,50 @@ async fn every_record_reads_back_as_written_and_tombstones_stay_hidden() {
     drop(tx);
     store.close().await;
 }
+
+/// A caller that gives up while a transaction is being opened (a client that
+/// disconnects, a timeout) must not leave the pooled connection inside that
+/// transaction: the next writer to get it would find itself in a read-only
+/// snapshot ("cannot execute INSERT in a read-only transaction").
+#[tokio::test]
+async fn a_transaction_abandoned_while_it_opens_leaves_no_connection_inside_it() {
+    let Some((_db, store)) = fresh().await else {
+        return;
+    };
+    let store = Arc::new(store);
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    for i in 0..300u32 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        // Give up somewhere inside the BEGIN round trip (or just after it).
+        let wait = std::time::Duration::from_micros(rng % 400);
+        match i % 3 {
+            0 => drop(tokio::time::timeout(wait, store.read()).await),
+            1 => drop(tokio::time::timeout(wait, store.write()).await),
+            // Given up inside a write transaction, after a statement.
+            _ => drop(
+                tokio::time::timeout(wait, async {
+                    if let Ok(mut tx) = store.write().await {
+                        let _ = tx.clinics().await;
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    }
+                })
+                .await,
+            ),
+        }
+        let c = Clinic {
+            id: ClinicId(Uuid::now_v7()),
+            name: name(&format!("Clinic {i}")),
+            time_zone: chrono_tz::Europe::London,
+            meta: meta(),
+        };
+        let mut tx = store.write().await.expect("a write transaction");
+        tx.save_clinic(&c, Write::Insert)
+            .await
+            .unwrap_or_else(|e| panic!("write {i} after an abandoned read: {e}"));
+        tx.commit().await.expect("commit");
+    }
+    let mut tx = store.read().await.expect("read");
+    assert_eq!(tx.clinics().await.expect("clinics").len(), 300);
+}

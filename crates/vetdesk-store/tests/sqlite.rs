@@ -104,3 +104,48 @@ async fn reopening_is_idempotent_and_a_bad_path_is_a_clear_error() {
         .expect("nothing listens on port 1");
     assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
 }
+
+/// A caller that gives up while a transaction opens (a disconnecting client, a
+/// timeout) leaves no pooled connection inside it: later writers still write.
+#[tokio::test]
+async fn a_transaction_abandoned_while_it_opens_leaves_no_connection_inside_it() {
+    use vetdesk_core::{Clinic, ClinicId, Meta, Name};
+    let (_dir, _url, store) = fresh().await;
+    let at = chrono::DateTime::parse_from_rfc3339("2030-01-01T08:00:00Z")
+        .expect("instant")
+        .with_timezone(&chrono::Utc);
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    for i in 0..200u32 {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let wait = std::time::Duration::from_micros(rng % 300);
+        match i % 3 {
+            0 => drop(tokio::time::timeout(wait, store.read()).await),
+            1 => drop(tokio::time::timeout(wait, store.write()).await),
+            // Given up inside a write transaction, after a statement.
+            _ => drop(
+                tokio::time::timeout(wait, async {
+                    if let Ok(mut tx) = store.write().await {
+                        let _ = tx.clinics().await;
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    }
+                })
+                .await,
+            ),
+        }
+        let c = Clinic {
+            id: ClinicId(uuid::Uuid::now_v7()),
+            name: Name::parse("name", &format!("Clinic {i}")).expect("name"),
+            time_zone: chrono_tz::Europe::London,
+            meta: Meta::new(at),
+        };
+        let mut tx = store.write().await.expect("a write transaction");
+        tx.save_clinic(&c, vetdesk_store::Write::Insert)
+            .await
+            .unwrap_or_else(|e| panic!("write {i} after an abandoned transaction: {e}"));
+        tx.commit().await.expect("commit");
+    }
+    let mut tx = store.read().await.expect("read");
+    assert_eq!(tx.clinics().await.expect("clinics").len(), 200);
+}

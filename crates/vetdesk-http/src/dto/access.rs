@@ -1,7 +1,7 @@
 //! Wire types for signing in, users and the audit log.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use vetdesk_app::{UserInput, UserPatch};
@@ -16,8 +16,8 @@ pub struct LoginBody {
 }
 
 /// A role: what a user may do (README.md has the matrix).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum RoleView {
     Admin,
     FrontDesk,
@@ -25,7 +25,7 @@ pub enum RoleView {
 }
 
 /// A user (never their password).
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub username: String,
@@ -38,15 +38,16 @@ pub struct UserView {
 }
 
 /// A record's bookkeeping: its version (send it back to change the record) and times.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct MetaView {
+    /// Bumped by every change; send it back (`version` or `If-Match`) to guard a change.
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 /// A new session: send `token` as `Authorization: Bearer <token>` until `expires_at`.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct SessionView {
     pub token: String,
     pub expires_at: DateTime<Utc>,
@@ -121,8 +122,10 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Lines before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// Page size, 1 to 500 (default 50).
+    /// Page size (default 50, at most 500).
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 500)]
     pub limit: Option<u32>,
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
 }
 
@@ -141,7 +144,7 @@ impl From<AuditQuery> for AuditFilter {
 }
 
 /// One line of the audit log.
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct AuditView {
     pub seq: i64,
     pub at: DateTime<Utc>,
@@ -161,7 +164,7 @@ pub struct AuditView {
     pub after: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(ToSchema)]
 pub struct AuditPageView {
     pub items: Vec<AuditView>,
     pub total: u64,

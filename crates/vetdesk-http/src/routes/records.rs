@@ -229,7 +229,21 @@ pub async fn update_type(
     ))
 }
 
+#[utoipa::path(get, path = "/appointment-types/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "Appointment type id")),
+    responses((status = 200, description = "The appointment type", body = AppointmentTypeView)))]
+pub async fn get_type(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<AppointmentType>> {
+    Ok(Json(app.appointment_type(AppointmentTypeId(id)).await?))
+}
+
 // ---------- working hours ----------
+
+#[utoipa::path(get, path = "/working-hours/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "Working-hours rule id")),
+    responses((status = 200, description = "The rule", body = WorkingHoursView)))]
+pub async fn get_hours(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<WorkingHours>> {
+    Ok(Json(app.working_hours_rule(WorkingHoursId(id)).await?))
+}
 
 #[utoipa::path(get, path = "/working-hours", tag = "records", params(ScopeQuery),
     responses((status = 200, description = "Weekly rules", body = [WorkingHoursView])))]
@@ -313,6 +327,30 @@ pub async fn create_time_off(
 ) -> Result<impl IntoResponse> {
     let t = app.add_time_off(body.try_into()?).await?;
     Ok(created(format!("/time-off/{}", t.id), t))
+}
+
+#[utoipa::path(get, path = "/time-off/{id}", tag = "records",
+    params(("id" = Uuid, Path, description = "Time-off id")),
+    responses((status = 200, description = "The time off", body = TimeOffView)))]
+pub async fn get_time_off(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<TimeOff>> {
+    Ok(Json(app.time_off_record(TimeOffId(id)).await?))
+}
+
+#[utoipa::path(put, path = "/time-off/{id}", tag = "records", request_body = TimeOffBody,
+    params(("id" = Uuid, Path, description = "Time-off id"),
+           ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
+    responses((status = 200, description = "Updated", body = TimeOffView)))]
+pub async fn update_time_off(
+    Acting(app): Acting,
+    if_match: IfMatch,
+    Path(id): Path<Uuid>,
+    Json(body): Json<TimeOffBody>,
+) -> Result<Json<TimeOff>> {
+    let v = if_match.or(body.version);
+    Ok(Json(
+        app.update_time_off(TimeOffId(id), v, body.try_into()?)
+            .await?,
+    ))
 }
 
 // ---------- deletion ----------

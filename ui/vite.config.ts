@@ -1,0 +1,17 @@
+import { defineConfig } from 'vite';
+
+// The built UI is served by `vetdesk serve` at `/` (and later embedded by the
+// desktop shell). No inline scripts or styles, so it runs under a strict CSP.
+export default defineConfig({
+  base: '/',
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    modulePreload: { polyfill: false },
+    assetsInlineLimit: 0,
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8080', '/health': 'http://127.0.0.1:8080' },
+  },
+});
