@@ -690,7 +690,7 @@ story!(
 struct Screen(std::sync::Mutex<Vec<Outgoing>>);
 
 #[async_trait::async_trait]
-impl Channel for Screen {
+impl vetdesk_notify::Channel for Screen {
     async fn send(&self, m: &Outgoing) -> Result<Delivery, SendError> {
         self.0.lock().expect("screen").push(m.clone());
         Ok(Delivery { provider_id: None })

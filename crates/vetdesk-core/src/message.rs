@@ -48,12 +48,12 @@ fn pieces<'a>(field: &'static str, raw: &'a str) -> Result<Vec<Piece<'a>>, Valid
             out.push(Piece::Text(&rest[..i]));
         }
         let tail = &rest[i..];
-        if tail.starts_with("{{") {
+        if let Some(after) = tail.strip_prefix("{{") {
             out.push(Piece::Brace('{'));
-            rest = &tail[2..];
-        } else if tail.starts_with("}}") {
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("}}") {
             out.push(Piece::Brace('}'));
-            rest = &tail[2..];
+            rest = after;
         } else if tail.starts_with('}') {
             return Err(ValidationError::Other(format!(
                 "the {field} has a '}}' without its '{{' (write '}}}}' for a brace)"
@@ -350,7 +350,7 @@ pub fn html_of(subject: &str, text: &str) -> String {
     let mut body = String::new();
     for para in text.split("\n\n").filter(|p| !p.trim().is_empty()) {
         let lines: Vec<String> = para.lines().map(escape_html).collect();
-        let _ = write!(body, "<p>{}</p>\n", lines.join("<br>\n"));
+        let _ = writeln!(body, "<p>{}</p>", lines.join("<br>\n"));
     }
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\

@@ -558,6 +558,16 @@ fn voids(event: Event) -> &'static [MessageKind] {
     }
 }
 
+/// Adds one owner message: kind, reminder offset, due, grace, latest, previous start.
+type OwnerMessage<'a> = dyn FnMut(
+        MessageKind,
+        Option<u32>,
+        DateTime<Utc>,
+        Option<Duration>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+    ) + 'a;
+
 /// The messages a change causes.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
     let voided = voids(input.event);
@@ -617,14 +627,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             skipped,
         });
     };
-    let plan_reminders = |owner: &mut dyn FnMut(
-        MessageKind,
-        Option<u32>,
-        DateTime<Utc>,
-        Option<Duration>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    )| {
+    let plan_reminders = |owner: &mut OwnerMessage<'_>| {
         for &m in &input.settings.reminder_offsets_min {
             let offset = Duration::minutes(i64::from(m));
             let due = start - offset;

@@ -218,7 +218,7 @@ impl OutboxTx for PgTx {
             .iter()
             .map(outbox_row)
             .collect::<Result<Vec<_>>>()?;
-        rows.sort_by(|a, b| (a.next_attempt_at, a.id).cmp(&(b.next_attempt_at, b.id)));
+        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
         Ok(rows)
     }
 
