@@ -122,9 +122,29 @@ fn spawn_worker(t: &TestApp, sink: &SmtpSink, batch: u32) -> Child {
         .env_remove("VETDESK_DATABASE_URL")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start vetdesk worker")
+}
+
+/// Wait until a worker says it is running (its signal handlers are in place).
+fn wait_ready(child: &mut Child) {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("piped stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.contains("is sending notifications") {
+                let _ = tx.send(());
+            }
+            eprintln!("worker: {line}");
+        }
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the worker started");
 }
 
 /// Ask a worker to stop (SIGTERM) and check it stops cleanly.
@@ -205,13 +225,13 @@ story!(
         while kills < 24 {
             let mut child = spawn_worker(&t, &sink, 10);
             let before = sink.count();
-            // A random moment, but after this worker has sent something.
-            let pause = 100 + rng.below(500) as u64;
-            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            // Once this worker is sending, a random moment within the next 80 ms.
             let deadline = Instant::now() + std::time::Duration::from_secs(10);
             while sink.count() == before && Instant::now() < deadline {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
+            let pause = 1 + rng.below(80) as u64;
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
             child.kill().expect("SIGKILL");
             child.wait().expect("reaped");
             kills += 1;
@@ -220,7 +240,8 @@ story!(
             }
         }
         assert!(kills >= 20, "only {kills} kills before everything was sent; make the burst bigger");
-        let last = spawn_worker(&t, &sink, 10);
+        let mut last = spawn_worker(&t, &sink, 10);
+        wait_ready(&mut last);
         wait_until_done(&t, std::time::Duration::from_secs(120)).await;
         terminate(last);
         let duplicates = check_delivered(&t, &sink, expected).await;
@@ -241,8 +262,10 @@ story!(
     multi_thread async fn two_worker_processes_never_send_the_same_message(t) {
         let sink = SmtpSink::start(None).await;
         let expected = due_burst(&t, 200).await;
-        let a = spawn_worker(&t, &sink, 5);
-        let b = spawn_worker(&t, &sink, 5);
+        let mut a = spawn_worker(&t, &sink, 5);
+        let mut b = spawn_worker(&t, &sink, 5);
+        wait_ready(&mut a);
+        wait_ready(&mut b);
         wait_until_done(&t, std::time::Duration::from_secs(120)).await;
         terminate(a);
         terminate(b);
