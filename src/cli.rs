@@ -169,7 +169,8 @@ pub enum Command {
     },
     /// Search and list appointments, a page at a time.
     Appointments(AppointmentsArgs),
-    /// Serve the HTTP API (/api/v1) and the calendar UI (/) until stopped with Ctrl-C.
+    /// Serve the HTTP API (/api/v1) and the calendar UI (/) until stopped with Ctrl-C,
+    /// with the notification worker running beside it (channels that are not configured stay off).
     Serve {
         /// The address and port to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -181,6 +182,211 @@ pub enum Command {
         /// Serve the API only, even when a built UI is found.
         #[arg(long, conflicts_with = "ui")]
         no_ui: bool,
+        /// Do not run the notification worker in this process.
+        #[arg(long)]
+        no_worker: bool,
+        #[command(flatten)]
+        notify: NotifyArgs,
+    },
+    /// Send due notifications (email, SMS, desktop) until stopped with Ctrl-C or SIGTERM.
+    Worker {
+        /// Send what is due now, then exit.
+        #[arg(long)]
+        once: bool,
+        #[command(flatten)]
+        notify: NotifyArgs,
+    },
+    /// The notification outbox: messages planned, sent, failed, skipped or voided (newest first).
+    #[command(args_conflicts_with_subcommands = true)]
+    Outbox {
+        #[command(subcommand)]
+        cmd: Option<OutboxCmd>,
+        #[command(flatten)]
+        list: OutboxList,
+    },
+    /// Message templates, per kind of message and channel.
+    Templates {
+        #[command(subcommand)]
+        cmd: Option<TemplatesCmd>,
+    },
+    /// A clinic's notification settings: reminder offsets, SMS quiet hours, staff heads-up.
+    Notifications(NotificationArgs),
+    /// Keep a secret (the SMTP password, the SMS token) in the OS keyring.
+    Secret {
+        #[command(subcommand)]
+        cmd: SecretCmd,
+    },
+}
+
+/// Where notifications go. Every option can also be set in the environment;
+/// the SMTP password and the SMS token only there (VETDESK_SMTP_PASSWORD,
+/// VETDESK_SMS_TOKEN) or in the OS keyring (`vetdesk secret set …`).
+#[derive(Debug, Clone, Args)]
+pub struct NotifyArgs {
+    /// The SMTP server (email is off without one).
+    #[arg(long, env = "VETDESK_SMTP_HOST", value_name = "HOST")]
+    pub smtp_host: Option<String>,
+    /// Its port (default: 25 plain, 587 starttls, 465 tls).
+    #[arg(long, env = "VETDESK_SMTP_PORT", value_name = "PORT")]
+    pub smtp_port: Option<u16>,
+    /// plain, starttls or tls.
+    #[arg(
+        long,
+        env = "VETDESK_SMTP_SECURITY",
+        default_value = "starttls",
+        value_name = "MODE"
+    )]
+    pub smtp_security: String,
+    /// Sign in to the SMTP server as this user (password: VETDESK_SMTP_PASSWORD or the keyring's smtp-password).
+    #[arg(long, env = "VETDESK_SMTP_USERNAME", value_name = "USER")]
+    pub smtp_username: Option<String>,
+    /// The sender, e.g. "Riverside Vets <reminders@riverside.example>".
+    #[arg(long, env = "VETDESK_SMTP_FROM", value_name = "MAILBOX")]
+    pub smtp_from: Option<String>,
+    /// The Twilio-compatible SMS gateway.
+    #[arg(
+        long,
+        env = "VETDESK_SMS_URL",
+        default_value = "https://api.twilio.com",
+        value_name = "URL"
+    )]
+    pub sms_url: String,
+    /// The gateway account (SMS is off without one; token: VETDESK_SMS_TOKEN or the keyring's sms-token).
+    #[arg(long, env = "VETDESK_SMS_ACCOUNT", value_name = "SID")]
+    pub sms_account: Option<String>,
+    /// The number SMS is sent from.
+    #[arg(long, env = "VETDESK_SMS_FROM", value_name = "NUMBER")]
+    pub sms_from: Option<String>,
+    /// Show staff desktop notifications here: "all", or one vet (id or part of the name).
+    #[arg(long, env = "VETDESK_DESKTOP", value_name = "WHOSE")]
+    pub desktop: Option<String>,
+    /// Messages claimed at a time.
+    #[arg(long, env = "VETDESK_WORKER_BATCH", default_value_t = 20)]
+    pub batch: u32,
+    /// Seconds a claim holds before another worker may take the message.
+    #[arg(long, env = "VETDESK_WORKER_LEASE_SECS", default_value_t = 120)]
+    pub lease_secs: u64,
+    /// Attempts before a message is marked failed.
+    #[arg(long, env = "VETDESK_WORKER_MAX_ATTEMPTS", default_value_t = 5)]
+    pub max_attempts: u32,
+    /// Seconds before the first retry (doubling, up to an hour).
+    #[arg(long, env = "VETDESK_WORKER_RETRY_SECS", default_value_t = 30)]
+    pub retry_secs: u64,
+    /// Seconds one message may take.
+    #[arg(long, env = "VETDESK_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub send_timeout_secs: u64,
+    /// Emails per second at most (bursts of five times that after an outage).
+    #[arg(long, env = "VETDESK_EMAIL_RATE", default_value_t = 10.0)]
+    pub email_rate: f64,
+    /// SMS per second at most (bursts of ten).
+    #[arg(long, env = "VETDESK_SMS_RATE", default_value_t = 1.0)]
+    pub sms_rate: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxList {
+    /// Only failed messages.
+    #[arg(long)]
+    pub failed: bool,
+    /// Only these statuses (pending, sent, failed, skipped, voided), comma-separated.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only this appointment's messages.
+    #[arg(long)]
+    pub appointment: Option<String>,
+    /// How many (at most 500).
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCmd {
+    /// Queue a failed or skipped message again (it is sent if still worth sending).
+    Retry {
+        /// The message id.
+        id: String,
+    },
+    /// What a message says and whether it would go if it were sent now.
+    Preview {
+        /// The message id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCmd {
+    /// Every template as it applies (an admin's, or the built-in one).
+    List,
+    /// Show one template.
+    Show {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        channel: String,
+    },
+    /// Change a template (admin only). Placeholders: {pet} {owner} {vet} {clinic} {type}
+    /// {date} {time} {when} {zone}, and in reschedule notices {previous_date} {previous_time}.
+    Set {
+        /// confirmation, reminder, reschedule, cancellation, checked_in, starting_soon.
+        #[arg(long)]
+        kind: String,
+        /// email, sms or desktop.
+        #[arg(long)]
+        channel: String,
+        /// The subject (email) or title (desktop); SMS has none.
+        #[arg(long)]
+        subject: Option<String>,
+        /// The body; `-` reads it from standard input.
+        #[arg(long)]
+        body: String,
+        /// Refuse if the template is no longer at this version.
+        #[arg(long, value_name = "N")]
+        expect_version: Option<i64>,
+    },
+    /// Go back to the built-in wording.
+    Reset {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        channel: String,
+    },
+    /// Render a template for an appointment (or a sample one) in the clinic's time zone.
+    Preview {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        channel: String,
+        /// The appointment id (default: a sample appointment tomorrow).
+        #[arg(long)]
+        appointment: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NotificationArgs {
+    /// The clinic (id or part of the name).
+    #[arg(long)]
+    pub clinic: String,
+    /// Reminder offsets before the start, e.g. "24h,2h" (or "none").
+    #[arg(long, value_name = "OFFSETS")]
+    pub reminders: Option<String>,
+    /// When no SMS goes out, clinic-local, e.g. "20:00-08:00" (or "none").
+    #[arg(long, value_name = "HH:MM-HH:MM")]
+    pub quiet_hours: Option<String>,
+    /// Minutes before the start the vet's desktop says "starting soon" (or "none").
+    #[arg(long, value_name = "MINUTES")]
+    pub heads_up: Option<String>,
+    /// Refuse if the settings are no longer at this version.
+    #[arg(long, value_name = "N")]
+    pub expect_version: Option<i64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCmd {
+    /// Store smtp-password or sms-token in the OS keyring, read from standard input.
+    Set {
+        /// smtp-password or sms-token.
+        name: String,
     },
 }
 

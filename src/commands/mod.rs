@@ -3,6 +3,7 @@
 
 mod access;
 mod appointments;
+mod notify;
 mod records;
 mod schedule;
 
@@ -110,7 +111,18 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Reschedule(a) => appointments::reschedule(ctx, a).await,
         C::Show { id } => appointments::show(ctx, &id).await,
         C::Appointments(a) => appointments::list(ctx, a).await,
-        C::Serve { bind, ui, no_ui } => serve(ctx, &bind, ui, no_ui).await,
+        C::Serve {
+            bind,
+            ui,
+            no_ui,
+            no_worker,
+            notify,
+        } => serve(ctx, &bind, ui, no_ui, (!no_worker).then_some(notify)).await,
+        C::Worker { once, notify } => notify::worker(ctx, notify, once).await,
+        C::Outbox { cmd, list } => notify::outbox(ctx, cmd, list).await,
+        C::Templates { cmd } => notify::templates(ctx, cmd).await,
+        C::Notifications(a) => notify::settings(ctx, a).await,
+        C::Secret { cmd } => notify::secret(cmd).await,
     }
 }
 
@@ -128,12 +140,14 @@ fn built_ui() -> Option<vetdesk_http::ui::UiDir> {
 }
 
 /// `vetdesk serve`: the HTTP API over the same application, and the built
-/// calendar UI when there is one, until Ctrl-C.
+/// calendar UI when there is one, until Ctrl-C; with the notification worker
+/// as a background task.
 async fn serve(
     ctx: &Ctx,
     bind: &str,
     ui: Option<std::path::PathBuf>,
     no_ui: bool,
+    notify: Option<crate::cli::NotifyArgs>,
 ) -> Result<Reply> {
     let addr: std::net::SocketAddr = bind.trim().parse().map_err(|_| {
         Failure::invalid(format!(
@@ -147,12 +161,19 @@ async fn serve(
         None if no_ui => None,
         None => built_ui(),
     };
+    let worker = match notify {
+        Some(args) => notify::background_worker(ctx, args).await?,
+        None => {
+            tracing::info!("notification worker: off (--no-worker)");
+            None
+        }
+    };
     let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
     let mut router = vetdesk_http::router(ctx.app.clone());
     if let Some(ui) = ui {
         router = vetdesk_http::ui::with_ui(router, ui);
     }
-    vetdesk_http::serve_router(router, addr, |local| {
+    let served = vetdesk_http::serve_router(router, addr, |local| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let what = match &ui_path {
@@ -162,8 +183,13 @@ async fn serve(
         let _ = writeln!(out, "vetdesk is listening on http://{local} ({what})")
             .and_then(|()| out.flush());
     })
-    .await
-    .map_err(|e| Failure::new(ErrorCode::Internal, format!("cannot serve on {addr}: {e}")))?;
+    .await;
+    if let Some((stop, task)) = worker {
+        stop.stop();
+        let _ = task.await;
+    }
+    served
+        .map_err(|e| Failure::new(ErrorCode::Internal, format!("cannot serve on {addr}: {e}")))?;
     Ok(Reply {
         text: String::new(),
         code: None,

@@ -416,6 +416,9 @@ impl TestApp {
             "users",
             "sessions",
             "audit_log",
+            "outbox",
+            "message_templates",
+            "notification_settings",
         ] {
             out.push(self.count(t).await);
         }

@@ -1,6 +1,6 @@
 //! Booking and the appointment lifecycle. Every change runs in one write
-//! transaction: read, ask the core, write the appointment and its history line,
-//! commit. Booking and rescheduling repeat the conflict check inside that
+//! transaction: read, ask the core, write the appointment, its history line and
+//! the notifications it causes (`notifications.rs`), commit. Booking and rescheduling repeat the conflict check inside that
 //! transaction, so two workstations can never both win a slot.
 
 use crate::access::snap;
@@ -10,6 +10,7 @@ use crate::views::{AppointmentDetails, LocalSlot};
 use crate::{App, AppError, Result};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
+use vetdesk_core::notification::Event;
 use vetdesk_core::*;
 use vetdesk_store::{AppointmentFilter, AppointmentView, Entity, Page, StoreError, Tx, Write};
 
@@ -131,6 +132,8 @@ impl App {
             at: now,
         };
         tx.add_history(&history).await?;
+        self.queue_notifications(tx.as_mut(), Event::Booked, &appt, &clinic, now)
+            .await?;
         self.audit(
             tx.as_mut(),
             "appointment.book",
@@ -214,6 +217,9 @@ impl App {
             at: now,
         })
         .await?;
+        let clinic = require_clinic(tx.as_mut(), appt.clinic_id).await?;
+        self.queue_notifications(tx.as_mut(), Event::Stepped(action), &appt, &clinic, now)
+            .await?;
         self.audit(
             tx.as_mut(),
             &format!("appointment.{}", action.as_str()),
@@ -223,8 +229,7 @@ impl App {
             snap(&appt),
         )
         .await?;
-        let tz = require_clinic(tx.as_mut(), appt.clinic_id).await?.time_zone;
-        let details = details(tx.as_mut(), id, tz).await?;
+        let details = details(tx.as_mut(), id, clinic.time_zone).await?;
         tx.commit().await?;
         tracing::info!(appointment = %id, action = action.as_str(), to = to.as_str(), "appointment changed");
         Ok(details)
@@ -379,6 +384,9 @@ impl App {
             at: now,
         })
         .await?;
+        let moved = Event::Rescheduled { previous: old.slot };
+        self.queue_notifications(tx.as_mut(), moved, &appt, &clinic, now)
+            .await?;
         self.audit(
             tx.as_mut(),
             "appointment.reschedule",

@@ -10,6 +10,7 @@ mod access;
 mod appointments;
 pub mod demo;
 mod error;
+mod notifications;
 mod records;
 mod scheduling;
 pub mod views;
@@ -17,6 +18,10 @@ pub mod views;
 pub use access::{SessionGrant, UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest};
 pub use error::{AppError, ErrorCode, Result};
+pub use notifications::{
+    Claimed, MessagePreview, OutboxQuery, Outgoing, Prepared, Recipient, SettingsPatch,
+    SettingsView, TemplateInput, TemplateView, MAX_CLAIM, MAX_OUTBOX_PAGE,
+};
 pub use records::*;
 pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
 

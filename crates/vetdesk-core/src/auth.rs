@@ -108,10 +108,13 @@ pub enum Permission {
     ManagePractice,
     ManageUsers,
     ReadAudit,
+    /// Message templates, notification settings, retrying failed messages,
+    /// and running the notification worker.
+    ManageNotifications,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ReadSchedule,
         Permission::ReadRecords,
         Permission::Book,
@@ -127,6 +130,7 @@ impl Permission {
         Permission::ManagePractice,
         Permission::ManageUsers,
         Permission::ReadAudit,
+        Permission::ManageNotifications,
     ];
 
     /// What the permission lets a person do, as a refusal would say it.
@@ -147,6 +151,7 @@ impl Permission {
             Permission::ManagePractice => "manage clinics, vets and appointment types",
             Permission::ManageUsers => "manage users",
             Permission::ReadAudit => "read the audit log",
+            Permission::ManageNotifications => "manage notifications",
         }
     }
 }

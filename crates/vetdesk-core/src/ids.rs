@@ -67,4 +67,6 @@ id_type!(
     TimeOffId,
     /// A person who signs in (front desk, vet or admin).
     UserId,
+    /// A message in the outbox.
+    OutboxId,
 );

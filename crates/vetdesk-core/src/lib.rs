@@ -11,7 +11,9 @@ pub mod conflicts;
 pub mod fixture;
 pub mod ids;
 pub mod lifecycle;
+pub mod message;
 pub mod model;
+pub mod notification;
 pub mod reference;
 pub mod schedule;
 pub mod time;
@@ -25,7 +27,12 @@ pub use calendar::{group_by_local_day, view_range, View};
 pub use conflicts::{check, explain, Conflict, Explanation, Proposal};
 pub use ids::*;
 pub use lifecycle::{transition, Action, Status, TransitionError};
+pub use message::{CalendarEvent, Facts, Rendered, Template};
 pub use model::*;
+pub use notification::{
+    MessageChannel, MessageKind, MessageStatus, NotificationSettings, PendingMessage, Plan,
+    PlannedMessage, QuietHours, Readiness,
+};
 pub use schedule::{Absence, Booking, DayOverride, LocalDays, VetSchedule, WeeklyRule};
 pub use time::{resolve_local, DateRange, Interval, LocalSpan};
 pub use validate::*;

@@ -17,11 +17,16 @@
 
 mod access;
 mod error;
+mod outbox;
 mod postgres;
 mod sqlite;
 
 pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};
 pub use error::StoreError;
+pub use outbox::{
+    ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, StoredSettings,
+    StoredTemplate,
+};
 pub use postgres::{redact_url, PgStore};
 pub use sqlite::{queries, SqliteStore};
 
@@ -53,6 +58,9 @@ pub enum Entity {
     TimeOff,
     Appointment,
     User,
+    MessageTemplate,
+    NotificationSettings,
+    OutboxMessage,
 }
 
 impl Entity {
@@ -68,6 +76,9 @@ impl Entity {
             Entity::TimeOff => "time_off",
             Entity::Appointment => "appointment",
             Entity::User => "user",
+            Entity::MessageTemplate => "message_template",
+            Entity::NotificationSettings => "notification_settings",
+            Entity::OutboxMessage => "outbox_message",
         }
     }
     /// The column naming the clinic whose calendars a record of this kind touches.
@@ -90,6 +101,9 @@ impl Entity {
             Entity::TimeOff => "time_off",
             Entity::Appointment => "appointments",
             Entity::User => "users",
+            Entity::MessageTemplate => "message_templates",
+            Entity::NotificationSettings => "notification_settings",
+            Entity::OutboxMessage => "outbox",
         }
     }
 }
@@ -202,9 +216,10 @@ pub struct Change {
 }
 
 /// Everything that can be done inside a transaction. Reads never return tombstoned rows.
-/// Users, sessions and the audit log are in [`AccessTx`].
+/// Users, sessions and the audit log are in [`AccessTx`]; the notification
+/// outbox, templates and settings in [`OutboxTx`].
 #[async_trait]
-pub trait Tx: AccessTx + Send {
+pub trait Tx: AccessTx + OutboxTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
 
     async fn clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>>;

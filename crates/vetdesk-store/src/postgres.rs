@@ -11,6 +11,7 @@
 //! LISTENing and forwards what it hears to its subscribers.
 
 mod access;
+mod outbox;
 
 use crate::{
     AppointmentFilter, AppointmentView, Change, ChangeOp, Entity, Page, Result, Store, StoreError,

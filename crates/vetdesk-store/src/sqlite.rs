@@ -4,6 +4,7 @@
 //! holds at commit, across connections and processes.
 
 mod access;
+pub(crate) mod outbox;
 
 use crate::{
     AppointmentFilter, AppointmentView, Change, ChangeOp, Entity, Page, Result, Store, StoreError,

@@ -324,7 +324,7 @@ async fn migrations_apply_with_the_constraint_and_reopening_is_idempotent() {
         .fetch_one(again.pool())
         .await
         .expect("migrations");
-    assert_eq!(applied, 2, "0001_schema and 0002_access");
+    assert_eq!(applied, 3, "0001_schema, 0002_access and 0003_outbox");
     let via_open = vetdesk_store::open(&db.url).await.expect("open by URL");
     assert_eq!(via_open.backend(), "postgres");
     via_open.close().await;
@@ -689,7 +689,7 @@ async fn a_database_from_a_newer_vetdesk_is_refused_clearly() {
             err,
             StoreError::SchemaTooNew {
                 found: 9999,
-                known: 2
+                known: 3
             }
         ),
         "{err:?}"

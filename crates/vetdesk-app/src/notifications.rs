@@ -1,0 +1,856 @@
+//! Notifications: the outbox rows an appointment change writes (in the change's
+//! own transaction), what the worker asks of the application (claim due
+//! messages, prepare one for sending, record how it went), and the use cases a
+//! person runs: list the outbox, retry a failed message, preview a message,
+//! edit templates and a clinic's notification settings.
+//!
+//! What a change causes is decided by the pure core
+//! (`vetdesk_core::notification::plan`); this module loads what the plan needs
+//! and writes what it says. Messages are rendered when they are sent, so an
+//! owner's new email address or an admin's new wording applies to messages
+//! already planned.
+
+use crate::access::snap;
+use crate::records::require_clinic;
+use crate::{App, AppError, Result};
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use vetdesk_core::message::{ics, render};
+use vetdesk_core::notification::{plan, readiness, Event, PlanInput, SendCheck};
+use vetdesk_core::*;
+use vetdesk_store::{
+    ClaimScope, Entity, Finish, OutboxFilter, OutboxRecord, Page, StoredSettings, StoredTemplate,
+    Tx, Write,
+};
+
+/// Largest outbox page.
+pub const MAX_OUTBOX_PAGE: u32 = 500;
+/// Largest batch a worker may claim at once.
+pub const MAX_CLAIM: u32 = 500;
+
+/// A message a worker holds: the row as claimed, and the token that proves the claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Claimed {
+    pub message: OutboxRecord,
+    pub token: Uuid,
+}
+
+/// Who a message goes to, by its channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// An email address, a phone number, or (desktop) the vet's id.
+    pub address: String,
+    pub name: String,
+}
+
+/// A message ready to go out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outgoing {
+    pub id: OutboxId,
+    /// The idempotency key: the email `Message-ID`'s local part and the SMS gateway's idempotency header.
+    pub key: String,
+    pub kind: MessageKind,
+    pub channel: MessageChannel,
+    pub to: Recipient,
+    pub clinic: String,
+    pub rendered: Rendered,
+    /// The `.ics` calendar entry (email confirmations, reschedules and cancellations).
+    pub ics: Option<String>,
+}
+
+/// What the worker should do with a claimed message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Prepared {
+    Send(Box<Outgoing>),
+    /// Not now (quiet hours): back to the queue until `until`.
+    Defer {
+        until: DateTime<Utc>,
+        why: String,
+    },
+    /// Not at all; recorded as skipped with this reason.
+    Skip {
+        reason: String,
+    },
+}
+
+/// A message with what it would say if it were sent now.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessagePreview {
+    pub message: OutboxRecord,
+    pub prepared: Prepared,
+}
+
+/// A template as it applies: an admin's, or the built-in one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateView {
+    #[serde(flatten)]
+    pub template: Template,
+    /// `false` when this is the built-in wording.
+    pub custom: bool,
+    /// Present for an admin's template: its version (for `--expect-version`), who and when.
+    pub version: Option<i64>,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct TemplateInput {
+    pub kind: String,
+    pub channel: String,
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+/// A clinic's notification settings as they apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SettingsView {
+    pub clinic_id: ClinicId,
+    #[serde(flatten)]
+    pub settings: NotificationSettings,
+    /// `None` while the defaults apply.
+    pub version: Option<i64>,
+}
+
+/// Changes to a clinic's notification settings; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SettingsPatch {
+    /// Minutes, or with `h`/`d` (`24h,2h`); empty or `none` for no reminders.
+    pub reminder_offsets: Option<String>,
+    /// `HH:MM-HH:MM`, or `none`.
+    pub quiet_hours: Option<String>,
+    /// Minutes, or `none`.
+    pub staff_heads_up: Option<String>,
+}
+
+/// What to list from the outbox.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OutboxQuery {
+    pub statuses: Vec<MessageStatus>,
+    pub appointment: Option<AppointmentId>,
+    pub channel: Option<MessageChannel>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+fn void_reason(event: Event) -> String {
+    match event {
+        Event::Booked => "superseded".into(),
+        Event::Rescheduled { .. } => "the appointment was rescheduled".into(),
+        Event::Stepped(a) => match a {
+            Action::Cancel => "the appointment was cancelled".into(),
+            Action::NoShow => "the appointment was marked a no-show".into(),
+            Action::CheckIn => "the patient checked in".into(),
+            Action::Start => "the appointment started".into(),
+            Action::Complete => "the appointment was completed".into(),
+            other => format!("the appointment was {}", other.as_str()),
+        },
+    }
+}
+
+/// The settings that apply to a clinic.
+pub(crate) async fn settings_of(tx: &mut dyn Tx, clinic: ClinicId) -> Result<NotificationSettings> {
+    Ok(tx
+        .notification_settings(clinic)
+        .await?
+        .map(|s| s.settings)
+        .unwrap_or_default())
+}
+
+async fn template_of(
+    tx: &mut dyn Tx,
+    kind: MessageKind,
+    channel: MessageChannel,
+) -> Result<Template> {
+    Ok(tx
+        .templates()
+        .await?
+        .into_iter()
+        .find(|t| t.template.kind == kind && t.template.channel == channel)
+        .map(|t| t.template)
+        .unwrap_or_else(|| Template::default_for(kind, channel)))
+}
+
+impl App {
+    /// Write the messages an appointment change causes, in the change's own
+    /// transaction: void what it made pointless, add what it calls for.
+    pub(crate) async fn queue_notifications(
+        &self,
+        tx: &mut dyn Tx,
+        event: Event,
+        appointment: &Appointment,
+        clinic: &Clinic,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let client = tx
+            .client(appointment.client_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Client, appointment.client_id))?;
+        let settings = settings_of(tx, clinic.id).await?;
+        let pending: Vec<PendingMessage> = match event {
+            Event::Booked => Vec::new(),
+            _ => tx
+                .pending_outbox(appointment.id)
+                .await?
+                .into_iter()
+                .map(|m| PendingMessage {
+                    id: m.id,
+                    kind: m.kind,
+                })
+                .collect(),
+        };
+        let p = plan(&PlanInput {
+            event,
+            appointment,
+            client: &client,
+            tz: clinic.time_zone,
+            settings: &settings,
+            pending: &pending,
+            now,
+        });
+        tx.void_outbox(&p.void, &void_reason(event), now).await?;
+        let rows: Vec<OutboxRecord> = p
+            .add
+            .into_iter()
+            .map(|m| OutboxRecord {
+                id: OutboxId(Uuid::now_v7()),
+                key: m.key,
+                appointment_id: appointment.id,
+                appointment_version: appointment.meta.version,
+                clinic_id: clinic.id,
+                vet_id: appointment.vet_id,
+                kind: m.kind,
+                channel: m.channel,
+                offset_min: m.offset_min,
+                appointment_start: m.appointment_start,
+                previous_start: m.previous_start,
+                due_at: m.due_at,
+                expires_at: m.expires_at,
+                status: if m.skipped.is_some() {
+                    MessageStatus::Skipped
+                } else {
+                    MessageStatus::Pending
+                },
+                attempts: 0,
+                next_attempt_at: m.due_at,
+                claimed_by: None,
+                lease_until: None,
+                finished_at: m.skipped.as_ref().map(|_| now),
+                last_error: m.skipped,
+                sent_to: None,
+                provider_id: None,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        tx.add_outbox(&rows).await?;
+        tracing::debug!(appointment = %appointment.id, voided = p.void.len(), added = rows.len(), "notifications planned");
+        Ok(())
+    }
+
+    // ---------- the worker's side ----------
+
+    /// Claim up to `limit` due messages in `scope` for `worker`, leased for `lease`.
+    #[tracing::instrument(skip_all, fields(worker = worker, limit = limit))]
+    pub async fn claim_messages(
+        &self,
+        scope: &ClaimScope,
+        worker: &str,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<Claimed>> {
+        self.require(Permission::ManageNotifications)?;
+        if limit == 0 || limit > MAX_CLAIM {
+            return Err(ValidationError::Other(format!(
+                "a worker claims between 1 and {MAX_CLAIM} messages at a time"
+            ))
+            .into());
+        }
+        if lease <= Duration::zero() {
+            return Err(ValidationError::Other("a claim's lease must be positive".into()).into());
+        }
+        let now = self.now();
+        let token = Uuid::now_v7();
+        let mut tx = self.store.write().await?;
+        let rows = tx
+            .claim_outbox(scope, worker, token, now, now + lease, limit)
+            .await?;
+        tx.commit().await?;
+        Ok(rows
+            .into_iter()
+            .map(|message| Claimed { message, token })
+            .collect())
+    }
+
+    /// Decide what to do with a claimed message now, and render it if it goes.
+    #[tracing::instrument(skip_all, fields(message = %claimed.message.id))]
+    pub async fn prepare_message(&self, claimed: &Claimed) -> Result<Prepared> {
+        self.require(Permission::ManageNotifications)?;
+        let mut tx = self.store.read().await?;
+        let now = self.now();
+        // A cancel may have voided it since it was claimed.
+        let current = tx
+            .outbox_message(claimed.message.id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, claimed.message.id))?;
+        if current.status != MessageStatus::Pending {
+            return Ok(Prepared::Skip {
+                reason: format!("the message is {}", current.status),
+            });
+        }
+        // The lease ran out and another worker took it: not ours to send (and
+        // recording anything with our token changes nothing).
+        if current.lease_until != claimed.message.lease_until
+            || current.claimed_by != claimed.message.claimed_by
+        {
+            return Ok(Prepared::Skip {
+                reason: "the claim lapsed".into(),
+            });
+        }
+        prepare(tx.as_mut(), &current, now).await
+    }
+
+    /// Record how a claimed message's attempt ended. `false` when the claim
+    /// no longer held it (its lease ran out and another worker took it).
+    #[tracing::instrument(skip_all, fields(message = %claimed.message.id))]
+    pub async fn finish_message(&self, claimed: &Claimed, finish: Finish) -> Result<bool> {
+        self.require(Permission::ManageNotifications)?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let held = tx
+            .finish_outbox(claimed.message.id, claimed.token, &finish, now)
+            .await?;
+        tx.commit().await?;
+        if !held {
+            tracing::warn!(message = %claimed.message.id, "the claim had lapsed; outcome not recorded");
+        }
+        Ok(held)
+    }
+
+    /// When the next message in `scope` may be claimed.
+    #[tracing::instrument(skip_all)]
+    pub async fn next_message_due(&self, scope: &ClaimScope) -> Result<Option<DateTime<Utc>>> {
+        self.require(Permission::ManageNotifications)?;
+        Ok(self.store.read().await?.next_outbox_due(scope).await?)
+    }
+
+    // ---------- what a person sees and does ----------
+
+    /// The outbox, newest due first.
+    #[tracing::instrument(skip_all)]
+    pub async fn outbox(&self, q: OutboxQuery) -> Result<Page<OutboxRecord>> {
+        self.require(Permission::ReadSchedule)?;
+        let limit = if q.limit == 0 { 50 } else { q.limit };
+        if limit > MAX_OUTBOX_PAGE {
+            return Err(ValidationError::Other(format!(
+                "a page holds at most {MAX_OUTBOX_PAGE} messages"
+            ))
+            .into());
+        }
+        let filter = OutboxFilter {
+            statuses: q.statuses,
+            appointment: q.appointment,
+            channel: q.channel,
+            limit,
+            offset: q.offset,
+        };
+        Ok(self.store.read().await?.outbox(&filter).await?)
+    }
+
+    /// How many messages are in each status.
+    #[tracing::instrument(skip_all)]
+    pub async fn outbox_counts(&self) -> Result<Vec<(MessageStatus, u64)>> {
+        self.require(Permission::ReadSchedule)?;
+        Ok(self.store.read().await?.outbox_counts().await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(message = %id))]
+    pub async fn outbox_message(&self, id: OutboxId) -> Result<OutboxRecord> {
+        self.require(Permission::ReadSchedule)?;
+        self.store
+            .read()
+            .await?
+            .outbox_message(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))
+    }
+
+    /// What a message would say, and whether it would go, if it were sent now.
+    #[tracing::instrument(skip_all, fields(message = %id))]
+    pub async fn preview_message(&self, id: OutboxId) -> Result<MessagePreview> {
+        self.require(Permission::ReadSchedule)?;
+        let mut tx = self.store.read().await?;
+        let message = tx
+            .outbox_message(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
+        let prepared = prepare(tx.as_mut(), &message, self.now()).await?;
+        Ok(MessagePreview { message, prepared })
+    }
+
+    /// Put a failed (or skipped) message back in the queue, due now. It is
+    /// sent if it is still worth sending; the worker checks again.
+    #[tracing::instrument(skip_all, fields(message = %id))]
+    pub async fn retry_message(&self, id: OutboxId) -> Result<OutboxRecord> {
+        self.require(Permission::ManageNotifications)?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let before = tx
+            .outbox_message(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
+        if !tx.requeue_outbox(id, now).await? {
+            return Err(AppError::Invalid(ValidationError::Other(format!(
+                "message {id} is {}; only a failed or skipped message can be retried",
+                before.status
+            ))));
+        }
+        let after = tx
+            .outbox_message(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
+        self.audit(
+            tx.as_mut(),
+            "outbox.retry",
+            "outbox_message",
+            Some(id.0),
+            snap(&before),
+            snap(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(message = %id, "message queued again");
+        Ok(after)
+    }
+
+    /// Every kind × channel template as it applies.
+    #[tracing::instrument(skip_all)]
+    pub async fn templates(&self) -> Result<Vec<TemplateView>> {
+        self.require(Permission::ReadSchedule)?;
+        let stored = self.store.read().await?.templates().await?;
+        let mut out = Vec::new();
+        for kind in MessageKind::ALL {
+            for &channel in kind.channels() {
+                out.push(
+                    match stored
+                        .iter()
+                        .find(|t| t.template.kind == kind && t.template.channel == channel)
+                    {
+                        Some(t) => TemplateView {
+                            template: t.template.clone(),
+                            custom: true,
+                            version: Some(t.meta.version),
+                            updated_by: Some(t.updated_by.clone()),
+                            updated_at: Some(t.meta.updated_at),
+                        },
+                        None => TemplateView {
+                            template: Template::default_for(kind, channel),
+                            custom: false,
+                            version: None,
+                            updated_by: None,
+                            updated_at: None,
+                        },
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Save an admin's wording for one kind and channel (checked: known
+    /// placeholders, balanced braces, lengths). With `expected_version`, refused
+    /// if someone else saved it since.
+    #[tracing::instrument(skip_all, fields(kind = %input.kind, channel = %input.channel))]
+    pub async fn set_template(
+        &self,
+        input: TemplateInput,
+        expected_version: Option<i64>,
+    ) -> Result<TemplateView> {
+        self.require(Permission::ManageNotifications)?;
+        let kind: MessageKind = input.kind.parse()?;
+        let channel: MessageChannel = input.channel.parse()?;
+        let template = Template::new(kind, channel, input.subject.as_deref(), &input.body)?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .templates()
+            .await?
+            .into_iter()
+            .find(|t| t.template.kind == kind && t.template.channel == channel);
+        if let (Some(expected), Some(o)) = (expected_version, &old) {
+            if expected != o.meta.version {
+                return Err(AppError::StaleVersion {
+                    entity: Entity::MessageTemplate,
+                    id: format!("{kind}/{channel}"),
+                    expected,
+                    actual: o.meta.version,
+                    current: snap(o).map(Box::new),
+                });
+            }
+        }
+        let (meta, how) = match &old {
+            Some(o) => (
+                o.meta.bumped(now),
+                Write::Update {
+                    expected_version: o.meta.version,
+                },
+            ),
+            None => (Meta::new(now), Write::Insert),
+        };
+        let saved = StoredTemplate {
+            template,
+            updated_by: self.principal.username.clone(),
+            meta,
+        };
+        tx.save_template(&saved, how).await?;
+        self.audit(
+            tx.as_mut(),
+            "template.update",
+            "message_template",
+            None,
+            old.as_ref().and_then(snap),
+            snap(&saved),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TemplateView {
+            template: saved.template,
+            custom: true,
+            version: Some(saved.meta.version),
+            updated_by: Some(saved.updated_by),
+            updated_at: Some(saved.meta.updated_at),
+        })
+    }
+
+    /// Go back to the built-in wording for one kind and channel.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_template(&self, kind: &str, channel: &str) -> Result<TemplateView> {
+        self.require(Permission::ManageNotifications)?;
+        let kind: MessageKind = kind.parse()?;
+        let channel: MessageChannel = channel.parse()?;
+        if !kind.channels().contains(&channel) {
+            return Err(ValidationError::Other(format!(
+                "a {kind} message never goes by {channel}"
+            ))
+            .into());
+        }
+        let mut tx = self.store.write().await?;
+        let old = tx
+            .templates()
+            .await?
+            .into_iter()
+            .find(|t| t.template.kind == kind && t.template.channel == channel);
+        if tx.delete_template(kind, channel).await? {
+            self.audit(
+                tx.as_mut(),
+                "template.reset",
+                "message_template",
+                None,
+                old.as_ref().and_then(snap),
+                None,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(TemplateView {
+            template: Template::default_for(kind, channel),
+            custom: false,
+            version: None,
+            updated_by: None,
+            updated_at: None,
+        })
+    }
+
+    /// Render a template for an appointment (or for a sample one), as the owner would read it.
+    #[tracing::instrument(skip_all)]
+    pub async fn preview_template(
+        &self,
+        kind: &str,
+        channel: &str,
+        appointment: Option<AppointmentId>,
+    ) -> Result<Rendered> {
+        self.require(Permission::ReadSchedule)?;
+        let kind: MessageKind = kind.parse()?;
+        let channel: MessageChannel = channel.parse()?;
+        if !kind.channels().contains(&channel) {
+            return Err(ValidationError::Other(format!(
+                "a {kind} message never goes by {channel}"
+            ))
+            .into());
+        }
+        let now = self.now();
+        let mut tx = self.store.read().await?;
+        let template = template_of(tx.as_mut(), kind, channel).await?;
+        let Some(id) = appointment else {
+            let start = now + Duration::days(1);
+            return Ok(render(
+                &template,
+                &Facts {
+                    pet: "Biscuit",
+                    owner: "Olivia Smith",
+                    vet: "Dr Alice Morgan",
+                    clinic: "Riverside Veterinary Clinic",
+                    type_name: "Vaccination",
+                    start,
+                    previous_start: Some(start - Duration::hours(3)),
+                    tz: chrono_tz::Europe::London,
+                    now,
+                },
+            ));
+        };
+        let view = tx
+            .appointment_view(id)
+            .await?
+            .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        let clinic = require_clinic(tx.as_mut(), view.appointment.clinic_id).await?;
+        Ok(render(
+            &template,
+            &Facts {
+                pet: &view.pet_name,
+                owner: &view.client_name,
+                vet: &view.vet_name,
+                clinic: clinic.name.as_str(),
+                type_name: &view.type_name,
+                start: view.appointment.slot.start(),
+                previous_start: None,
+                tz: clinic.time_zone,
+                now,
+            },
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(clinic = %clinic))]
+    pub async fn notification_settings(&self, clinic: ClinicId) -> Result<SettingsView> {
+        self.require(Permission::ReadRecords)?;
+        let mut tx = self.store.read().await?;
+        require_clinic(tx.as_mut(), clinic).await?;
+        let stored = tx.notification_settings(clinic).await?;
+        Ok(SettingsView {
+            clinic_id: clinic,
+            version: stored.as_ref().map(|s| s.meta.version),
+            settings: stored.map(|s| s.settings).unwrap_or_default(),
+        })
+    }
+
+    /// Change a clinic's reminder offsets, SMS quiet hours or staff heads-up.
+    /// Applies to changes made from now on; messages already planned keep their times.
+    #[tracing::instrument(skip_all, fields(clinic = %clinic))]
+    pub async fn set_notification_settings(
+        &self,
+        clinic: ClinicId,
+        patch: SettingsPatch,
+        expected_version: Option<i64>,
+    ) -> Result<SettingsView> {
+        self.require(Permission::ManageNotifications)?;
+        let none = |s: &str| s.trim().is_empty() || s.trim().eq_ignore_ascii_case("none");
+        let offsets = patch
+            .reminder_offsets
+            .as_deref()
+            .map(NotificationSettings::parse_offsets)
+            .transpose()?;
+        let quiet = patch
+            .quiet_hours
+            .as_deref()
+            .map(|q| -> Result<Option<QuietHours>> {
+                if none(q) {
+                    Ok(None)
+                } else {
+                    Ok(Some(q.parse()?))
+                }
+            })
+            .transpose()?;
+        let heads_up = patch
+            .staff_heads_up
+            .as_deref()
+            .map(|h| -> Result<Option<u32>> {
+                if none(h) {
+                    return Ok(None);
+                }
+                let m = NotificationSettings::parse_offsets(h)?;
+                match m.as_slice() {
+                    [one] => Ok(Some(*one)),
+                    _ => Err(
+                        ValidationError::Other(format!("'{h}' is not one number of minutes"))
+                            .into(),
+                    ),
+                }
+            })
+            .transpose()?;
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        require_clinic(tx.as_mut(), clinic).await?;
+        let old = tx.notification_settings(clinic).await?;
+        let current = old.as_ref().map(|s| s.settings.clone()).unwrap_or_default();
+        if let Some(expected) = expected_version {
+            let actual = old.as_ref().map_or(0, |s| s.meta.version);
+            if expected != actual {
+                return Err(AppError::StaleVersion {
+                    entity: Entity::NotificationSettings,
+                    id: clinic.to_string(),
+                    expected,
+                    actual,
+                    current: old.as_ref().and_then(snap).map(Box::new),
+                });
+            }
+        }
+        let settings = NotificationSettings::new(
+            offsets.unwrap_or(current.reminder_offsets_min),
+            quiet.unwrap_or(current.quiet_hours),
+            heads_up.unwrap_or(current.staff_heads_up_min),
+        )?;
+        let (meta, how) = match &old {
+            Some(o) => (
+                o.meta.bumped(now),
+                Write::Update {
+                    expected_version: o.meta.version,
+                },
+            ),
+            None => (Meta::new(now), Write::Insert),
+        };
+        let saved = StoredSettings {
+            clinic_id: clinic,
+            settings,
+            meta,
+        };
+        tx.save_notification_settings(&saved, how).await?;
+        self.audit(
+            tx.as_mut(),
+            "notification_settings.update",
+            "clinic",
+            Some(clinic.0),
+            old.as_ref().and_then(snap),
+            snap(&saved),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SettingsView {
+            clinic_id: clinic,
+            version: Some(saved.meta.version),
+            settings: saved.settings,
+        })
+    }
+}
+
+/// Decide and render: the send-time checks of the core, then the template
+/// filled with the appointment as it is now.
+async fn prepare(tx: &mut dyn Tx, m: &OutboxRecord, now: DateTime<Utc>) -> Result<Prepared> {
+    let Some(view) = tx.appointment_view(m.appointment_id).await? else {
+        return Ok(Prepared::Skip {
+            reason: "the appointment no longer exists".into(),
+        });
+    };
+    let a = &view.appointment;
+    let clinic = require_clinic(tx, m.clinic_id).await?;
+    let settings = settings_of(tx, clinic.id).await?;
+    let check = SendCheck {
+        kind: m.kind,
+        channel: m.channel,
+        planned_start: m.appointment_start,
+        expires_at: m.expires_at,
+    };
+    match readiness(&check, a, clinic.time_zone, settings.quiet_hours, now) {
+        Readiness::Send => {}
+        Readiness::Defer(until) => {
+            return Ok(Prepared::Defer {
+                until,
+                why: "inside the clinic's quiet hours".into(),
+            })
+        }
+        Readiness::Skip(reason) => return Ok(Prepared::Skip { reason }),
+    }
+    let to = match m.channel {
+        MessageChannel::Desktop => Recipient {
+            address: m.vet_id.to_string(),
+            name: view.vet_name.clone(),
+        },
+        channel => {
+            let client = tx
+                .client(a.client_id)
+                .await?
+                .ok_or_else(|| AppError::not_found(Entity::Client, a.client_id))?;
+            let p = &client.preferences;
+            let address = match channel {
+                MessageChannel::Email if p.email_opt_out => Err("the owner opted out of email"),
+                MessageChannel::Email => client
+                    .email
+                    .as_ref()
+                    .map(|e| e.as_str().to_string())
+                    .ok_or("the owner has no email address"),
+                _ if p.sms_opt_out => Err("the owner opted out of SMS"),
+                _ => client
+                    .phone
+                    .as_ref()
+                    .map(|n| n.as_str().to_string())
+                    .ok_or("the owner has no phone number"),
+            };
+            match address {
+                Ok(address) => Recipient {
+                    address,
+                    name: client.name.to_string(),
+                },
+                Err(reason) => {
+                    return Ok(Prepared::Skip {
+                        reason: reason.into(),
+                    })
+                }
+            }
+        }
+    };
+    let template = template_of(tx, m.kind, m.channel).await?;
+    let rendered = render(
+        &template,
+        &Facts {
+            pet: &view.pet_name,
+            owner: &view.client_name,
+            vet: &view.vet_name,
+            clinic: clinic.name.as_str(),
+            type_name: &view.type_name,
+            start: a.slot.start(),
+            previous_start: m.previous_start,
+            tz: clinic.time_zone,
+            now,
+        },
+    );
+    let calendar = m.channel == MessageChannel::Email
+        && matches!(
+            m.kind,
+            MessageKind::Confirmation | MessageKind::Reschedule | MessageKind::Cancellation
+        );
+    let ics = calendar.then(|| {
+        let uid = format!("{}@vetdesk", a.id.0);
+        let summary = format!(
+            "{} for {} with {}",
+            view.type_name, view.pet_name, view.vet_name
+        );
+        let description = format!(
+            "{}'s {} with {} at {}.",
+            view.pet_name,
+            view.type_name.to_lowercase(),
+            view.vet_name,
+            clinic.name
+        );
+        ics(&CalendarEvent {
+            uid: &uid,
+            sequence: m.appointment_version,
+            start: a.slot.start(),
+            end: a.slot.end(),
+            tz: clinic.time_zone,
+            summary: &summary,
+            location: clinic.name.as_str(),
+            description: &description,
+            cancelled: m.kind == MessageKind::Cancellation,
+            stamp: now,
+        })
+    });
+    Ok(Prepared::Send(Box::new(Outgoing {
+        id: m.id,
+        key: m.key.clone(),
+        kind: m.kind,
+        channel: m.channel,
+        to,
+        clinic: clinic.name.to_string(),
+        rendered,
+        ics,
+    })))
+}

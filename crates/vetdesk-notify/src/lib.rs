@@ -1,0 +1,64 @@
+//! vetdesk's notification worker and its outbound channels.
+//!
+//! The application layer (`vetdesk-app`) writes messages into the outbox in
+//! the same transaction as the appointment change that causes them; this crate
+//! sends them: [`Worker`] claims due messages, hands each to its [`Channel`]
+//! ([`EmailChannel`] over SMTP, [`SmsChannel`] to a Twilio-compatible gateway,
+//! [`DesktopChannel`] for staff), and records the outcome through the
+//! application layer. Secrets come from the environment or the OS keyring
+//! ([`secrets`]).
+
+mod channel;
+mod desktop;
+mod email;
+pub mod secrets;
+mod sms;
+mod worker;
+
+pub use channel::{Channel, Delivery, SendError};
+pub use desktop::DesktopChannel;
+pub use email::{send_on_new_connection, EmailChannel, Security, SmtpConfig};
+pub use sms::{SmsChannel, SmsConfig, IDEMPOTENCY_HEADER};
+pub use worker::{
+    default_name, Channels, Rate, StepReport, StopHandle, Worker, WorkerConfig, WorkerError,
+};
+
+use std::sync::Arc;
+use vetdesk_store::DesktopScope;
+
+/// Which channels to set up; `None` leaves a channel off.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelConfig {
+    pub smtp: Option<SmtpConfig>,
+    pub sms: Option<SmsConfig>,
+    pub desktop: Option<DesktopScope>,
+}
+
+/// Set up the configured channels, saying in the log which are off and why.
+pub fn build_channels(config: ChannelConfig) -> Result<Channels, String> {
+    let mut channels = Channels::default();
+    match config.smtp {
+        Some(c) => {
+            tracing::info!(host = %c.host, port = c.port, security = ?c.security, "email: on");
+            channels.email = Some(Arc::new(EmailChannel::new(c)?));
+        }
+        None => tracing::info!("email: off (no SMTP server configured: set VETDESK_SMTP_HOST)"),
+    }
+    match config.sms {
+        Some(c) => {
+            tracing::info!(gateway = %c.base_url, "sms: on");
+            channels.sms = Some(Arc::new(SmsChannel::new(c)?));
+        }
+        None => tracing::info!(
+            "sms: off (no gateway configured: set VETDESK_SMS_ACCOUNT, VETDESK_SMS_FROM and the token)"
+        ),
+    }
+    match config.desktop {
+        Some(scope) if scope != DesktopScope::None => {
+            tracing::info!(?scope, "desktop notifications: on");
+            channels.desktop = Some((Arc::new(DesktopChannel::new()), scope));
+        }
+        _ => tracing::info!("desktop notifications: off"),
+    }
+    Ok(channels)
+}

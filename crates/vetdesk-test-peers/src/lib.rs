@@ -1,0 +1,471 @@
+//! Real network peers on loopback for vetdesk's tests, so nothing extra has to
+//! be installed: an SMTP server that speaks enough ESMTP for a real client
+//! (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and keeps what
+//! it accepts, and an HTTP server that stands in for a Twilio-compatible SMS
+//! gateway. Both can be told to refuse (temporarily or for good) or to stall.
+#![allow(clippy::missing_panics_doc)]
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use base64::Engine;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How a peer answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    Accept,
+    /// SMTP 451 at MAIL FROM; HTTP 500.
+    RefuseTemporarily,
+    /// SMTP 550 at MAIL FROM; HTTP 400.
+    RefusePermanently,
+    /// Never answer (the client's timeout must fire).
+    Stall,
+}
+
+/// One message the SMTP server accepted.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub mail_from: String,
+    pub rcpt_to: Vec<String>,
+    /// The message as sent (headers and body), dot-stuffing undone.
+    pub data: String,
+    pub connection: u64,
+    pub authenticated_as: Option<String>,
+    pub at: Instant,
+}
+
+impl Received {
+    /// A header's value, unfolded (the first one of that name).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or("");
+        let mut found: Option<String> = None;
+        for line in head.split("\r\n") {
+            if line.starts_with([' ', '\t']) {
+                if let Some(v) = found.as_mut() {
+                    v.push(' ');
+                    v.push_str(line.trim());
+                }
+                continue;
+            }
+            if found.is_some() {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case(name) {
+                    found = Some(v.trim().to_string());
+                }
+            }
+        }
+        found
+    }
+
+    pub fn message_id(&self) -> Option<String> {
+        self.header("Message-ID")
+    }
+}
+
+#[derive(Default)]
+struct SinkState {
+    received: Vec<Received>,
+}
+
+/// An SMTP server on 127.0.0.1, on a port of its own.
+pub struct SmtpSink {
+    pub addr: SocketAddr,
+    state: Arc<Mutex<SinkState>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+    connections: Arc<AtomicU64>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SmtpSink {
+    /// Start accepting; with `auth`, MAIL is refused until the client signs in with it.
+    pub async fn start(auth: Option<(&str, &str)>) -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind an SMTP port");
+        let addr = listener.local_addr().expect("local address");
+        let state = Arc::new(Mutex::new(SinkState::default()));
+        let behaviour = Arc::new(Mutex::new(Behaviour::Accept));
+        let connections = Arc::new(AtomicU64::new(0));
+        let auth = auth.map(|(u, p)| (u.to_string(), p.to_string()));
+        let (s, b, c) = (state.clone(), behaviour.clone(), connections.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let n = c.fetch_add(1, Ordering::SeqCst) + 1;
+                let (s, b, auth) = (s.clone(), b.clone(), auth.clone());
+                tokio::spawn(async move {
+                    let _ = session(stream, n, s, b, auth).await;
+                });
+            }
+        });
+        SmtpSink {
+            addr,
+            state,
+            behaviour,
+            connections,
+            task,
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn set_behaviour(&self, b: Behaviour) {
+        *lock(&self.behaviour) = b;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        lock(&self.state).received.clone()
+    }
+
+    pub fn count(&self) -> usize {
+        lock(&self.state).received.len()
+    }
+
+    /// Connections opened so far.
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Wait until at least `n` messages arrived (or `within` passes); returns how many did.
+    pub async fn wait_for(&self, n: usize, within: Duration) -> usize {
+        let until = Instant::now() + within;
+        loop {
+            let got = self.count();
+            if got >= n || Instant::now() >= until {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+async fn session(
+    stream: TcpStream,
+    connection: u64,
+    state: Arc<Mutex<SinkState>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+    auth: Option<(String, String)>,
+) -> std::io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let (r, mut w) = stream.into_split();
+    let mut r = BufReader::new(r);
+    w.write_all(b"220 vetdesk-test-peers ESMTP ready\r\n")
+        .await?;
+    let mut from = String::new();
+    let mut to: Vec<String> = Vec::new();
+    let mut user: Option<String> = None;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            return Ok(());
+        }
+        let cmd = line.trim_end().to_string();
+        let upper = cmd.to_ascii_uppercase();
+        let reply: String = if upper.starts_with("EHLO") {
+            let mut s = String::from("250-vetdesk-test-peers\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n");
+            if auth.is_some() {
+                s.push_str("250-AUTH PLAIN LOGIN\r\n");
+            }
+            s.push_str("250 SIZE 10485760\r\n");
+            s
+        } else if upper.starts_with("HELO") {
+            "250 vetdesk-test-peers\r\n".into()
+        } else if upper.starts_with("AUTH PLAIN") {
+            let initial = cmd.get(10..).map(str::trim).unwrap_or("");
+            let blob = if initial.is_empty() {
+                w.write_all(b"334 \r\n").await?;
+                line.clear();
+                r.read_line(&mut line).await?;
+                line.trim().to_string()
+            } else {
+                initial.to_string()
+            };
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(blob.as_bytes())
+                .unwrap_or_default();
+            let parts: Vec<String> = decoded
+                .split(|b| *b == 0)
+                .map(|p| String::from_utf8_lossy(p).into_owned())
+                .collect();
+            match (&auth, parts.as_slice()) {
+                (Some((u, p)), [_, gu, gp]) if gu == u && gp == p => {
+                    user = Some(u.clone());
+                    "235 2.7.0 authenticated\r\n".into()
+                }
+                _ => "535 5.7.8 authentication failed\r\n".into(),
+            }
+        } else if upper.starts_with("AUTH LOGIN") {
+            let b64 = base64::engine::general_purpose::STANDARD;
+            w.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+            line.clear();
+            r.read_line(&mut line).await?;
+            let gu =
+                String::from_utf8_lossy(&b64.decode(line.trim()).unwrap_or_default()).into_owned();
+            w.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+            line.clear();
+            r.read_line(&mut line).await?;
+            let gp =
+                String::from_utf8_lossy(&b64.decode(line.trim()).unwrap_or_default()).into_owned();
+            match &auth {
+                Some((u, p)) if &gu == u && &gp == p => {
+                    user = Some(u.clone());
+                    "235 2.7.0 authenticated\r\n".into()
+                }
+                _ => "535 5.7.8 authentication failed\r\n".into(),
+            }
+        } else if upper.starts_with("MAIL FROM:") {
+            let b = *lock(&behaviour);
+            match b {
+                _ if auth.is_some() && user.is_none() => {
+                    "530 5.7.0 authentication required\r\n".into()
+                }
+                Behaviour::RefuseTemporarily => {
+                    "451 4.3.0 mailbox temporarily unavailable, try later\r\n".into()
+                }
+                Behaviour::RefusePermanently => "550 5.7.1 relaying refused\r\n".into(),
+                Behaviour::Stall => {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    return Ok(());
+                }
+                Behaviour::Accept => {
+                    from = addr_of(&cmd[10..]);
+                    to.clear();
+                    "250 2.1.0 sender ok\r\n".into()
+                }
+            }
+        } else if upper.starts_with("RCPT TO:") {
+            to.push(addr_of(&cmd[8..]));
+            "250 2.1.5 recipient ok\r\n".into()
+        } else if upper == "DATA" {
+            w.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")
+                .await?;
+            let mut data = Vec::new();
+            loop {
+                let mut l = Vec::new();
+                let n = r.read_until(b'\n', &mut l).await?;
+                if n == 0 {
+                    return Ok(());
+                }
+                if l == b".\r\n" || l == b".\n" {
+                    break;
+                }
+                let body = if l.starts_with(b"..") {
+                    &l[1..]
+                } else {
+                    &l[..]
+                };
+                data.extend_from_slice(body);
+            }
+            let mut text = String::from_utf8_lossy(&data).into_owned();
+            if text.ends_with("\r\n") {
+                text.truncate(text.len() - 2);
+            }
+            let n = {
+                let mut st = lock(&state);
+                st.received.push(Received {
+                    mail_from: std::mem::take(&mut from),
+                    rcpt_to: std::mem::take(&mut to),
+                    data: text,
+                    connection,
+                    authenticated_as: user.clone(),
+                    at: Instant::now(),
+                });
+                st.received.len()
+            };
+            format!("250 2.0.0 queued as {n}\r\n")
+        } else if upper == "RSET" {
+            from.clear();
+            to.clear();
+            "250 2.0.0 reset\r\n".into()
+        } else if upper == "NOOP" {
+            "250 2.0.0 ok\r\n".into()
+        } else if upper == "QUIT" {
+            w.write_all(b"221 2.0.0 bye\r\n").await?;
+            return Ok(());
+        } else {
+            "502 5.5.2 command not recognised\r\n".into()
+        };
+        w.write_all(reply.as_bytes()).await?;
+    }
+}
+
+fn addr_of(raw: &str) -> String {
+    let raw = raw.trim();
+    match (raw.find('<'), raw.find('>')) {
+        (Some(a), Some(b)) if b > a => raw[a + 1..b].to_string(),
+        _ => raw.split_whitespace().next().unwrap_or("").to_string(),
+    }
+}
+
+// ---------- the SMS gateway ----------
+
+/// One request the SMS gateway received.
+#[derive(Debug, Clone)]
+pub struct SmsRequest {
+    pub account: String,
+    /// The `Authorization` header as sent.
+    pub authorization: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub form: HashMap<String, String>,
+    /// The status the gateway answered with.
+    pub status: u16,
+    pub at: Instant,
+}
+
+#[derive(Clone)]
+struct GatewayState {
+    requests: Arc<Mutex<Vec<SmsRequest>>>,
+    behaviour: Arc<Mutex<Behaviour>>,
+    account: String,
+    token: String,
+    seq: Arc<AtomicU64>,
+}
+
+/// An HTTP server on 127.0.0.1 answering
+/// `POST /2010-04-01/Accounts/{account}/Messages.json` like Twilio does.
+pub struct SmsGateway {
+    pub addr: SocketAddr,
+    state: GatewayState,
+    task: JoinHandle<()>,
+}
+
+impl Drop for SmsGateway {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SmsGateway {
+    /// Start a gateway that accepts HTTP Basic `account:token`.
+    pub async fn start(account: &str, token: &str) -> SmsGateway {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a gateway port");
+        let addr = listener.local_addr().expect("local address");
+        let state = GatewayState {
+            requests: Arc::new(Mutex::new(Vec::new())),
+            behaviour: Arc::new(Mutex::new(Behaviour::Accept)),
+            account: account.to_string(),
+            token: token.to_string(),
+            seq: Arc::new(AtomicU64::new(0)),
+        };
+        let app = Router::new()
+            .route(
+                "/2010-04-01/Accounts/{account}/Messages.json",
+                post(create_message),
+            )
+            .with_state(state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        SmsGateway { addr, state, task }
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn set_behaviour(&self, b: Behaviour) {
+        *lock(&self.state.behaviour) = b;
+    }
+
+    pub fn requests(&self) -> Vec<SmsRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// Requests it answered with success.
+    pub fn accepted(&self) -> Vec<SmsRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.status == 201)
+            .collect()
+    }
+}
+
+async fn create_message(
+    State(st): State<GatewayState>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", st.account, st.token))
+    );
+    let b = *lock(&st.behaviour);
+    if b == Behaviour::Stall {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+    }
+    let (status, body) = if authorization.as_deref() != Some(expected.as_str())
+        || account != st.account
+    {
+        (
+            StatusCode::UNAUTHORIZED,
+            serde_json::json!({"code": 20003, "message": "Authenticate", "status": 401}),
+        )
+    } else {
+        match b {
+            Behaviour::RefuseTemporarily => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                serde_json::json!({"code": 20500, "message": "Internal Server Error", "status": 500}),
+            ),
+            Behaviour::RefusePermanently => (
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"code": 21211, "message": "The 'To' number is not a valid phone number.", "status": 400}),
+            ),
+            _ => {
+                let n = st.seq.fetch_add(1, Ordering::SeqCst) + 1;
+                (
+                    StatusCode::CREATED,
+                    serde_json::json!({
+                        "sid": format!("SM{n:032x}"),
+                        "status": "queued",
+                        "to": form.get("To"),
+                        "from": form.get("From"),
+                        "body": form.get("Body"),
+                    }),
+                )
+            }
+        }
+    };
+    lock(&st.requests).push(SmsRequest {
+        account,
+        authorization,
+        idempotency_key: headers
+            .get("i-twilio-idempotency-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        form,
+        status: status.as_u16(),
+        at: Instant::now(),
+    });
+    (status, Json(body))
+}
