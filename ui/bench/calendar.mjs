@@ -10,6 +10,10 @@
 // is the median of the runs: from the moment the view asks for its data to the
 // first frame painted after the events are in place (the app's own
 // `vetdesk:calendar` performance measure), split into fetch and render.
+//
+// For a closer look: BENCH_PROFILE=week|month prints where the first load of that
+// view spends its time (CPU profile, by function); BENCH_KEEP=1 leaves the server
+// and its data running and prints how to reach them (stop it by the pid printed).
 
 import { chromium } from 'playwright-core';
 import { execFileSync, spawn } from 'node:child_process';

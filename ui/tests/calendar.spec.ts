@@ -75,7 +75,7 @@ test('signing in, locking and switching user without reloading', async ({ page }
   await page.getByLabel('User name').fill('desk');
   await page.getByLabel('Password').fill('wrong password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page.getByRole('alert')).toContainText('wrong name or password');
+  await expect(page.getByRole('alert')).toContainText('user name and password do not match');
   await shot(page, '01-sign-in-refused');
 
   await page.getByLabel('Password').fill(DEMO_USERS.desk.password);

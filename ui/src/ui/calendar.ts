@@ -5,6 +5,7 @@
 import {
   createCalendar,
   DayGrid,
+  destroyCalendar,
   Interaction,
   ResourceTimeGrid,
   TimeGrid,
@@ -169,6 +170,7 @@ export class CalendarScreen {
   private viewReady: Promise<void> = Promise.resolve();
   /** Where the next load scrolls to (an hour clicked in the week). */
   private scrollTo: string | null = null;
+  private destroyed = false;
   /** The hours and columns the grid was last laid out with. */
   private grid = '';
   /** Called after each load (the "my day" panel listens). */
@@ -272,8 +274,10 @@ export class CalendarScreen {
       const { view, date } = this.state;
       this.viewReady = new Promise<void>((ready) =>
         requestAnimationFrame(() => {
-          this.ec.setOption('view', EC_VIEW[view]);
-          this.ec.setOption('date', date);
+          if (!this.destroyed) {
+            this.ec.setOption('view', EC_VIEW[view]);
+            this.ec.setOption('date', date);
+          }
           ready();
         }),
       );
@@ -294,6 +298,10 @@ export class CalendarScreen {
   }
 
   destroy(): void {
+    // A load still on its way finds `loading` moved on and draws nothing.
+    this.loading++;
+    this.destroyed = true;
+    void destroyCalendar(this.ec);
     this.host.remove();
   }
 
@@ -353,7 +361,9 @@ export class CalendarScreen {
   }
 
   private async render(cal: Calendar): Promise<void> {
+    const ticket = this.loading;
     await this.viewReady;
+    if (ticket !== this.loading) return;
     const offset = offsetMinutes(cal.clinic.time_zone);
     if (offset !== this.offset) {
       this.offset = offset;
@@ -476,6 +486,7 @@ export class CalendarScreen {
         vets.map((v) => ({ id: v.id, title: v.name })),
       );
       await new Promise((done) => requestAnimationFrame(done));
+      if (ticket !== this.loading) return;
     }
     this.ec.setOption('events', events);
     this.el.dataset.loadedDate = this.state.date;
@@ -514,7 +525,7 @@ export class CalendarScreen {
             list.slice(0, shown).map((a) => {
               const line = h(
                 'div',
-                { class: `ev-line st-${a.status}`, 'data-appt-id': a.id, 'data-status': a.status, role: 'button', tabindex: 0 },
+                { class: `ev-line st-${a.status}`, 'data-appt-id': a.id, 'data-status': a.status },
                 h('span', { class: `dot st-${a.status}` }),
                 h('span', { class: 'ev-time' }, hhmm(a.local_start)),
                 h('strong', { class: 'ev-pet' }, a.pet_name),
@@ -525,7 +536,7 @@ export class CalendarScreen {
               return line;
             }),
             list.length > shown
-              ? h('div', { class: 'more-line', 'data-more': monthDay.date, role: 'button', tabindex: 0 }, `+${list.length - shown} more`)
+              ? h('div', { class: 'more-line', 'data-more': monthDay.date }, `+${list.length - shown} more`)
               : null,
           ),
         ],

@@ -109,7 +109,10 @@ export function signInScreen(
         done({ noAuth: true });
         return;
       }
-      error.textContent = sentence(e);
+      error.textContent =
+        e instanceof TransportError && e.code === 'unauthenticated'
+          ? 'That user name and password do not match. Please try again.'
+          : sentence(e);
       password.select();
     } finally {
       submit.disabled = false;
