@@ -2,7 +2,7 @@
 //!
 //! Every use case asks [`App::require`] first: the principal the `App` acts as
 //! (see [`App::acting_as`]) must hold the permission, by the role matrix in
-//! `vetdesk_core::auth`. Every write appends one audit line in its own
+//! `vetdesk_core::auth`. Every write appends one audit line in that same
 //! transaction ([`App::audit`]), so the log holds exactly what was committed.
 //!
 //! Passwords are hashed with argon2id. A bearer token is 32 random bytes; the
