@@ -873,13 +873,7 @@ impl App {
         self.require(Permission::ManageSchedule)?;
         let reason = optional_text("reason", input.reason.as_deref())?;
         let mut tx = self.store.write().await?;
-        let vet = require_vet(tx.as_mut(), input.vet_id).await?;
-        let clinic_id = input.clinic_id.or_else(|| vet.clinics.first().copied());
-        let tz = match clinic_id {
-            Some(c) => require_clinic(tx.as_mut(), c).await?.time_zone,
-            None => chrono_tz::UTC,
-        };
-        let period = Interval::new(input.start.resolve(tz), input.end.resolve(tz))?;
+        let period = time_off_period(tx.as_mut(), &input).await?;
         let t = TimeOff {
             id: TimeOffId(self.mint()),
             vet_id: input.vet_id,
@@ -920,13 +914,7 @@ impl App {
             )
             .into());
         }
-        let vet = require_vet(tx.as_mut(), input.vet_id).await?;
-        let clinic_id = input.clinic_id.or_else(|| vet.clinics.first().copied());
-        let tz = match clinic_id {
-            Some(c) => require_clinic(tx.as_mut(), c).await?.time_zone,
-            None => chrono_tz::UTC,
-        };
-        let period = Interval::new(input.start.resolve(tz), input.end.resolve(tz))?;
+        let period = time_off_period(tx.as_mut(), &input).await?;
         let t = TimeOff {
             period,
             reason,
@@ -1050,6 +1038,20 @@ async fn snapshot(tx: &mut dyn Tx, entity: Entity, id: Uuid) -> Result<Option<se
         }
         _ => None,
     })
+}
+
+/// The period time off covers, its local times read in the clinic's zone
+/// (the one named, else the vet's first clinic's).
+async fn time_off_period(tx: &mut dyn Tx, input: &TimeOffInput) -> Result<Interval> {
+    let vet = require_vet(tx, input.vet_id).await?;
+    let tz = match input.clinic_id.or_else(|| vet.clinics.first().copied()) {
+        Some(c) => require_clinic(tx, c).await?.time_zone,
+        None => chrono_tz::UTC,
+    };
+    Ok(Interval::new(
+        input.start.resolve(tz),
+        input.end.resolve(tz),
+    )?)
 }
 
 async fn find_time_off(tx: &mut dyn Tx, id: TimeOffId) -> Result<TimeOff> {

@@ -106,8 +106,6 @@ pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) 
     };
     match app.authenticate(&token).await {
         Ok(principal) => {
-            req.extensions_mut()
-                .insert(CurrentActor(Actor::new(principal.username.clone())));
             req.extensions_mut().insert(principal);
             req.extensions_mut().insert(BearerToken(token));
             next.run(req).await
@@ -121,8 +119,8 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentActor {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         parts
             .extensions
-            .get::<CurrentActor>()
-            .cloned()
+            .get::<Principal>()
+            .map(|p| CurrentActor(Actor::new(p.username.clone())))
             .ok_or_else(unauthenticated)
     }
 }
