@@ -69,3 +69,97 @@ story!(multi_thread async fn a_deletion_tells_the_clinics_calendars(t) {
     let c = next_change(&mut rx, Entity::WorkingHours).await;
     assert_eq!((c.id, c.clinic_id, c.version, c.op), (h.id.0, Some(t.london.id), v, ChangeOp::Delete));
 });
+
+/// `url` with its user replaced by `user` (and no password).
+fn as_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}@{host}")
+}
+
+/// A workstation whose connection to the server is cut, and cannot come back
+/// for a while, still hears of the changes committed meanwhile once it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn changes_committed_while_the_listener_was_cut_off_arrive_after_it_reconnects() {
+    let Some(t) = spawn_app_on(Backend::Postgres).await else {
+        eprintln!("skipped: {POSTGRES_ENV} is not set (this story is about PostgreSQL's listener)");
+        return;
+    };
+    let Db::Postgres(admin) = &t.db else {
+        unreachable!("a PostgreSQL test app")
+    };
+    let role = format!("vetdesk_watcher_{}", uuid::Uuid::now_v7().simple());
+    let sql = |s: String| async move {
+        sqlx::query(&s)
+            .execute(admin)
+            .await
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+    };
+    sql(format!("CREATE ROLE \"{role}\" LOGIN SUPERUSER")).await;
+
+    let watcher = App::new(
+        vetdesk_store::open(&as_user(&t.url, &role)).await.unwrap(),
+        t.clock.clone(),
+        Settings::default(),
+    );
+    let mut rx = watcher.subscribe();
+
+    // Cut every connection of the watcher's, and keep it from logging in again.
+    sql(format!("ALTER ROLE \"{role}\" NOLOGIN")).await;
+    sql(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+    ))
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Two changes while it is away, then it may come back.
+    let first = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
+    let second = t
+        .book(&t.ben_vet, "2027-03-02T11:00", &t.consult)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sql(format!("ALTER ROLE \"{role}\" LOGIN")).await;
+
+    let mut seen = Vec::new();
+    let heard = tokio::time::timeout(Duration::from_secs(10), async {
+        while seen.len() < 2 {
+            match rx.recv().await {
+                Ok(c) if c.entity == Entity::Appointment => seen.push((c.id, c.op)),
+                Ok(_) => continue,
+                Err(e) => panic!("change stream failed: {e}"),
+            }
+        }
+    })
+    .await;
+    assert!(
+        heard.is_ok(),
+        "both changes arrive after the reconnect; heard {seen:?}"
+    );
+    assert_eq!(
+        seen,
+        vec![
+            (first.view.appointment.id.0, ChangeOp::Insert),
+            (second.view.appointment.id.0, ChangeOp::Insert)
+        ],
+        "in commit order, once each"
+    );
+
+    // Live again: the next change is announced as usual, and not twice.
+    t.app
+        .confirm(first.view.appointment.id, Some(1), &t.actor)
+        .await
+        .unwrap();
+    let c = next_appointment_change(&mut rx).await;
+    assert_eq!((c.id, c.version), (first.view.appointment.id.0, 2));
+
+    drop(watcher);
+    sql(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+    ))
+    .await;
+    sql(format!("DROP ROLE \"{role}\"")).await;
+}
