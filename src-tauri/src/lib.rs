@@ -28,10 +28,10 @@ use vetdesk_app::App;
 pub const CALENDAR_PAGE: &str = "index.html";
 pub const SETUP_PAGE: &str = "desktop.html";
 
-/// The app with its state and commands, on any runtime (the tests use Tauri's mock runtime).
-pub fn builder<R: Runtime>(desktop: Arc<Desktop>) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
-        .manage(desktop)
+/// `base` (`tauri::Builder::default()`, or the mock runtime's builder in
+/// tests) with the app's state and commands.
+pub fn builder<R: Runtime>(base: tauri::Builder<R>, desktop: Arc<Desktop>) -> tauri::Builder<R> {
+    base.manage(desktop)
         .invoke_handler(tauri::generate_handler![
             commands::login,
             commands::logout,
@@ -224,7 +224,7 @@ pub fn main() -> ExitCode {
     };
     let desktop = Arc::new(desktop);
     let state = desktop.clone();
-    let result = builder::<tauri::Wry>(desktop)
+    let result = builder(tauri::Builder::default(), desktop)
         .setup(move |app| {
             let handle = app.handle().clone();
             state.start(Arc::new(move |event, payload| {
