@@ -103,6 +103,42 @@ pub fn open_window<R: Runtime, M: Manager<R>>(
         .build()
 }
 
+const DATABASE_MENU: &str = "database";
+const QUIT_MENU: &str = "quit";
+
+/// The window's menu: the database page (first start shows it by itself) and quit.
+fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
+    use tauri::menu::{MenuBuilder, MenuItemBuilder, SubmenuBuilder};
+    let database = MenuItemBuilder::with_id(DATABASE_MENU, "Database…").build(app)?;
+    // Not the predefined quit item: GTK does not implement it.
+    let quit = MenuItemBuilder::with_id(QUIT_MENU, "Quit").build(app)?;
+    let submenu = SubmenuBuilder::new(app, "vetdesk")
+        .item(&database)
+        .separator()
+        .item(&quit)
+        .build()?;
+    MenuBuilder::new(app).item(&submenu).build()
+}
+
+/// Show one of the app's pages in the main window (its session stays: same
+/// window, same origin, same session storage).
+fn show_page<R: Runtime>(app: &tauri::AppHandle<R>, page: &str) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    match window
+        .url()
+        .and_then(|u| u.join(page).map_err(|e| tauri::Error::Anyhow(e.into())))
+    {
+        Ok(url) => {
+            if let Err(e) = window.navigate(url) {
+                tracing::warn!(error = %e, page, "could not show the page");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, page, "could not show the page"),
+    }
+}
+
 /// Logs go to stderr; `VETDESK_LOG` takes tracing filter directives (default `warn`).
 fn init_logging() {
     let filter = EnvFilter::try_from_env("VETDESK_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
@@ -238,6 +274,14 @@ pub fn main() -> ExitCode {
                 CALENDAR_PAGE
             };
             open_window(app, "main", page, "vetdesk")?;
+            app.set_menu(menu(app.handle())?)?;
+            app.on_menu_event(|app, event| {
+                if event.id() == DATABASE_MENU {
+                    show_page(app, SETUP_PAGE);
+                } else if event.id() == QUIT_MENU {
+                    app.exit(0);
+                }
+            });
             Ok(())
         })
         .build(tauri::generate_context!());
