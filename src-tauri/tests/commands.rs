@@ -29,6 +29,10 @@ fn fail<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> String + '_ {
 /// A desktop app on a fresh demo practice, built with the real context (so
 /// the real ACL), with a window labelled `main` as the app opens.
 fn harness() -> Result<Harness, String> {
+    harness_with(true)
+}
+
+fn harness_with(demo: bool) -> Result<Harness, String> {
     let dir = tempfile::tempdir().map_err(fail("tempdir"))?;
     let paths = Paths::under(&dir.path().join("config"), &dir.path().join("data"));
     let db = dir.path().join("vetdesk.db");
@@ -36,9 +40,11 @@ fn harness() -> Result<Harness, String> {
     let desktop = tauri::async_runtime::block_on(async {
         let app = App::open(&db).await.map_err(fail("open"))?;
         let desktop = Desktop::new(app, db.clone(), paths).without_worker();
-        vetdesk_desktop::setup::seed_demo(&desktop)
-            .await
-            .map_err(fail("demo"))?;
+        if demo {
+            vetdesk_desktop::setup::seed_demo(&desktop)
+                .await
+                .map_err(fail("demo"))?;
+        }
         Ok::<_, String>(Arc::new(desktop))
     })?;
     let app = builder(mock_builder(), desktop.clone())
@@ -433,4 +439,101 @@ fn committed_changes_reach_the_webview_as_events() -> Result<(), String> {
             return Ok(());
         }
     }
+}
+
+/// A database of its own on the test server, dropped afterwards.
+async fn fresh_pg_database(admin_url: &str) -> Result<(String, String), String> {
+    use sqlx::Connection;
+    let name = format!("vetdesk_desktop_{}", uuid::Uuid::now_v7().simple());
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .map_err(fail("postgres"))?;
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut admin)
+        .await
+        .map_err(fail("create database"))?;
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+    Ok((name.clone(), format!("{base}/{name}")))
+}
+
+async fn drop_pg_database(admin_url: &str, name: &str) {
+    use sqlx::Connection;
+    if let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+    }
+}
+
+#[test]
+fn a_shared_postgres_is_tested_on_save_and_its_password_never_written() -> Result<(), String> {
+    let Some(admin_url) = std::env::var("VETDESK_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var("VETDESK_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "VETDESK_REQUIRE_POSTGRES=1 but VETDESK_TEST_POSTGRES_URL is unset"
+        );
+        eprintln!("skipped: VETDESK_TEST_POSTGRES_URL is unset");
+        return Ok(());
+    };
+    // First start: an empty database, so no sign-in is needed to choose one.
+    let h = harness_with(false)?;
+    assert_eq!(h.ok("desktop_status", json!({}))?["empty"], true);
+    let settings_file = h.desktop.paths().settings_file.clone();
+    let before = h.desktop.location();
+
+    // A server that does not answer changes nothing.
+    let e = h.err(
+        "save_database",
+        json!({ "args": { "kind": "postgres", "url": "postgres://vetdesk@127.0.0.1:1/none", "password": "pw" } }),
+    )?;
+    assert_eq!(e["code"], "store_unavailable", "{e}");
+    assert!(!settings_file.exists());
+    assert_eq!(h.desktop.location(), before);
+    // Nor does something that is not a PostgreSQL URL.
+    let e = h.err(
+        "save_database",
+        json!({ "args": { "kind": "postgres", "url": "mysql://x@y/z" } }),
+    )?;
+    assert_eq!(e["code"], "invalid_input", "{e}");
+
+    let (name, url) = tauri::async_runtime::block_on(fresh_pg_database(&admin_url))?;
+    let secret = "only-in-the-keyring-4711";
+    let saved = h.call(
+        "save_database",
+        json!({ "args": { "kind": "postgres", "url": url, "password": secret } }),
+    )?;
+    let outcome = (|| {
+        let saved = saved.map_err(|e| format!("save_database failed: {e}"))?;
+        assert_eq!(saved["status"]["database"], "postgres", "{saved}");
+        assert!(h.desktop.location().contains(&name));
+        let written = std::fs::read_to_string(&settings_file).map_err(fail("settings"))?;
+        assert!(written.contains(&name), "{written}");
+        assert!(
+            !written.contains(secret),
+            "the password reached the settings file: {written}"
+        );
+        // No keyring on a test machine: the app says where the password must go instead.
+        if let Some(note) = saved["note"].as_str() {
+            assert!(note.contains("VETDESK_DATABASE_PASSWORD"), "{note}");
+        }
+        // The new database is the one in use: it is empty, and the demo can go into it.
+        let status = h.ok("seed_demo", json!({}))?;
+        assert_eq!(status["has_users"], true, "{status}");
+        assert!(h.login("desk", "vetdesk-desk").is_ok());
+        Ok::<_, String>(())
+    })();
+    // Back to the embedded database (an admin now: the demo made users), then drop the server's.
+    let admin = h.login("admin", "vetdesk-admin");
+    if let Ok(token) = &admin {
+        let _ = h.call(
+            "save_database",
+            json!({ "token": token, "args": { "kind": "embedded" } }),
+        );
+    }
+    tauri::async_runtime::block_on(drop_pg_database(&admin_url, &name));
+    outcome?;
+    admin.map(|_| ())
 }
