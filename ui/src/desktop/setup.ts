@@ -49,11 +49,14 @@ async function call<T>(command: string, args: Record<string, unknown> = {}): Pro
   }
 }
 
-function render(root: HTMLElement, status: DesktopStatus, notice = ''): void {
-  const error = h('p', { class: 'form-error', role: 'alert' }, notice || status.problem || '');
+/** `done` says what just worked; errors go in the alert line below it. */
+function render(root: HTMLElement, status: DesktopStatus, done = ''): void {
+  const notice = h('p', { role: 'status', id: 'setup-notice' }, done);
+  const error = h('p', { class: 'form-error', role: 'alert' }, status.problem ?? '');
   const busy = (button: HTMLButtonElement, work: () => Promise<void>) => async () => {
     button.disabled = true;
     error.textContent = '';
+    notice.textContent = '';
     try {
       await work();
     } catch (e) {
@@ -124,6 +127,7 @@ function render(root: HTMLElement, status: DesktopStatus, notice = ''): void {
         status.empty
           ? h('p', {}, 'The database is empty. Try vetdesk with a demo practice (two clinics, six vets, three weeks of appointments), or connect to your clinic’s shared server below.')
           : null,
+        notice,
         error,
         status.empty ? demo : null,
         status.has_users ? open : null,
