@@ -33,13 +33,22 @@ fn harness() -> Result<Harness, String> {
 }
 
 fn harness_with(demo: bool) -> Result<Harness, String> {
+    harness_full(demo, false)
+}
+
+fn harness_full(demo: bool, worker: bool) -> Result<Harness, String> {
     let dir = tempfile::tempdir().map_err(fail("tempdir"))?;
     let paths = Paths::under(&dir.path().join("config"), &dir.path().join("data"));
     let db = dir.path().join("vetdesk.db");
     let db = db.to_str().ok_or("temp path is not UTF-8")?.to_string();
     let desktop = tauri::async_runtime::block_on(async {
         let app = App::open(&db).await.map_err(fail("open"))?;
-        let desktop = Desktop::new(app, db.clone(), paths).without_worker();
+        let desktop = Desktop::new(app, db.clone(), paths);
+        let desktop = if worker {
+            desktop
+        } else {
+            desktop.without_worker()
+        };
         if demo {
             vetdesk_desktop::setup::seed_demo(&desktop)
                 .await
@@ -108,6 +117,11 @@ impl Harness {
 
     /// Riverside, its first vet with a free consultation slot, a pet, the type, the slot.
     fn booking(&self, token: &str) -> Result<Value, String> {
+        self.booking_with(token, None)
+    }
+
+    /// The same, with `vet` when given.
+    fn booking_with(&self, token: &str, vet: Option<&Value>) -> Result<Value, String> {
         let clinics = self.ok("list_clinics", json!({ "token": token }))?;
         let clinic = clinics
             .as_array()
@@ -135,7 +149,7 @@ impl Harness {
         let free = self.ok(
             "availability",
             json!({ "token": token, "args": {
-                "clinic_id": clinic["id"], "type_id": consultation["id"],
+                "clinic_id": clinic["id"], "type_id": consultation["id"], "vet_id": vet,
                 "start_date": today.to_string(),
                 "end_date": (today + chrono::Duration::days(14)).to_string(),
             }}),
@@ -536,4 +550,78 @@ fn a_shared_postgres_is_tested_on_save_and_its_password_never_written() -> Resul
     tauri::async_runtime::block_on(drop_pg_database(&admin_url, &name));
     outcome?;
     admin.map(|_| ())
+}
+
+#[test]
+fn a_signed_in_vet_s_worker_takes_their_check_in_notification() -> Result<(), String> {
+    use vetdesk_core::{AppointmentId, MessageChannel, MessageStatus};
+    let h = harness_full(true, true)?;
+    // The desk (elsewhere) books a patient of Dr Morgan's.
+    let desk = h.login("desk", "vetdesk-desk")?;
+    let vets = h.ok("list_vets", json!({ "token": desk, "args": {} }))?;
+    let vet_id = vets
+        .as_array()
+        .and_then(|v| {
+            v.iter()
+                .find(|v| v["name"].as_str().is_some_and(|n| n.contains("Morgan")))
+        })
+        .map(|v| v["id"].clone())
+        .ok_or_else(|| format!("no Dr Morgan in {vets}"))?;
+    let booked = h.ok(
+        "book",
+        json!({ "token": desk, "args": h.booking_with(&desk, Some(&vet_id))? }),
+    )?;
+    let id = booked["id"]
+        .as_str()
+        .and_then(|i| uuid::Uuid::parse_str(i).ok())
+        .ok_or("no id")?;
+    // Dr Morgan signs in at this workstation (the last sign-in here decides whose
+    // desktop notifications it shows); then the patient is checked in.
+    let vet = h.login("morgan", "vetdesk-vet")?;
+    assert_eq!(h.ok("me", json!({ "token": vet }))?["vet_id"], vet_id);
+    h.ok(
+        "check_in",
+        json!({ "token": desk, "args": { "id": id, "version": booked["meta"]["version"] } }),
+    )?;
+
+    let app = h.desktop.app();
+    let query = || vetdesk_app::OutboxQuery {
+        statuses: vec![],
+        appointment: Some(AppointmentId(id)),
+        channel: Some(MessageChannel::Desktop),
+        limit: 10,
+        offset: 0,
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let page = tauri::async_runtime::block_on(app.outbox(query())).map_err(fail("outbox"))?;
+        let checked_in: Vec<_> = page
+            .items
+            .iter()
+            .filter(|m| m.kind == vetdesk_core::MessageKind::CheckedIn)
+            .collect();
+        assert!(checked_in.len() <= 1, "{checked_in:?}");
+        // Sent where a notification service exists, recorded as skipped where none does:
+        // either way this workstation's worker took it, and nothing crashed.
+        if let Some(m) = checked_in
+            .first()
+            .filter(|m| m.status != MessageStatus::Pending || m.attempts > 0)
+        {
+            assert!(
+                matches!(
+                    m.status,
+                    MessageStatus::Sent | MessageStatus::Skipped | MessageStatus::Pending
+                ),
+                "{m:?}"
+            );
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "the check-in notification was never taken: {:?}",
+                page.items
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
