@@ -300,3 +300,48 @@ pub fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> tauri::Url {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn the_window_stays_on_the_app_s_own_pages() {
+        assert!(is_own_page(&url("tauri://localhost/desktop.html")));
+        assert!(is_own_page(&url("http://tauri.localhost/index.html")));
+        for away in [
+            "https://example.com/",
+            "http://localhost:8080/",
+            "tauri://evil.example/",
+            "file:///etc/passwd",
+            "https://tauri.localhost.evil.example/",
+        ] {
+            assert!(!is_own_page(&url(away)), "{away} was allowed");
+        }
+    }
+
+    #[test]
+    fn options_read_the_demo_switch_and_refuse_the_rest() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Options::parse(args(&[]), None), Ok(Options { demo: false }));
+        assert_eq!(
+            Options::parse(args(&["--demo"]), None),
+            Ok(Options { demo: true })
+        );
+        assert_eq!(
+            Options::parse(args(&[]), Some("1")),
+            Ok(Options { demo: true })
+        );
+        assert_eq!(
+            Options::parse(args(&[]), Some("0")),
+            Ok(Options { demo: false })
+        );
+        assert!(
+            Options::parse(args(&["--demo", "--wipe"]), None).is_err_and(|e| e.contains("--wipe"))
+        );
+    }
+}
