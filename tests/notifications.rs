@@ -40,6 +40,7 @@ fn channels(p: &Peers, timeout_ms: u64) -> Channels {
         from: FROM.into(),
         timeout,
         reuse_connection: true,
+        ca_file: None,
     })
     .expect("email channel");
     let sms = SmsChannel::new(SmsConfig {

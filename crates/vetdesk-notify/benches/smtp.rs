@@ -32,6 +32,7 @@ fn email(sink: &SmtpSink, reuse: bool) -> EmailChannel {
         from: "Riverside Vets <desk@vetdesk.test>".into(),
         timeout: std::time::Duration::from_secs(10),
         reuse_connection: reuse,
+        ca_file: None,
     })
     .expect("email channel")
 }
