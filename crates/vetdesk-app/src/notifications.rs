@@ -317,7 +317,10 @@ impl App {
     pub async fn finish_message(&self, claimed: &Claimed, finish: Finish) -> Result<bool> {
         self.require(Permission::ManageNotifications)?;
         let now = self.now();
-        let mut tx = self.store.write().await?;
+        // Not flushed to disk before the next send: losing this record to a
+        // power cut can only send the message again (same Message-ID), never
+        // lose one; a killed worker loses nothing (ARCHITECTURE.md, Invariants).
+        let mut tx = self.store.write_relaxed().await?;
         let held = tx
             .finish_outbox(claimed.message.id, claimed.token, &finish, now)
             .await?;
