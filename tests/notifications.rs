@@ -482,9 +482,13 @@ story!(
         for who in [&vet, &desk] {
             let e = who.set_template(input.clone(), None).await.expect_err("refused");
             assert_eq!(e.code(), ErrorCode::Forbidden);
-            let e = who.retry_message(OutboxId(uuid::Uuid::nil())).await.expect_err("refused");
-            assert_eq!(e.code(), ErrorCode::Forbidden);
         }
+        // Retrying a failed message is the front desk's too (they phone the
+        // owner); a vet's is refused before the message is even looked up.
+        let e = vet.retry_message(OutboxId(uuid::Uuid::nil())).await.expect_err("refused");
+        assert_eq!(e.code(), ErrorCode::Forbidden);
+        let e = desk.retry_message(OutboxId(uuid::Uuid::nil())).await.expect_err("no such message");
+        assert_eq!(e.code(), ErrorCode::NotFound);
         let bad = TemplateInput {
             body: "Hello {owner_name}".into(),
             ..input.clone()

@@ -396,7 +396,7 @@ impl App {
     /// sent if it is still worth sending; the worker checks again.
     #[tracing::instrument(skip_all, fields(message = %id))]
     pub async fn retry_message(&self, id: OutboxId) -> Result<OutboxRecord> {
-        self.require(Permission::ManageNotifications)?;
+        self.require(Permission::RetryMessages)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
         let before = tx
@@ -459,6 +459,21 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// One kind × channel template as it applies.
+    #[tracing::instrument(skip_all, fields(kind = kind, channel = channel))]
+    pub async fn template(&self, kind: &str, channel: &str) -> Result<TemplateView> {
+        self.require(Permission::ReadSchedule)?;
+        let kind: MessageKind = kind.parse()?;
+        let channel: MessageChannel = channel.parse()?;
+        self.templates()
+            .await?
+            .into_iter()
+            .find(|t| t.template.kind == kind && t.template.channel == channel)
+            .ok_or_else(|| {
+                ValidationError::Other(format!("a {kind} message never goes by {channel}")).into()
+            })
     }
 
     /// Save an admin's wording for one kind and channel (checked: known
