@@ -246,7 +246,7 @@ fn outgoing(i: usize) -> Outgoing {
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let n = if full { 10_000 } else { 200 };
+    let n: usize = if full { 10_000 } else { 200 };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
