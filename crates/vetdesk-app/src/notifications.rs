@@ -293,8 +293,11 @@ impl App {
 
     /// Record how `done`'s attempt ended and, in the same transaction, prepare
     /// `next` (the worker's next message): one transaction a message instead
-    /// of two. The outcome is recorded even when preparing `next` fails (then
-    /// `None`: prepare it on its own). `false` when the claim no longer held `done`.
+    /// of two. When preparing `next` fails, it comes back `None` (prepare it on
+    /// its own) and the outcome is still committed on SQLite; on PostgreSQL a
+    /// store error aborts the transaction, so the commit fails and `done` goes
+    /// out again after its lease, as when any outcome's commit fails. The
+    /// first value is `false` when the claim no longer held `done`.
     #[tracing::instrument(skip_all, fields(message = %done.message.id))]
     pub async fn finish_and_prepare(
         &self,
