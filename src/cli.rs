@@ -243,6 +243,10 @@ pub struct NotifyArgs {
     /// The sender, e.g. "Riverside Vets <reminders@riverside.example>".
     #[arg(long, env = "VETDESK_SMTP_FROM", value_name = "MAILBOX")]
     pub smtp_from: Option<String>,
+    /// A PEM file of certificate authorities to trust besides the public ones
+    /// (for a mail server whose certificate the clinic's own CA signed).
+    #[arg(long, env = "VETDESK_SMTP_CA_FILE", value_name = "PEM")]
+    pub smtp_ca_file: Option<std::path::PathBuf>,
     /// The Twilio-compatible SMS gateway.
     #[arg(
         long,

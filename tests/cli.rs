@@ -790,3 +790,35 @@ fn the_first_admin_is_added_from_the_command_line_and_everything_is_audited() {
     assert_eq!(clinics["items"][0]["action"], "clinic.create");
     vd.run("audit --id not-a-uuid").fails(2, "not a record id");
 }
+
+#[test]
+fn secret_set_without_a_keyring_says_so_and_names_the_variable() {
+    use std::io::Write;
+    let v = Vetdesk::new();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vetdesk"))
+        .arg("--db")
+        .arg(&v.db)
+        .args(["secret", "set", "smtp-password"])
+        // A session bus that is not there: no Secret Service to store into
+        // (and never the keyring of whoever runs the tests).
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/vetdesk-no-bus",
+        )
+        .env("VETDESK_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run vetdesk");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(b"s3cret\n").expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait for vetdesk");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(stderr.contains("no OS keyring is available"), "{stderr}");
+    assert!(stderr.contains("VETDESK_SMTP_PASSWORD"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}

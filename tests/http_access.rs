@@ -356,6 +356,14 @@ enum Op {
     UpdateUser,
     DeleteUser,
     ReadAudit,
+    ListOutbox,
+    PreviewMessage,
+    RetryMessage,
+    ReadTemplates,
+    UpdateTemplate,
+    ResetTemplate,
+    ReadNotificationSettings,
+    UpdateNotificationSettings,
 }
 
 /// `(operation, [admin, front desk, vet])`: the README's table, cell by cell.
@@ -400,6 +408,15 @@ const MATRIX: &[(Op, [bool; 3])] = &[
     (Op::UpdateUser, [true, false, false]),
     (Op::DeleteUser, [true, false, false]),
     (Op::ReadAudit, [true, false, false]),
+    (Op::ListOutbox, [true, true, true]),
+    (Op::PreviewMessage, [true, true, true]),
+    // The front desk phones the owner whose message failed and sends it again.
+    (Op::RetryMessage, [true, true, false]),
+    (Op::ReadTemplates, [true, true, true]),
+    (Op::UpdateTemplate, [true, false, false]),
+    (Op::ResetTemplate, [true, false, false]),
+    (Op::ReadNotificationSettings, [true, true, true]),
+    (Op::UpdateNotificationSettings, [true, false, false]),
 ];
 
 /// Hands out distinct free half-hours of Alice's (the vet user's) week.
@@ -438,6 +455,25 @@ impl Server {
             })),
         )
         .await
+    }
+
+    /// A confirmation that gave up: booked as the admin at `start`, then marked
+    /// failed in the database (as the worker would after its last attempt).
+    async fn failed_message(&self, start: &str) -> Value {
+        let a = self.book_at(start).await;
+        self.t
+            .db
+            .execute("UPDATE outbox SET status = 'failed', last_error = 'the SMTP server refused: 550' WHERE status = 'pending' AND kind = 'confirmation'")
+            .await
+            .expect("fail the confirmations");
+        let page = self
+            .as_admin(
+                Method::GET,
+                &format!("/outbox?status=failed&appointment_id={}", id(&a)),
+                None,
+            )
+            .await;
+        page["items"][0].clone()
     }
 
     /// Prepare what `op` needs as the admin, then run `op` with `token`.
@@ -609,6 +645,47 @@ impl Server {
                 }
             }
             Op::ReadAudit => run(Method::GET, "/audit".into(), None).await,
+            Op::ListOutbox => {
+                let r = run(Method::GET, "/outbox?status=failed,pending&channel=email&limit=5".into(), None).await;
+                if !r.status.is_success() {
+                    return r;
+                }
+                run(Method::GET, "/outbox?limit=5&offset=1".into(), None).await
+            }
+            Op::PreviewMessage | Op::RetryMessage => {
+                let m = self.failed_message(&slots.next()).await;
+                if op == Op::PreviewMessage {
+                    let r = run(Method::GET, format!("/outbox/{}", id(&m)), None).await;
+                    if !r.status.is_success() {
+                        return r;
+                    }
+                    run(Method::GET, format!("/outbox/{}/preview", id(&m)), None).await
+                } else {
+                    run(Method::POST, format!("/outbox/{}/retry", id(&m)), None).await
+                }
+            }
+            Op::ReadTemplates => {
+                for path in ["/templates", "/templates/reminder/sms", "/templates/confirmation/email/preview"] {
+                    let r = run(Method::GET, path.into(), None).await;
+                    if !r.status.is_success() {
+                        return r;
+                    }
+                }
+                run(Method::GET, "/templates".into(), None).await
+            }
+            Op::UpdateTemplate => {
+                run(Method::PUT, "/templates/reminder/sms".into(), Some(json!({ "body": "{clinic}: {pet} is seen {when}." }))).await
+            }
+            Op::ResetTemplate => {
+                self.as_admin(Method::PUT, "/templates/reminder/email", Some(json!({ "subject": "Soon: {pet}", "body": "See you {when}." }))).await;
+                run(Method::POST, "/templates/reminder/email/reset".into(), None).await
+            }
+            Op::ReadNotificationSettings => {
+                run(Method::GET, format!("/clinics/{}/notification-settings", t.london.id), None).await
+            }
+            Op::UpdateNotificationSettings => {
+                run(Method::PATCH, format!("/clinics/{}/notification-settings", t.new_york.id), Some(json!({ "quiet_hours": "21:00-07:30" }))).await
+            }
         }
     }
 }

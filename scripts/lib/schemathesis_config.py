@@ -61,6 +61,10 @@ values = {
     "channels": ["email", "sms"],
     "emails": ["sam@example.com", "vet.one@example.org"],
     "phones": ["+447700900123", "+1 212 555 0100"],
+    "outbox": ids(get("/outbox?limit=40")["items"], 40),
+    "message_kinds": ["confirmation", "reminder", "reschedule", "cancellation", "checked_in", "starting_soon"],
+    "message_channels": ["email", "sms", "desktop"],
+    "message_statuses": ["failed", "pending", "sent,failed", "skipped"],
 }
 # An empty dictionary would be a configuration error: drop those (e.g. no time off).
 values = {name: vals for name, vals in values.items() if vals}
@@ -86,6 +90,7 @@ query = {
     "at": "times",
     "duration_minutes": "minutes",
     "grid": "grids",
+    "appointment_id": "appointments",
 }
 body = {
     "clinic_id": "clinics",
@@ -133,6 +138,9 @@ operations = [
     (r"^/api/v1/working-hours/\{id\}", {"path.id": "hours"}),
     (r"^/api/v1/date-overrides/\{id\}", {"path.id": "overrides"}),
     (r"^/api/v1/time-off/\{id\}", {"path.id": "time_off"}),
+    (r"^/api/v1/outbox/\{id\}", {"path.id": "outbox"}),
+    ("^/api/v1/outbox$", {"query.status": "message_statuses", "query.channel": "message_channels"}),
+    (r"^/api/v1/templates/", {"path.kind": "message_kinds", "path.channel": "message_channels"}),
 ]
 
 

@@ -50,6 +50,7 @@ async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
                 from,
                 timeout,
                 reuse_connection: true,
+                ca_file: a.smtp_ca_file,
             })
         }
     };
@@ -493,9 +494,14 @@ pub async fn secret(cmd: SecretCmd) -> Result<Reply> {
     if value.is_empty() {
         return Err(invalid("the secret is empty; give it on standard input"));
     }
+    let variable = if name == "smtp-password" {
+        "VETDESK_SMTP_PASSWORD"
+    } else {
+        "VETDESK_SMS_TOKEN"
+    };
     secrets::store(&name, SecretString::from(value))
         .await
-        .map_err(|e| Failure::new(ErrorCode::StoreUnavailable, e))?;
+        .map_err(|e| Failure::new(ErrorCode::StoreUnavailable, format!("{e} ({variable})")))?;
     Ok(Reply {
         text: format!(
             "{name} is stored in the OS keyring (service '{}')\n",

@@ -83,6 +83,11 @@ pub struct Settings {
     pub login_per_user: ThrottleRule,
     /// Failed sign-ins allowed per client address.
     pub login_per_source: ThrottleRule,
+    /// Flush the worker's outcome records (sent, failed, skipped) to disk
+    /// before the next message goes out. Off by default: without it a power
+    /// cut may resend a message (same Message-ID), never lose one
+    /// (ARCHITECTURE.md, Invariants); on, every message costs one fsync.
+    pub durable_message_records: bool,
 }
 
 impl Default for Settings {
@@ -100,6 +105,7 @@ impl Default for Settings {
                 max_failures: 20,
                 window: Duration::minutes(15),
             },
+            durable_message_records: false,
         }
     }
 }

@@ -288,27 +288,56 @@ impl App {
     pub async fn prepare_message(&self, claimed: &Claimed) -> Result<Prepared> {
         self.require(Permission::ManageNotifications)?;
         let mut tx = self.store.read().await?;
+        prepare_claimed(tx.as_mut(), claimed, self.now()).await
+    }
+
+    /// Record how `done`'s attempt ended and, in the same transaction, prepare
+    /// `next` (the worker's next message): one transaction a message instead
+    /// of two. When preparing `next` fails, it comes back `None` (prepare it on
+    /// its own) and the outcome is still committed on SQLite; on PostgreSQL a
+    /// store error aborts the transaction, so the commit fails and `done` goes
+    /// out again after its lease, as when any outcome's commit fails. The
+    /// first value is `false` when the claim no longer held `done`.
+    #[tracing::instrument(skip_all, fields(message = %done.message.id))]
+    pub async fn finish_and_prepare(
+        &self,
+        done: &Claimed,
+        finish: Finish,
+        next: Option<&Claimed>,
+    ) -> Result<(bool, Option<Prepared>)> {
+        self.require(Permission::ManageNotifications)?;
         let now = self.now();
-        // A cancel may have voided it since it was claimed.
-        let current = tx
-            .outbox_message(claimed.message.id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, claimed.message.id))?;
-        if current.status != MessageStatus::Pending {
-            return Ok(Prepared::Skip {
-                reason: format!("the message is {}", current.status),
-            });
+        let mut tx = self.outcome_tx().await?;
+        let held = tx
+            .finish_outbox(done.message.id, done.token, &finish, now)
+            .await?;
+        let prepared = match next {
+            Some(c) => match prepare_claimed(tx.as_mut(), c, now).await {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    tracing::debug!(error = %e, "preparing the next message failed; it is prepared on its own");
+                    None
+                }
+            },
+            None => None,
+        };
+        tx.commit().await?;
+        if !held {
+            tracing::warn!(message = %done.message.id, "the claim had lapsed; outcome not recorded");
         }
-        // The lease ran out and another worker took it: not ours to send (and
-        // recording anything with our token changes nothing).
-        if current.lease_until != claimed.message.lease_until
-            || current.claimed_by != claimed.message.claimed_by
-        {
-            return Ok(Prepared::Skip {
-                reason: "the claim lapsed".into(),
-            });
-        }
-        prepare(tx.as_mut(), &current, now).await
+        Ok((held, prepared))
+    }
+
+    /// The transaction an outcome is recorded in: not flushed to disk before
+    /// the next send unless `durable_message_records` says so. Losing it to a
+    /// power cut can only send the message again (same Message-ID), never lose
+    /// one; a killed worker loses nothing (ARCHITECTURE.md, Invariants).
+    async fn outcome_tx(&self) -> Result<Box<dyn Tx>> {
+        Ok(if self.settings.durable_message_records {
+            self.store.write().await?
+        } else {
+            self.store.write_relaxed().await?
+        })
     }
 
     /// Record how a claimed message's attempt ended. `false` when the claim
@@ -317,7 +346,7 @@ impl App {
     pub async fn finish_message(&self, claimed: &Claimed, finish: Finish) -> Result<bool> {
         self.require(Permission::ManageNotifications)?;
         let now = self.now();
-        let mut tx = self.store.write().await?;
+        let mut tx = self.outcome_tx().await?;
         let held = tx
             .finish_outbox(claimed.message.id, claimed.token, &finish, now)
             .await?;
@@ -393,7 +422,7 @@ impl App {
     /// sent if it is still worth sending; the worker checks again.
     #[tracing::instrument(skip_all, fields(message = %id))]
     pub async fn retry_message(&self, id: OutboxId) -> Result<OutboxRecord> {
-        self.require(Permission::ManageNotifications)?;
+        self.require(Permission::RetryMessages)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
         let before = tx
@@ -456,6 +485,21 @@ impl App {
             }
         }
         Ok(out)
+    }
+
+    /// One kind × channel template as it applies.
+    #[tracing::instrument(skip_all, fields(kind = kind, channel = channel))]
+    pub async fn template(&self, kind: &str, channel: &str) -> Result<TemplateView> {
+        self.require(Permission::ReadSchedule)?;
+        let kind: MessageKind = kind.parse()?;
+        let channel: MessageChannel = channel.parse()?;
+        self.templates()
+            .await?
+            .into_iter()
+            .find(|t| t.template.kind == kind && t.template.channel == channel)
+            .ok_or_else(|| {
+                ValidationError::Other(format!("a {kind} message never goes by {channel}")).into()
+            })
     }
 
     /// Save an admin's wording for one kind and channel (checked: known
@@ -730,6 +774,35 @@ impl App {
             settings: saved.settings,
         })
     }
+}
+
+/// A claimed message as it is now: skipped if a cancel voided it or another
+/// worker took it since, else decided and rendered.
+async fn prepare_claimed(
+    tx: &mut dyn Tx,
+    claimed: &Claimed,
+    now: DateTime<Utc>,
+) -> Result<Prepared> {
+    // A cancel may have voided it since it was claimed.
+    let current = tx
+        .outbox_message(claimed.message.id)
+        .await?
+        .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, claimed.message.id))?;
+    if current.status != MessageStatus::Pending {
+        return Ok(Prepared::Skip {
+            reason: format!("the message is {}", current.status),
+        });
+    }
+    // The lease ran out and another worker took it: not ours to send (and
+    // recording anything with our token changes nothing).
+    if current.lease_until != claimed.message.lease_until
+        || current.claimed_by != claimed.message.claimed_by
+    {
+        return Ok(Prepared::Skip {
+            reason: "the claim lapsed".into(),
+        });
+    }
+    prepare(tx, &current, now).await
 }
 
 /// Decide and render: the send-time checks of the core, then the template

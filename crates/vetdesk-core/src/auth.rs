@@ -71,6 +71,9 @@ impl Role {
                     | CheckIn
                     | NoShow
                     | ManageClients
+                    // The front desk phones the owner whose reminder failed,
+                    // fixes the address and sends it again.
+                    | RetryMessages
             ),
             // Start and Complete are further limited to the vet's own appointments.
             Role::Vet => matches!(p, ReadSchedule | ReadRecords | Start | Complete),
@@ -108,13 +111,15 @@ pub enum Permission {
     ManagePractice,
     ManageUsers,
     ReadAudit,
-    /// Message templates, notification settings, retrying failed messages,
-    /// and running the notification worker.
+    /// Message templates, notification settings and running the
+    /// notification worker.
     ManageNotifications,
+    /// Queue a failed or skipped message again.
+    RetryMessages,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::ReadSchedule,
         Permission::ReadRecords,
         Permission::Book,
@@ -131,6 +136,7 @@ impl Permission {
         Permission::ManageUsers,
         Permission::ReadAudit,
         Permission::ManageNotifications,
+        Permission::RetryMessages,
     ];
 
     /// What the permission lets a person do, as a refusal would say it.
@@ -152,6 +158,7 @@ impl Permission {
             Permission::ManageUsers => "manage users",
             Permission::ReadAudit => "read the audit log",
             Permission::ManageNotifications => "manage notifications",
+            Permission::RetryMessages => "retry failed messages",
         }
     }
 }

@@ -4,6 +4,8 @@
 
 mod access;
 pub use access::*;
+mod notifications;
+pub use notifications::*;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

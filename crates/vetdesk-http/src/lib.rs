@@ -50,6 +50,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
         (name = "audit", description = "The append-only audit log (admin)"),
         (name = "appointments", description = "Scheduling, booking and the lifecycle"),
         (name = "records", description = "Clinics, vets, owners, pets, types, hours, overrides, time off"),
+        (name = "notifications", description = "The outbox of messages to owners and staff, message templates and clinics' notification settings"),
         (name = "events", description = "Live changes"),
     )
 )]
@@ -75,7 +76,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 fn api() -> OpenApiRouter<App> {
-    use routes::{access as x, appointments as a, events as e, records as r};
+    use routes::{access as x, appointments as a, events as e, notifications as n, records as r};
     OpenApiRouter::new()
         .routes(routes!(routes::health))
         .routes(routes!(x::login))
@@ -116,6 +117,18 @@ fn api() -> OpenApiRouter<App> {
             r::get_time_off,
             r::update_time_off,
             r::delete_time_off
+        ))
+        .routes(routes!(n::list_outbox))
+        .routes(routes!(n::get_outbox_message))
+        .routes(routes!(n::preview_outbox_message))
+        .routes(routes!(n::retry_outbox_message))
+        .routes(routes!(n::list_templates))
+        .routes(routes!(n::get_template, n::update_template))
+        .routes(routes!(n::reset_template))
+        .routes(routes!(n::preview_template))
+        .routes(routes!(
+            n::get_notification_settings,
+            n::update_notification_settings
         ))
         .routes(routes!(e::events))
 }

@@ -12,11 +12,12 @@ use async_trait::async_trait;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::Message;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -60,6 +61,9 @@ pub struct SmtpConfig {
     pub timeout: Duration,
     /// Keep one connection open across messages (else one per message).
     pub reuse_connection: bool,
+    /// A PEM file of extra certificate authorities to trust besides the
+    /// public ones (a clinic's own CA for its mail server).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl fmt::Debug for SmtpConfig {
@@ -73,6 +77,7 @@ impl fmt::Debug for SmtpConfig {
             .field("from", &self.from)
             .field("timeout", &self.timeout)
             .field("reuse_connection", &self.reuse_connection)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -86,7 +91,32 @@ pub struct EmailChannel {
     /// The domain of `Message-ID`s: the sender's.
     domain: String,
     hello: ClientId,
+    /// The extra authorities of `ca_file`, read once.
+    extra_roots: Option<Certificate>,
     connection: Mutex<Option<(AsyncSmtpConnection, Instant)>>,
+}
+
+/// The certificates of a PEM file, refused unless it holds at least one.
+fn read_ca_file(path: &std::path::Path) -> Result<Certificate, String> {
+    let pem = std::fs::read(path).map_err(|e| {
+        format!(
+            "cannot read the SMTP certificate authority file {}: {e}",
+            path.display()
+        )
+    })?;
+    use rustls_pki_types::pem::PemObject;
+    let parsed: Result<Vec<_>, _> =
+        rustls_pki_types::CertificateDer::pem_slice_iter(&pem).collect();
+    match parsed {
+        Ok(certs) if !certs.is_empty() => {}
+        _ => {
+            return Err(format!(
+                "{} holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                path.display()
+            ))
+        }
+    }
+    Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 impl EmailChannel {
@@ -101,11 +131,19 @@ impl EmailChannel {
                 "an SMTP username needs a password (VETDESK_SMTP_PASSWORD or the keyring)".into(),
             );
         }
+        if config.ca_file.is_some() && config.security == Security::Plain {
+            return Err(
+                "an SMTP certificate authority file needs TLS (--smtp-security starttls or tls)"
+                    .into(),
+            );
+        }
+        let extra_roots = config.ca_file.as_deref().map(read_ca_file).transpose()?;
         Ok(EmailChannel {
             config,
             from,
             domain,
             hello: ClientId::Domain("vetdesk.localhost".into()),
+            extra_roots,
             connection: Mutex::new(None),
         })
     }
@@ -157,7 +195,13 @@ impl EmailChannel {
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let c = &self.config;
-        let tls = || TlsParameters::new(c.host.clone()).map_err(classify);
+        let tls = || {
+            let mut builder = TlsParameters::builder(c.host.clone());
+            if let Some(roots) = &self.extra_roots {
+                builder = builder.add_root_certificate(roots.clone());
+            }
+            builder.build_rustls().map_err(classify)
+        };
         let mut conn = match c.security {
             Security::Tls => AsyncSmtpConnection::connect_tokio1(
                 (c.host.as_str(), c.port),
@@ -196,6 +240,15 @@ impl EmailChannel {
             }
         };
         if c.security == Security::StartTls {
+            // Never fall back to clear text: a server (or someone in the
+            // middle) that does not offer STARTTLS gets nothing.
+            if !conn.can_starttls() {
+                conn.abort().await;
+                return Err(SendError::Transient(format!(
+                    "the SMTP server {}:{} does not offer STARTTLS; not sending in clear",
+                    c.host, c.port
+                )));
+            }
             conn.starttls(tls()?, &self.hello).await.map_err(classify)?;
         }
         if let (Some(user), Some(password)) = (&c.username, &c.password) {

@@ -265,6 +265,9 @@ impl Worker {
         };
         let margin = chrono::Duration::from_std(self.config.send_timeout)
             .unwrap_or(chrono::Duration::seconds(30));
+        // What the previous message's record prepared for this one, in the
+        // same transaction (App::finish_and_prepare).
+        let mut prepared: Option<Prepared> = None;
         for (i, c) in claimed.iter().enumerate() {
             let lease_short = c
                 .message
@@ -281,7 +284,17 @@ impl Worker {
                 }
                 break;
             }
-            report.add(self.handle(c).await?);
+            let now_prepared = match prepared.take() {
+                Some(p) => p,
+                None => self.app.prepare_message(c).await?,
+            };
+            let (r, finish) = self.handle(c, now_prepared).await;
+            report.add(r);
+            let (_, next) = self
+                .app
+                .finish_and_prepare(c, finish, claimed.get(i + 1))
+                .await?;
+            prepared = next;
         }
         if report.claimed > 0 {
             tracing::info!(
@@ -298,9 +311,10 @@ impl Worker {
         Ok(report)
     }
 
-    async fn handle(&mut self, c: &Claimed) -> Result<StepReport, WorkerError> {
+    /// Act on a prepared message (send it, or not): what happened, and the
+    /// outcome to record.
+    async fn handle(&mut self, c: &Claimed, prepared: Prepared) -> (StepReport, Finish) {
         let mut r = StepReport::default();
-        let prepared = self.app.prepare_message(c).await?;
         let finish = match prepared {
             Prepared::Skip { reason } => {
                 r.skipped += 1;
@@ -317,16 +331,13 @@ impl Worker {
                 let Some(channel) = self.channels.get(out.channel).cloned() else {
                     // Not in scope: cannot happen, as claims are scoped; hand it back.
                     r.released += 1;
-                    self.app
-                        .finish_message(
-                            c,
-                            Finish::Release {
-                                at: c.message.next_attempt_at,
-                                note: None,
-                            },
-                        )
-                        .await?;
-                    return Ok(r);
+                    return (
+                        r,
+                        Finish::Release {
+                            at: c.message.next_attempt_at,
+                            note: None,
+                        },
+                    );
                 };
                 match out.channel {
                     MessageChannel::Email => self.email_bucket.take().await,
@@ -382,8 +393,7 @@ impl Worker {
                 }
             }
         };
-        self.app.finish_message(c, finish).await?;
-        Ok(r)
+        (r, finish)
     }
 
     /// Step until nothing due is left (tests and the CLI's `--once`).

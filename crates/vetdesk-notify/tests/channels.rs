@@ -39,6 +39,7 @@ fn smtp(port: u16, user: Option<(&str, &str)>, timeout_ms: u64) -> EmailChannel 
         from: "Riverside Vets <desk@riverside.test>".into(),
         timeout: Duration::from_millis(timeout_ms),
         reuse_connection: true,
+        ca_file: None,
     })
     .expect("channel")
 }
@@ -88,6 +89,7 @@ async fn smtp_with_sign_in_delivers_and_a_wrong_password_is_refused_for_good() {
             from: "desk@riverside.test".into(),
             timeout: Duration::from_secs(1),
             reuse_connection: true,
+            ca_file: None,
         }
     });
     assert!(e.is_err());

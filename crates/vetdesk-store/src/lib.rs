@@ -172,6 +172,15 @@ pub trait Store: Send + Sync + 'static {
     async fn read(&self) -> Result<Box<dyn Tx>>;
     /// An exclusive write transaction: checks made inside it hold at commit.
     async fn write(&self) -> Result<Box<dyn Tx>>;
+    /// A write transaction like [`Store::write`] whose commit survives the
+    /// process being killed but may be lost to a power cut or an operating
+    /// system crash (SQLite `synchronous=NORMAL` in WAL mode; PostgreSQL
+    /// `synchronous_commit = off`). Only for writes whose loss is harmless:
+    /// the worker's record that a message was sent (losing it can only cause
+    /// the same message, with the same `Message-ID`, to be sent again).
+    async fn write_relaxed(&self) -> Result<Box<dyn Tx>> {
+        self.write().await
+    }
     /// Close connections (pending transactions roll back).
     async fn close(&self);
     /// Every committed change from now on. SQLite announces its own process's

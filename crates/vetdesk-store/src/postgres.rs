@@ -385,6 +385,16 @@ impl Store for PgStore {
         let tx = begin(&self.pool, "BEGIN ISOLATION LEVEL READ COMMITTED").await?;
         Ok(Box::new(PgTx { tx }))
     }
+    async fn write_relaxed(&self) -> Result<Box<dyn Tx>> {
+        let mut tx = begin(&self.pool, "BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+        // The commit returns once the WAL record is written to the server's
+        // memory, not flushed: a crash of the server (not of this process)
+        // may lose it; the database stays consistent either way.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+        Ok(Box::new(PgTx { tx }))
+    }
     async fn close(&self) {
         self.listener.abort();
         self.pool.close().await;

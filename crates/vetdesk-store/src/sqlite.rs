@@ -54,6 +54,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqli
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Connections with `synchronous=NORMAL`, for [`Store::write_relaxed`].
+    relaxed: SqlitePool,
     changes: broadcast::Sender<Change>,
 }
 
@@ -83,12 +85,26 @@ impl SqliteStore {
             // An in-memory database lives in one connection.
             .max_connections(if memory { 1 } else { 8 })
             .acquire_timeout(Duration::from_secs(60))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
         migrate(&pool).await?;
+        // `write_relaxed`'s connections: in WAL mode `synchronous=NORMAL`
+        // commits without an fsync (the WAL is synced at checkpoints and by
+        // the next FULL commit), so a commit survives the process being killed
+        // but not a power cut. Lazily opened: most processes never use it.
+        let relaxed = if memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(2)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_lazy_with(opts.synchronous(SqliteSynchronous::Normal))
+        };
         Ok(SqliteStore {
             pool,
+            relaxed,
             changes: broadcast::channel(CHANGE_BUFFER).0,
         })
     }
@@ -96,6 +112,11 @@ impl SqliteStore {
     /// The pool, for tests and benchmarks that inspect the file directly.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The pool behind [`Store::write_relaxed`], for the same tests.
+    pub fn relaxed_pool(&self) -> &SqlitePool {
+        &self.relaxed
     }
 }
 
@@ -130,7 +151,16 @@ impl Store for SqliteStore {
             changes: self.changes.clone(),
         }))
     }
+    async fn write_relaxed(&self) -> Result<Box<dyn Tx>> {
+        let tx = begin(&self.relaxed, "BEGIN IMMEDIATE").await?;
+        Ok(Box::new(SqliteTx {
+            tx,
+            pending: Vec::new(),
+            changes: self.changes.clone(),
+        }))
+    }
     async fn close(&self) {
+        self.relaxed.close().await;
         self.pool.close().await;
     }
     fn subscribe(&self) -> broadcast::Receiver<Change> {

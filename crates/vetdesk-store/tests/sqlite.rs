@@ -60,6 +60,23 @@ async fn the_file_runs_in_wal_with_foreign_keys_and_a_busy_timeout() {
         .expect("pragma");
     assert_eq!((mode.as_str(), fk), ("wal", 1));
     assert!(busy >= 5_000, "busy timeout {busy} ms");
+    // Every write is flushed to disk before it commits (2 = FULL), except the
+    // relaxed ones (1 = NORMAL), which still survive the process being killed.
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("pragma");
+    assert_eq!(sync, 2);
+    let mut relaxed = store.relaxed_pool().acquire().await.expect("conn");
+    let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *relaxed)
+        .await
+        .expect("pragma");
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *relaxed)
+        .await
+        .expect("pragma");
+    assert_eq!((sync, mode.as_str()), (1, "wal"));
     // Foreign keys are enforced: a pet whose owner does not exist is refused.
     let err = sqlx::query("INSERT INTO pets (id, owner_id, name, search_name, species, version, created_at, updated_at) VALUES (x'01', x'02', 'a', 'a', 'dog', 1, 0, 0)")
         .execute(&mut *conn)

@@ -3,6 +3,10 @@
 //! (EHLO, AUTH PLAIN/LOGIN, MAIL, RCPT, DATA, RSET, NOOP, QUIT) and keeps what
 //! it accepts, and an HTTP server that stands in for a Twilio-compatible SMS
 //! gateway. Both can be told to refuse (temporarily or for good) or to stall.
+//!
+//! The SMTP server can also speak TLS, as STARTTLS or from the first byte
+//! (implicit TLS), with a certificate from a certificate authority made for the
+//! test ([`TestPki`]), so a client's certificate checks are exercised for real.
 #![allow(clippy::missing_panics_doc)]
 
 use axum::extract::{Path, State};
@@ -16,9 +20,11 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -45,6 +51,8 @@ pub struct Received {
     pub data: String,
     pub connection: u64,
     pub authenticated_as: Option<String>,
+    /// The TLS version the message travelled under (`TLSv1_3`), `None` in clear.
+    pub tls: Option<String>,
     pub at: Instant,
 }
 
@@ -81,7 +89,117 @@ impl Received {
 #[derive(Default)]
 struct SinkState {
     received: Vec<Received>,
+    commands: Vec<Command>,
+    tls_failures: u64,
 }
+
+/// One command line the SMTP server read (AUTH arguments left out).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    pub connection: u64,
+    /// The verb, upper case (`EHLO`, `STARTTLS`, `MAIL`, …).
+    pub verb: String,
+    /// Whether it arrived inside TLS.
+    pub tls: bool,
+}
+
+/// A certificate authority made for one test, and a server certificate it
+/// signed for `localhost` and `127.0.0.1`.
+pub struct TestPki {
+    ca_pem: String,
+    server: Arc<rustls::ServerConfig>,
+}
+
+impl TestPki {
+    /// A new authority (`common_name` names it) and its server certificate.
+    pub fn new(common_name: &str) -> TestPki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose, SanType,
+        };
+        let ca_key = KeyPair::generate().expect("a CA key");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(DnType::CommonName, common_name);
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca_cert = ca.self_signed(&ca_key).expect("a CA certificate");
+
+        let key = KeyPair::generate().expect("a server key");
+        let mut leaf = CertificateParams::new(Vec::<String>::new()).expect("server parameters");
+        leaf.distinguished_name
+            .push(DnType::CommonName, "vetdesk-test-peers");
+        leaf.subject_alt_names = vec![
+            SanType::DnsName("localhost".try_into().expect("a DNS name")),
+            SanType::IpAddress(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        ];
+        let cert = leaf
+            .signed_by(&key, &ca_cert, &ca_key)
+            .expect("a server certificate");
+
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let server = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone(), ca_cert.der().clone()],
+                rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into()),
+            )
+            .expect("a TLS server configuration");
+        TestPki {
+            ca_pem: ca_cert.pem(),
+            server: Arc::new(server),
+        }
+    }
+
+    /// The authority's certificate, PEM: what a client must trust.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Write the authority's certificate to `dir/ca.pem` and return the path.
+    pub fn write_ca(&self, dir: &std::path::Path) -> std::path::PathBuf {
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, &self.ca_pem).expect("write ca.pem");
+        path
+    }
+}
+
+/// Whether and how the SMTP server speaks TLS.
+#[derive(Clone, Default)]
+pub enum SinkTls {
+    /// Clear text only; STARTTLS is not offered.
+    #[default]
+    Off,
+    /// Clear text, upgraded when the client says STARTTLS (offered in EHLO).
+    StartTls(Arc<rustls::ServerConfig>),
+    /// TLS from the first byte.
+    Implicit(Arc<rustls::ServerConfig>),
+}
+
+impl SinkTls {
+    pub fn starttls(pki: &TestPki) -> SinkTls {
+        SinkTls::StartTls(pki.server.clone())
+    }
+    pub fn implicit(pki: &TestPki) -> SinkTls {
+        SinkTls::Implicit(pki.server.clone())
+    }
+}
+
+/// How an [`SmtpSink`] is set up.
+#[derive(Clone, Default)]
+pub struct SinkOptions {
+    /// Refuse MAIL until the client signs in with this username and password.
+    /// With TLS on, AUTH is offered only inside TLS, as real servers do.
+    pub auth: Option<(String, String)>,
+    pub tls: SinkTls,
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// An SMTP server on 127.0.0.1, on a port of its own.
 pub struct SmtpSink {
@@ -99,8 +217,17 @@ impl Drop for SmtpSink {
 }
 
 impl SmtpSink {
-    /// Start accepting; with `auth`, MAIL is refused until the client signs in with it.
+    /// Start accepting in clear; with `auth`, MAIL is refused until the client signs in with it.
     pub async fn start(auth: Option<(&str, &str)>) -> SmtpSink {
+        SmtpSink::start_with(SinkOptions {
+            auth: auth.map(|(u, p)| (u.to_string(), p.to_string())),
+            tls: SinkTls::Off,
+        })
+        .await
+    }
+
+    /// Start accepting with the given options.
+    pub async fn start_with(options: SinkOptions) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind an SMTP port");
@@ -108,14 +235,14 @@ impl SmtpSink {
         let state = Arc::new(Mutex::new(SinkState::default()));
         let behaviour = Arc::new(Mutex::new(Behaviour::Accept));
         let connections = Arc::new(AtomicU64::new(0));
-        let auth = auth.map(|(u, p)| (u.to_string(), p.to_string()));
         let (s, b, c) = (state.clone(), behaviour.clone(), connections.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let n = c.fetch_add(1, Ordering::SeqCst) + 1;
-                let (s, b, auth) = (s.clone(), b.clone(), auth.clone());
+                let (s, b, options) = (s.clone(), b.clone(), options.clone());
                 tokio::spawn(async move {
-                    let _ = session(stream, n, s, b, auth).await;
+                    let _ = stream.set_nodelay(true);
+                    let _ = session(stream, n, s, b, options).await;
                 });
             }
         });
@@ -144,6 +271,16 @@ impl SmtpSink {
         lock(&self.state).received.len()
     }
 
+    /// Every command line read so far, in order.
+    pub fn commands(&self) -> Vec<Command> {
+        lock(&self.state).commands.clone()
+    }
+
+    /// TLS handshakes that failed (e.g. the client refused the certificate).
+    pub fn tls_failures(&self) -> u64 {
+        lock(&self.state).tls_failures
+    }
+
     /// Connections opened so far.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::SeqCst)
@@ -162,17 +299,45 @@ impl SmtpSink {
     }
 }
 
+async fn handshake(
+    config: &Arc<rustls::ServerConfig>,
+    io: Box<dyn Io>,
+    state: &Arc<Mutex<SinkState>>,
+) -> std::io::Result<(Box<dyn Io>, String)> {
+    match TlsAcceptor::from(config.clone()).accept(io).await {
+        Ok(tls) => {
+            let version = tls
+                .get_ref()
+                .1
+                .protocol_version()
+                .map(|v| format!("{v:?}"))
+                .unwrap_or_default();
+            Ok((Box::new(tls), version))
+        }
+        Err(e) => {
+            lock(state).tls_failures += 1;
+            Err(e)
+        }
+    }
+}
+
 async fn session(
-    stream: TcpStream,
+    stream: tokio::net::TcpStream,
     connection: u64,
     state: Arc<Mutex<SinkState>>,
     behaviour: Arc<Mutex<Behaviour>>,
-    auth: Option<(String, String)>,
+    options: SinkOptions,
 ) -> std::io::Result<()> {
-    let _ = stream.set_nodelay(true);
-    let (r, mut w) = stream.into_split();
-    let mut r = BufReader::new(r);
-    w.write_all(b"220 vetdesk-test-peers ESMTP ready\r\n")
+    let auth = options.auth.clone();
+    let mut tls: Option<String> = None;
+    let mut io: Box<dyn Io> = Box::new(stream);
+    if let SinkTls::Implicit(config) = &options.tls {
+        let (upgraded, version) = handshake(config, io, &state).await?;
+        io = upgraded;
+        tls = Some(version);
+    }
+    let mut r = BufReader::new(io);
+    r.write_all(b"220 vetdesk-test-peers ESMTP ready\r\n")
         .await?;
     let mut from = String::new();
     let mut to: Vec<String> = Vec::new();
@@ -185,19 +350,49 @@ async fn session(
         }
         let cmd = line.trim_end().to_string();
         let upper = cmd.to_ascii_uppercase();
+        lock(&state).commands.push(Command {
+            connection,
+            verb: upper.split_whitespace().next().unwrap_or("").to_string(),
+            tls: tls.is_some(),
+        });
+        let starttls_offered = matches!(options.tls, SinkTls::StartTls(_)) && tls.is_none();
+        // With TLS configured, sign-in is offered only inside it.
+        let auth_offered = auth.is_some() && (tls.is_some() || matches!(options.tls, SinkTls::Off));
         let reply: String = if upper.starts_with("EHLO") {
             let mut s = String::from("250-vetdesk-test-peers\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n");
-            if auth.is_some() {
+            if starttls_offered {
+                s.push_str("250-STARTTLS\r\n");
+            }
+            if auth_offered {
                 s.push_str("250-AUTH PLAIN LOGIN\r\n");
             }
             s.push_str("250 SIZE 10485760\r\n");
             s
         } else if upper.starts_with("HELO") {
             "250 vetdesk-test-peers\r\n".into()
+        } else if upper == "STARTTLS" {
+            match (&options.tls, starttls_offered) {
+                (SinkTls::StartTls(config), true) => {
+                    r.write_all(b"220 2.0.0 ready to start TLS\r\n").await?;
+                    r.flush().await?;
+                    let (upgraded, version) = handshake(config, r.into_inner(), &state).await?;
+                    r = BufReader::new(upgraded);
+                    tls = Some(version);
+                    // RFC 3207: forget everything said in clear.
+                    from.clear();
+                    to.clear();
+                    user = None;
+                    continue;
+                }
+                _ => "502 5.5.1 STARTTLS not offered\r\n".into(),
+            }
+        } else if upper.starts_with("AUTH") && !auth_offered {
+            "503 5.5.1 AUTH not offered here\r\n".into()
         } else if upper.starts_with("AUTH PLAIN") {
             let initial = cmd.get(10..).map(str::trim).unwrap_or("");
             let blob = if initial.is_empty() {
-                w.write_all(b"334 \r\n").await?;
+                r.write_all(b"334 \r\n").await?;
+                r.flush().await?;
                 line.clear();
                 r.read_line(&mut line).await?;
                 line.trim().to_string()
@@ -220,12 +415,14 @@ async fn session(
             }
         } else if upper.starts_with("AUTH LOGIN") {
             let b64 = base64::engine::general_purpose::STANDARD;
-            w.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+            r.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+            r.flush().await?;
             line.clear();
             r.read_line(&mut line).await?;
             let gu =
                 String::from_utf8_lossy(&b64.decode(line.trim()).unwrap_or_default()).into_owned();
-            w.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+            r.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+            r.flush().await?;
             line.clear();
             r.read_line(&mut line).await?;
             let gp =
@@ -261,8 +458,9 @@ async fn session(
             to.push(addr_of(&cmd[8..]));
             "250 2.1.5 recipient ok\r\n".into()
         } else if upper == "DATA" {
-            w.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")
+            r.write_all(b"354 end data with <CR><LF>.<CR><LF>\r\n")
                 .await?;
+            r.flush().await?;
             let mut data = Vec::new();
             loop {
                 let mut l = Vec::new();
@@ -292,6 +490,7 @@ async fn session(
                     data: text,
                     connection,
                     authenticated_as: user.clone(),
+                    tls: tls.clone(),
                     at: Instant::now(),
                 });
                 st.received.len()
@@ -304,12 +503,14 @@ async fn session(
         } else if upper == "NOOP" {
             "250 2.0.0 ok\r\n".into()
         } else if upper == "QUIT" {
-            w.write_all(b"221 2.0.0 bye\r\n").await?;
+            r.write_all(b"221 2.0.0 bye\r\n").await?;
+            r.flush().await?;
             return Ok(());
         } else {
             "502 5.5.2 command not recognised\r\n".into()
         };
-        w.write_all(reply.as_bytes()).await?;
+        r.write_all(reply.as_bytes()).await?;
+        r.flush().await?;
     }
 }
 

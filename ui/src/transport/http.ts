@@ -6,12 +6,12 @@ import { TransportError, type ErrorDetails } from './errors';
 import type { ChangeListener, Transport } from './transport';
 import type { Change } from './types';
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 interface Route<K extends OperationName> {
   method: Method;
   path: (args: Args<K>) => string;
-  /** Sent as the JSON body (POST/PUT) or the query string (GET/DELETE). */
+  /** Sent as the JSON body (POST/PUT/PATCH) or the query string (GET/DELETE). */
   params?: (args: Args<K>) => Record<string, unknown> | undefined;
 }
 
@@ -99,6 +99,25 @@ const routes: { [K in OperationName]: Route<K> } = {
     path: (a) => `/time-off/${id(a.id)}`,
     params: (a) => without(a, 'id'),
   },
+
+  list_outbox: { method: 'GET', path: () => '/outbox', params: all },
+  preview_outbox_message: { method: 'GET', path: (a) => `/outbox/${id(a.id)}/preview` },
+  retry_outbox_message: { method: 'POST', path: (a) => `/outbox/${id(a.id)}/retry` },
+  list_templates: { method: 'GET', path: () => '/templates' },
+  update_template: {
+    method: 'PUT',
+    path: (a) => `/templates/${id(a.kind)}/${id(a.channel)}`,
+    params: (a) => without(a, 'kind', 'channel'),
+  },
+  reset_template: { method: 'POST', path: (a) => `/templates/${id(a.kind)}/${id(a.channel)}/reset` },
+  preview_template: {
+    method: 'GET',
+    path: (a) => `/templates/${id(a.kind)}/${id(a.channel)}/preview`,
+    params: (a) => without(a, 'kind', 'channel'),
+  },
+  list_users: { method: 'GET', path: () => '/users' },
+  create_user: { method: 'POST', path: () => '/users', params: all },
+  update_user: { method: 'PATCH', path: (a) => `/users/${id(a.id)}`, params: (a) => without(a, 'id') },
 };
 
 /** Operations answered outside /api/v1. */
@@ -173,7 +192,7 @@ export class HttpTransport implements Transport {
     const route = routes[op] as Route<K>;
     const params = route.params?.(args);
     const prefix = ROOT_PATHS.has(op) ? '' : '/api/v1';
-    const withBody = route.method === 'POST' || route.method === 'PUT';
+    const withBody = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH';
     const url = `${this.base}${prefix}${route.path(args)}${withBody ? '' : query(params)}`;
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;

@@ -124,6 +124,44 @@ export interface DeleteArgs {
   version?: number;
 }
 
+export interface OutboxArgs {
+  /** Comma-separated statuses, e.g. `failed` or `failed,skipped`. */
+  status?: string;
+  channel?: T.MessageChannel;
+  appointment_id?: T.Uuid;
+  limit?: number;
+  offset?: number;
+}
+
+export interface TemplateKey {
+  kind: T.MessageKind;
+  channel: T.MessageChannel;
+}
+
+export interface TemplateArgs extends TemplateKey {
+  subject?: string;
+  body: string;
+  version?: number;
+}
+
+export interface UserArgs {
+  username: string;
+  display_name: string;
+  role: T.Role;
+  vet_id?: T.Uuid;
+  password: string;
+}
+
+export interface UserPatchArgs {
+  id: T.Uuid;
+  version: number;
+  display_name?: string;
+  role?: T.Role;
+  vet_id?: T.Uuid;
+  password?: string;
+  disabled?: boolean;
+}
+
 /** Operation name → its arguments and its result. */
 export interface Operations {
   login: { args: { username: string; password: string }; result: T.Session };
@@ -162,6 +200,17 @@ export interface Operations {
   list_time_off: { args: ScopeArgs; result: T.TimeOff[] };
   create_time_off: { args: TimeOffArgs; result: T.TimeOff };
   delete_time_off: { args: DeleteArgs; result: T.Deleted };
+
+  list_outbox: { args: OutboxArgs; result: T.OutboxPage };
+  preview_outbox_message: { args: { id: T.Uuid }; result: T.MessagePreview };
+  retry_outbox_message: { args: { id: T.Uuid }; result: T.OutboxMessage };
+  list_templates: { args: Record<string, never>; result: T.MessageTemplate[] };
+  update_template: { args: TemplateArgs; result: T.MessageTemplate };
+  reset_template: { args: TemplateKey; result: T.MessageTemplate };
+  preview_template: { args: TemplateKey & { appointment_id?: T.Uuid }; result: T.RenderedMessage };
+  list_users: { args: Record<string, never>; result: T.ManagedUser[] };
+  create_user: { args: UserArgs; result: T.ManagedUser };
+  update_user: { args: UserPatchArgs; result: T.ManagedUser };
 }
 
 export type OperationName = keyof Operations;

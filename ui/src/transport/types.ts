@@ -226,3 +226,65 @@ export interface Change {
   op: string;
   at?: Instant;
 }
+
+// ---------- notifications and users (management screens) ----------
+
+export type MessageKind = 'confirmation' | 'reminder' | 'reschedule' | 'cancellation' | 'checked_in' | 'starting_soon';
+export type MessageChannel = 'email' | 'sms' | 'desktop';
+export type MessageStatus = 'pending' | 'sent' | 'failed' | 'skipped' | 'voided';
+
+export interface OutboxMessage {
+  id: Uuid;
+  key: string;
+  appointment_id: Uuid;
+  clinic_id: Uuid;
+  vet_id: Uuid;
+  kind: MessageKind;
+  channel: MessageChannel;
+  appointment_start: Instant;
+  due_at: Instant;
+  status: MessageStatus;
+  attempts: number;
+  last_error: string | null;
+  sent_to: string | null;
+  updated_at: Instant;
+}
+
+export interface OutboxPage {
+  items: OutboxMessage[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface RenderedMessage {
+  subject: string | null;
+  text: string;
+  html: string | null;
+}
+
+export type PreparedMessage =
+  | { action: 'send'; to: { address: string; name: string }; rendered: RenderedMessage }
+  | { action: 'defer'; until: Instant; why: string }
+  | { action: 'skip'; reason: string };
+
+export interface MessagePreview {
+  message: OutboxMessage;
+  prepared: PreparedMessage;
+}
+
+export interface MessageTemplate {
+  kind: MessageKind;
+  channel: MessageChannel;
+  subject: string | null;
+  body: string;
+  custom: boolean;
+  version: number | null;
+  updated_by: string | null;
+  updated_at: Instant | null;
+}
+
+export interface ManagedUser extends User {
+  disabled: boolean;
+  meta: { version: number; created_at: Instant; updated_at: Instant };
+}

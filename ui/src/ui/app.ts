@@ -9,7 +9,7 @@ import { CalendarScreen, type CalendarState } from './calendar';
 import type { Ctx } from './context';
 import { noticeChange } from './details';
 import { debounce, h, replace } from './dom';
-import { manageScreen, type ManageTab } from './manage';
+import { MANAGE_TABS, manageScreen, type ManageTab } from './manage';
 import { myDayPanel } from './myday';
 import { canBook, canManageOwners, canManageSchedule, ROLE_LABEL, type Who } from './roles';
 import { signInScreen, type SignInOutcome } from './signin';
@@ -42,7 +42,7 @@ function readRoute(): Route {
     const tab = parts[1];
     screen = {
       kind: 'manage',
-      tab: tab === 'hours' || tab === 'time-off' || tab === 'types' || tab === 'clients' ? tab : 'clients',
+      tab: MANAGE_TABS.find((t) => t === tab) ?? 'clients',
     };
   }
   return { screen, clinicId: q.get('clinic') ?? '', state };

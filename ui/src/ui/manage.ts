@@ -6,16 +6,23 @@ import { sentence } from '../transport';
 import type { AppointmentType, Client, Pet, TimeOff, Vet, WorkingHours } from '../transport/types';
 import type { Ctx } from './context';
 import { h, replace } from './dom';
+import { messagesTab, templatesTab, usersTab } from './manage-notify';
 import { canManageOwners, canManageSchedule } from './roles';
 import { hhmm, offsetMinutes, todayIn, wallAt } from './time';
 
-export type ManageTab = 'hours' | 'time-off' | 'types' | 'clients';
+export type ManageTab = 'hours' | 'time-off' | 'types' | 'clients' | 'messages' | 'templates' | 'users';
+
+export const MANAGE_TABS: readonly ManageTab[] = ['hours', 'time-off', 'types', 'clients', 'messages', 'templates', 'users'];
 
 const TABS: { tab: ManageTab; label: string; admin: boolean }[] = [
   { tab: 'hours', label: 'Working hours', admin: true },
   { tab: 'time-off', label: 'Time off', admin: true },
   { tab: 'types', label: 'Appointment types', admin: true },
   { tab: 'clients', label: 'Owners and pets', admin: false },
+  // The front desk retries what failed (they phone the owner first).
+  { tab: 'messages', label: 'Failed messages', admin: false },
+  { tab: 'templates', label: 'Message templates', admin: true },
+  { tab: 'users', label: 'Users', admin: true },
 ];
 
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
@@ -96,6 +103,9 @@ export function manageScreen(ctx: Ctx, tab: ManageTab, go: (tab: ManageTab) => v
     'time-off': () => timeOffTab(ctx, body),
     types: () => typesTab(ctx, body),
     clients: () => clientsTab(ctx, body),
+    messages: () => messagesTab(ctx, body),
+    templates: () => templatesTab(ctx, body),
+    users: () => usersTab(ctx, body),
   }[current];
   void show();
   return screen;

@@ -1,6 +1,7 @@
 pub mod access;
 pub mod appointments;
 pub mod events;
+pub mod notifications;
 pub mod records;
 
 use crate::dto::Health;
