@@ -16,10 +16,11 @@ use std::sync::Arc;
 use tauri::State;
 use uuid::Uuid;
 use vetdesk_app::views::{AppointmentDetails, Availability, Calendar, ConflictReport};
-use vetdesk_app::{App, SessionGrant};
+use vetdesk_app::{App, AppError, MessagePreview, OutboxQuery, SessionGrant, TemplateView};
 use vetdesk_core::*;
 use vetdesk_http::dto::*;
 use vetdesk_store::Entity;
+use vetdesk_store::{OutboxRecord, Page};
 
 type Result<T> = std::result::Result<T, CommandError>;
 type Shared<'a> = State<'a, Arc<Desktop>>;
@@ -62,6 +63,16 @@ pub const COMMANDS: &[&str] = &[
     "list_time_off",
     "create_time_off",
     "delete_time_off",
+    "list_outbox",
+    "preview_outbox_message",
+    "retry_outbox_message",
+    "list_templates",
+    "update_template",
+    "reset_template",
+    "preview_template",
+    "list_users",
+    "create_user",
+    "update_user",
     "desktop_status",
     "seed_demo",
     "save_database",
@@ -520,6 +531,149 @@ pub async fn delete_time_off(
         id: a.id,
         version: v,
     })
+}
+
+// ---------- notifications: the outbox and the templates ----------
+
+/// A template's key, which the HTTP API takes from the path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateKey {
+    pub kind: String,
+    pub channel: String,
+}
+
+/// A template's key plus a request body.
+#[derive(Debug, Deserialize)]
+pub struct WithKey<T> {
+    pub kind: String,
+    pub channel: String,
+    #[serde(flatten)]
+    pub body: T,
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.list_outbox")]
+pub async fn list_outbox(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<OutboxListQuery>,
+) -> Result<Page<OutboxRecord>> {
+    let app = desktop.acting(token.as_deref()).await?;
+    let query = OutboxQuery::try_from(args.read()?).map_err(AppError::from)?;
+    Ok(app.outbox(query).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.preview_outbox_message")]
+pub async fn preview_outbox_message(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<IdOnly>,
+) -> Result<MessagePreview> {
+    let app = desktop.acting(token.as_deref()).await?;
+    Ok(app.preview_message(OutboxId(args.read()?.id)).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.retry_outbox_message")]
+pub async fn retry_outbox_message(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<IdOnly>,
+) -> Result<OutboxRecord> {
+    let app = desktop.acting(token.as_deref()).await?;
+    Ok(app.retry_message(OutboxId(args.read()?.id)).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.list_templates")]
+pub async fn list_templates(
+    desktop: Shared<'_>,
+    token: Option<String>,
+) -> Result<Vec<TemplateView>> {
+    let app = desktop.acting(token.as_deref()).await?;
+    Ok(app.templates().await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.update_template")]
+pub async fn update_template(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<WithKey<TemplateBody>>,
+) -> Result<TemplateView> {
+    let app = desktop.acting(token.as_deref()).await?;
+    let a = args.read()?;
+    let version = a.body.version;
+    Ok(app
+        .set_template(a.body.into_input(a.kind, a.channel), version)
+        .await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.reset_template")]
+pub async fn reset_template(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<TemplateKey>,
+) -> Result<TemplateView> {
+    let app = desktop.acting(token.as_deref()).await?;
+    let key = args.read()?;
+    Ok(app.reset_template(&key.kind, &key.channel).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.preview_template")]
+pub async fn preview_template(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<WithKey<TemplatePreviewQuery>>,
+) -> Result<Rendered> {
+    let app = desktop.acting(token.as_deref()).await?;
+    let a = args.read()?;
+    Ok(app
+        .preview_template(
+            &a.kind,
+            &a.channel,
+            a.body.appointment_id.map(AppointmentId),
+        )
+        .await?)
+}
+
+// ---------- users ----------
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.list_users")]
+pub async fn list_users(desktop: Shared<'_>, token: Option<String>) -> Result<Vec<User>> {
+    let app = desktop.acting(token.as_deref()).await?;
+    Ok(app.users().await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.create_user")]
+pub async fn create_user(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<UserBody>,
+) -> Result<User> {
+    let app = desktop.acting(token.as_deref()).await?;
+    Ok(app.create_user(args.read()?.into()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.update_user")]
+pub async fn update_user(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<WithId<UserPatchBody>>,
+) -> Result<User> {
+    let app = desktop.acting(token.as_deref()).await?;
+    let a = args.read()?;
+    let version = a.body.version;
+    Ok(app
+        .update_user(UserId(a.id), version, a.body.into())
+        .await?)
 }
 
 // ---------- the desktop's own: first start and the database setting ----------

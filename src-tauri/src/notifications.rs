@@ -61,6 +61,7 @@ fn smtp() -> Option<SmtpConfig> {
         from,
         timeout: Duration::from_secs(30),
         reuse_connection: true,
+        ca_file: env("VETDESK_SMTP_CA_FILE").map(std::path::PathBuf::from),
     })
 }
 

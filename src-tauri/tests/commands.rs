@@ -625,3 +625,69 @@ fn a_signed_in_vet_s_worker_takes_their_check_in_notification() -> Result<(), St
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+#[test]
+fn templates_and_users_are_managed_by_an_admin_only() -> Result<(), String> {
+    let h = harness()?;
+    let admin = h.login("admin", "vetdesk-admin")?;
+    let desk = h.login("desk", "vetdesk-desk")?;
+    let key = json!({ "kind": "reminder", "channel": "sms" });
+
+    // The desk may read the templates but not change them; nothing changes.
+    let before = h.ok("list_templates", json!({ "token": desk }))?;
+    let change = json!({ "kind": "reminder", "channel": "sms", "body": "See you soon, {pet}!" });
+    let refused = h.err("update_template", json!({ "token": desk, "args": change }))?;
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert_eq!(h.ok("list_templates", json!({ "token": desk }))?, before);
+
+    // The admin changes it, previews it, and puts the built-in one back.
+    let saved = h.ok("update_template", json!({ "token": admin, "args": change }))?;
+    assert_eq!(saved["body"], "See you soon, {pet}!", "{saved}");
+    let preview = h.ok("preview_template", json!({ "token": admin, "args": key }))?;
+    let text = preview["text"].as_str().unwrap_or_default();
+    assert!(
+        text.starts_with("See you soon, ") && !text.contains("{pet}"),
+        "{preview}"
+    );
+    let reset = h.ok("reset_template", json!({ "token": admin, "args": key }))?;
+    assert_ne!(reset["body"], saved["body"], "{reset}");
+
+    // A template that does not exist is a typed error.
+    let bad = json!({ "kind": "birthday", "channel": "sms", "body": "Happy birthday" });
+    let e = h.err("update_template", json!({ "token": admin, "args": bad }))?;
+    assert_eq!(e["code"], "invalid_input", "{e}");
+
+    // Users: the desk may not list them; the admin adds one, who can sign in.
+    let e = h.err("list_users", json!({ "token": desk }))?;
+    assert_eq!(e["code"], "forbidden", "{e}");
+    let user = json!({ "username": "robin", "display_name": "Robin Front", "role": "front_desk", "password": "a long enough password" });
+    let created = h.ok("create_user", json!({ "token": admin, "args": user }))?;
+    h.login("robin", "a long enough password")?;
+    let patch =
+        json!({ "id": created["id"], "version": created["meta"]["version"], "disabled": true });
+    h.ok("update_user", json!({ "token": admin, "args": patch }))?;
+    let e = h.err(
+        "login",
+        json!({ "args": { "username": "robin", "password": "a long enough password" } }),
+    )?;
+    assert_eq!(
+        e["code"], "unauthenticated",
+        "a disabled user cannot sign in: {e}"
+    );
+
+    // The outbox: the desk reads it (the demo booked with messages planned).
+    let page = h.ok(
+        "list_outbox",
+        json!({ "token": desk, "args": { "limit": 5 } }),
+    )?;
+    assert!(
+        page["items"].as_array().is_some_and(|i| !i.is_empty()),
+        "{page}"
+    );
+    let e = h.err(
+        "list_outbox",
+        json!({ "token": desk, "args": { "limit": 501 } }),
+    )?;
+    assert_eq!(e["code"], "invalid_input", "{e}");
+    Ok(())
+}
