@@ -1,0 +1,2 @@
+//! The desktop start-up benchmark (filled in with the desktop app).
+fn main() {}
