@@ -75,54 +75,44 @@ pub struct Xvfb {
 }
 
 impl Xvfb {
-    /// Starts `Xvfb` on the first free display number from 90, with a
-    /// 1280×800×24 screen, and waits for its socket.
+    /// Starts `Xvfb` with a 1280×800×24 screen on a display number it picks
+    /// itself (`-displayfd`), so concurrent tests never race for one.
     pub fn start(tools: &Tools) -> Result<Self> {
-        for n in 90..190u32 {
-            if Path::new(&format!("/tmp/.X{n}-lock")).exists()
-                || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
-            {
-                continue;
-            }
-            let mut child = Command::new(&tools.xvfb)
-                .arg(format!(":{n}"))
-                .args([
-                    "-screen",
-                    "0",
-                    "1280x800x24",
-                    "-nolisten",
-                    "tcp",
-                    "-nolisten",
-                    "unix-abstract",
-                ])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .with_context(|| format!("starting {}", tools.xvfb.display()))?;
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-            let deadline = Instant::now() + Duration::from_secs(10);
-            loop {
-                if socket.exists() {
-                    return Ok(Self {
-                        child,
-                        display: format!(":{n}"),
-                    });
-                }
-                if let Some(status) = child.try_wait()? {
-                    // Another server took the number between our check and its start.
-                    let _ = status;
-                    break;
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    bail!("Xvfb :{n} did not open its socket within 10 s");
-                }
-                std::thread::sleep(Duration::from_millis(20));
+        use std::io::BufRead as _;
+        use std::os::fd::{FromRawFd as _, OwnedFd};
+        let mut fds = [0 as libc::c_int; 2];
+        // SAFETY: pipe(2) fills the two descriptors; each is owned just below.
+        if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+            bail!("pipe: {}", std::io::Error::last_os_error());
+        }
+        // SAFETY: both descriptors were just created and are owned by nobody else.
+        let (read_end, write_end) =
+            unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        // SAFETY: fcntl(2) on a descriptor we own: the read end stays out of children.
+        unsafe { libc::fcntl(fds[0], libc::F_SETFD, libc::FD_CLOEXEC) };
+        let mut child = Command::new(&tools.xvfb)
+            .args(["-displayfd", &fds[1].to_string()])
+            .args(["-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", tools.xvfb.display()))?;
+        drop(write_end);
+        // Xvfb writes the display number and a newline once it accepts clients.
+        let mut text = String::new();
+        let read = std::io::BufReader::new(std::fs::File::from(read_end)).read_line(&mut text);
+        match (read, text.trim().parse::<u32>()) {
+            (Ok(_), Ok(n)) => Ok(Self {
+                child,
+                display: format!(":{n}"),
+            }),
+            (r, _) => {
+                let _ = child.kill();
+                let status = child.wait();
+                bail!("Xvfb did not start ({status:?}, read {r:?}: {text:?})")
             }
         }
-        bail!("no free X display number between :90 and :189")
     }
 
     /// The `DISPLAY` value, such as `:90`.
@@ -133,6 +123,16 @@ impl Xvfb {
 
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // SIGTERM lets the server remove its socket and lock file.
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
