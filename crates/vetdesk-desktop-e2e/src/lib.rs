@@ -188,15 +188,22 @@ impl Driver {
             .with_context(|| format!("starting {}", tools.tauri_driver.display()))?;
         let mut driver = Self { child, port, home };
         let deadline = Instant::now() + Duration::from_secs(15);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
+        // tauri-driver listens at once and starts WebKitWebDriver beside it; a
+        // session asked for before the latter listens is dropped. Wait for both.
+        let up = |p: u16| async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", p))
+                .await
+                .is_ok()
+        };
+        while !(up(port).await && up(native_port).await) {
             if let Some(status) = driver.child.try_wait()? {
                 bail!("tauri-driver exited before listening ({status})");
             }
             if Instant::now() > deadline {
-                bail!("tauri-driver did not listen on port {port} within 15 s");
+                bail!(
+                    "tauri-driver and WebKitWebDriver did not listen on ports {port} and \
+                     {native_port} within 15 s"
+                );
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
