@@ -9,6 +9,8 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     modulePreload: { polyfill: false },
+    // desktop.html: the desktop app's first-start and database page (src-tauri/).
+    rollupOptions: { input: { main: 'index.html', desktop: 'desktop.html' } },
     assetsInlineLimit: 0,
   },
   server: {

@@ -118,7 +118,9 @@ impl Problem {
         }
     }
 
-    fn from_app(e: AppError) -> Self {
+    /// The problem document for an application error (the desktop app reuses it for
+    /// its `{ code, message, details }`, so both adapters say the same).
+    pub fn from_app(e: AppError) -> Self {
         let code = e.code();
         let status = status_of(code);
         let detail = if code == ErrorCode::Internal {

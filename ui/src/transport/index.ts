@@ -1,21 +1,21 @@
-// Picks the transport for where the UI runs. The desktop shell (src-tauri/,
-// later) exposes Tauri's IPC on `window.__TAURI_INTERNALS__`; there the UI will
-// use a `TauriTransport` that invokes commands named like the operations below,
-// with the same arguments, and maps their `{ code, message, details }` errors to
-// `TransportError`. Everywhere else it is HTTP to the server that served the page.
+// Picks the transport for where the UI runs: inside the desktop app
+// (src-tauri/), where Tauri exposes `window.__TAURI_INTERNALS__`, the Tauri
+// commands of the same names; everywhere else HTTP to the server that served
+// the page.
 
 import { HttpTransport } from './http';
+import { TauriTransport } from './tauri';
 import type { Transport } from './transport';
 
 export type { Transport, ChangeListener, LinkState } from './transport';
 export type { Operations, OperationName, Args, Result } from './operations';
 export { TransportError, sentence } from './errors';
 
-export function selectTransport(): Transport {
+export function inDesktopApp(): boolean {
   const w = window as unknown as { __TAURI_INTERNALS__?: unknown };
-  if (w.__TAURI_INTERNALS__) {
-    // Until the desktop shell lands, say so rather than fail obscurely.
-    console.warn('running inside Tauri, but the IPC transport is not built yet; using HTTP');
-  }
-  return new HttpTransport('');
+  return Boolean(w.__TAURI_INTERNALS__);
+}
+
+export function selectTransport(): Transport {
+  return inDesktopApp() ? new TauriTransport() : new HttpTransport('');
 }

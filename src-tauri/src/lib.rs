@@ -1,0 +1,258 @@
+//! vetdesk's desktop app: the calendar UI (`ui/dist`, embedded at build time)
+//! in a Tauri 2 window, talking to the application layer through the commands
+//! in [`commands`] instead of HTTP. The same users, roles and use cases as
+//! `vetdesk serve`; the database is the embedded SQLite file in the OS data
+//! folder unless the settings point at a shared PostgreSQL ([`config`]).
+//!
+//! Committed changes become Tauri events ([`live`]); the notification worker
+//! runs in the background ([`notifications`]). Only the commands listed in
+//! `build.rs` may be called, by the app's own windows (`capabilities/`).
+
+pub mod commands;
+pub mod config;
+mod desktop;
+pub mod error;
+pub mod live;
+pub mod notifications;
+pub mod setup;
+
+pub use desktop::Desktop;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use tauri::{Emitter, Manager, Runtime, WebviewUrl, WebviewWindowBuilder};
+use tracing_subscriber::EnvFilter;
+use vetdesk_app::App;
+
+/// The pages the app's windows show (files of `ui/dist`).
+pub const CALENDAR_PAGE: &str = "index.html";
+pub const SETUP_PAGE: &str = "desktop.html";
+
+/// The app with its state and commands, on any runtime (the tests use Tauri's mock runtime).
+pub fn builder<R: Runtime>(desktop: Arc<Desktop>) -> tauri::Builder<R> {
+    tauri::Builder::<R>::new()
+        .manage(desktop)
+        .invoke_handler(tauri::generate_handler![
+            commands::login,
+            commands::logout,
+            commands::me,
+            commands::health,
+            commands::calendar,
+            commands::availability,
+            commands::check_conflicts,
+            commands::book,
+            commands::get,
+            commands::confirm,
+            commands::check_in,
+            commands::start,
+            commands::complete,
+            commands::no_show,
+            commands::cancel,
+            commands::reschedule,
+            commands::list_clinics,
+            commands::list_vets,
+            commands::list_clients,
+            commands::get_client,
+            commands::create_client,
+            commands::update_client,
+            commands::list_pets,
+            commands::create_pet,
+            commands::update_pet,
+            commands::list_types,
+            commands::create_type,
+            commands::update_type,
+            commands::list_hours,
+            commands::create_hours,
+            commands::delete_hours,
+            commands::list_time_off,
+            commands::create_time_off,
+            commands::delete_time_off,
+            commands::desktop_status,
+            commands::seed_demo,
+            commands::save_database,
+        ])
+}
+
+/// Whether a webview may go to `url`: only the app's own pages, never a remote site.
+pub fn is_own_page(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" => url.host_str() == Some("tauri.localhost"),
+        _ => false,
+    }
+}
+
+/// A window of the app showing `page`.
+pub fn open_window<R: Runtime, M: Manager<R>>(
+    manager: &M,
+    label: &str,
+    page: &str,
+    title: &str,
+) -> tauri::Result<tauri::WebviewWindow<R>> {
+    WebviewWindowBuilder::new(manager, label, WebviewUrl::App(page.into()))
+        .title(title)
+        .inner_size(1280.0, 800.0)
+        .min_inner_size(720.0, 480.0)
+        .on_navigation(|url| {
+            let own = is_own_page(url);
+            if !own {
+                tracing::warn!(%url, "refused to leave the app for another page");
+            }
+            own
+        })
+        .build()
+}
+
+/// Logs go to stderr; `VETDESK_LOG` takes tracing filter directives (default `warn`).
+fn init_logging() {
+    let filter = EnvFilter::try_from_env("VETDESK_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// How the app was started.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--demo` (or `VETDESK_DEMO=1`): an empty database gets the demo practice at once.
+    pub demo: bool,
+}
+
+impl Options {
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        demo_env: Option<&str>,
+    ) -> Result<Options, String> {
+        let mut o = Options {
+            demo: matches!(
+                demo_env.map(str::trim),
+                Some("1") | Some("true") | Some("yes")
+            ),
+        };
+        for a in args {
+            match a.as_str() {
+                "--demo" => o.demo = true,
+                "-h" | "--help" => return Err(HELP.into()),
+                other => return Err(format!("unknown argument {other:?}\n\n{HELP}")),
+            }
+        }
+        Ok(o)
+    }
+}
+
+const HELP: &str = "vetdesk-desktop [--demo]\n\n\
+  --demo   fill an empty database with the demo practice (also VETDESK_DEMO=1)\n\n\
+The database is the embedded one in the OS data folder unless the settings (or\n\
+VETDESK_DATABASE_URL) name a PostgreSQL server. VETDESK_LOG=info shows what it does.";
+
+/// Open the database the settings name. When a shared server cannot be
+/// reached, the embedded database opens instead and the setup page says why.
+async fn open_database(paths: &config::Paths) -> Result<(App, String, Option<String>), String> {
+    let settings = match config::DesktopSettings::load(&paths.settings_file) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "settings unreadable; using the embedded database");
+            config::DesktopSettings::default()
+        }
+    };
+    let url = config::database_url(paths, &settings)
+        .await
+        .map_err(|e| e.to_string())?;
+    match App::open(&url).await {
+        Ok(app) => Ok((app, vetdesk_store::redact_url(&url), None)),
+        Err(e) if settings.database != config::Database::Embedded => {
+            let problem = format!("The shared database could not be opened ({e}). vetdesk is using this computer's own database until it can.");
+            tracing::error!("{problem}");
+            let fallback = config::database_url(paths, &config::DesktopSettings::default())
+                .await
+                .map_err(|e| e.to_string())?;
+            let app = App::open(&fallback).await.map_err(|e| e.to_string())?;
+            Ok((app, vetdesk_store::redact_url(&fallback), Some(problem)))
+        }
+        Err(e) => Err(format!(
+            "cannot open the database {}: {e}",
+            vetdesk_store::redact_url(&url)
+        )),
+    }
+}
+
+/// The `vetdesk-desktop` binary.
+pub fn main() -> ExitCode {
+    init_logging();
+    let options = match Options::parse(
+        std::env::args().skip(1),
+        std::env::var("VETDESK_DEMO").ok().as_deref(),
+    ) {
+        Ok(o) => o,
+        Err(text) => {
+            eprintln!("{text}");
+            return ExitCode::from(2);
+        }
+    };
+    let paths = match config::Paths::from_os() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let opened = tauri::async_runtime::block_on(async {
+        let (app, location, problem) = open_database(&paths).await?;
+        let failed = problem.is_some();
+        let desktop = Desktop::new(app, location, paths).with_problem(problem);
+        if options.demo
+            && setup::status(&desktop)
+                .await
+                .map(|s| s.empty)
+                .unwrap_or(false)
+        {
+            setup::seed_demo(&desktop).await.map_err(|e| e.message)?;
+        }
+        let first_start = setup::status(&desktop)
+            .await
+            .map(|s| !s.has_users)
+            .unwrap_or(true);
+        Ok::<_, String>((desktop, first_start || failed))
+    });
+    let (desktop, show_setup) = match opened {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let desktop = Arc::new(desktop);
+    let state = desktop.clone();
+    let result = builder::<tauri::Wry>(desktop)
+        .setup(move |app| {
+            let handle = app.handle().clone();
+            state.start(Arc::new(move |event, payload| {
+                if let Err(e) = handle.emit(event, payload) {
+                    tracing::warn!(error = %e, event, "could not send an event to the window");
+                }
+            }));
+            let page = if show_setup {
+                SETUP_PAGE
+            } else {
+                CALENDAR_PAGE
+            };
+            open_window(app, "main", page, "vetdesk")?;
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => {
+            app.run(|handle, event| {
+                if let tauri::RunEvent::Exit = event {
+                    handle.state::<Arc<Desktop>>().shutdown();
+                }
+            });
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: the window could not be opened: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
