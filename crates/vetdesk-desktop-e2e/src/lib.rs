@@ -325,8 +325,10 @@ const t0 = performance.timeOrigin;
 /// password, filled in and the form's button pressed), then waits for the
 /// calendar's own `vetdesk:calendar` measure, which ends at the first frame
 /// painted after the first view's events are in place. Resolves with the epoch
-/// instants of navigation start, the form seen, the form submitted and the
-/// calendar drawn, and how many appointments (`.ec-event`) are on screen.
+/// instants of navigation start, the form seen, the form submitted, the calendar
+/// view asking for its data and drawn, the measure's own split (`fetch`: the
+/// `calendar` command; `render`: the library drawing it), and how many
+/// appointments (`.ec-event`) are on screen.
 pub const APP_READY_JS: &str = r#"
 const done = arguments[arguments.length - 1];
 const [user, pass] = arguments;
@@ -349,6 +351,9 @@ const now = () => t0 + performance.now();
     const m = performance.getEntriesByName('vetdesk:calendar')[0];
     if (m) {
       out.ready = t0 + m.startTime + m.duration;
+      out.calendar_start = t0 + m.startTime;
+      out.fetch = m.detail && m.detail.fetch;
+      out.render = m.detail && m.detail.render;
       out.events = document.querySelectorAll('.ec-event').length;
       done(out);
     } else {
