@@ -133,9 +133,10 @@ pub async fn login(desktop: Shared<'_>, args: Input<LoginBody>) -> Result<Sessio
 #[tauri::command]
 #[tracing::instrument(skip_all, name = "command.logout")]
 pub async fn logout(desktop: Shared<'_>, token: Option<String>) -> Result<()> {
+    // Whatever becomes of the session, nobody is signed in here any more.
+    desktop.set_signed_in(None);
     let app = desktop.acting(token.as_deref()).await?;
     app.logout(token.as_deref().unwrap_or_default()).await?;
-    desktop.set_signed_in(None);
     Ok(())
 }
 

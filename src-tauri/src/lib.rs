@@ -28,10 +28,10 @@ use vetdesk_app::App;
 pub const CALENDAR_PAGE: &str = "index.html";
 pub const SETUP_PAGE: &str = "desktop.html";
 
-/// The app with its state and commands, on any runtime (the tests use Tauri's mock runtime).
-pub fn builder<R: Runtime>(desktop: Arc<Desktop>) -> tauri::Builder<R> {
-    tauri::Builder::<R>::new()
-        .manage(desktop)
+/// `base` (`tauri::Builder::default()`, or the mock runtime's builder in
+/// tests) with the app's state and commands.
+pub fn builder<R: Runtime>(base: tauri::Builder<R>, desktop: Arc<Desktop>) -> tauri::Builder<R> {
+    base.manage(desktop)
         .invoke_handler(tauri::generate_handler![
             commands::login,
             commands::logout,
@@ -101,6 +101,42 @@ pub fn open_window<R: Runtime, M: Manager<R>>(
             own
         })
         .build()
+}
+
+const DATABASE_MENU: &str = "database";
+const QUIT_MENU: &str = "quit";
+
+/// The window's menu: the database page (first start shows it by itself) and quit.
+fn menu<R: Runtime>(app: &tauri::AppHandle<R>) -> tauri::Result<tauri::menu::Menu<R>> {
+    use tauri::menu::{MenuBuilder, MenuItemBuilder, SubmenuBuilder};
+    let database = MenuItemBuilder::with_id(DATABASE_MENU, "Database…").build(app)?;
+    // Not the predefined quit item: GTK does not implement it.
+    let quit = MenuItemBuilder::with_id(QUIT_MENU, "Quit").build(app)?;
+    let submenu = SubmenuBuilder::new(app, "vetdesk")
+        .item(&database)
+        .separator()
+        .item(&quit)
+        .build()?;
+    MenuBuilder::new(app).item(&submenu).build()
+}
+
+/// Show one of the app's pages in the main window (its session stays: same
+/// window, same origin, same session storage).
+fn show_page<R: Runtime>(app: &tauri::AppHandle<R>, page: &str) {
+    let Some(window) = app.get_webview_window("main") else {
+        return;
+    };
+    match window
+        .url()
+        .and_then(|u| u.join(page).map_err(|e| tauri::Error::Anyhow(e.into())))
+    {
+        Ok(url) => {
+            if let Err(e) = window.navigate(url) {
+                tracing::warn!(error = %e, page, "could not show the page");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, page, "could not show the page"),
+    }
 }
 
 /// Logs go to stderr; `VETDESK_LOG` takes tracing filter directives (default `warn`).
@@ -224,7 +260,7 @@ pub fn main() -> ExitCode {
     };
     let desktop = Arc::new(desktop);
     let state = desktop.clone();
-    let result = builder::<tauri::Wry>(desktop)
+    let result = builder(tauri::Builder::default(), desktop)
         .setup(move |app| {
             let handle = app.handle().clone();
             state.start(Arc::new(move |event, payload| {
@@ -238,6 +274,14 @@ pub fn main() -> ExitCode {
                 CALENDAR_PAGE
             };
             open_window(app, "main", page, "vetdesk")?;
+            app.set_menu(menu(app.handle())?)?;
+            app.on_menu_event(|app, event| {
+                if event.id() == DATABASE_MENU {
+                    show_page(app, SETUP_PAGE);
+                } else if event.id() == QUIT_MENU {
+                    app.exit(0);
+                }
+            });
             Ok(())
         })
         .build(tauri::generate_context!());
@@ -254,5 +298,50 @@ pub fn main() -> ExitCode {
             eprintln!("error: the window could not be opened: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> tauri::Url {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn the_window_stays_on_the_app_s_own_pages() {
+        assert!(is_own_page(&url("tauri://localhost/desktop.html")));
+        assert!(is_own_page(&url("http://tauri.localhost/index.html")));
+        for away in [
+            "https://example.com/",
+            "http://localhost:8080/",
+            "tauri://evil.example/",
+            "file:///etc/passwd",
+            "https://tauri.localhost.evil.example/",
+        ] {
+            assert!(!is_own_page(&url(away)), "{away} was allowed");
+        }
+    }
+
+    #[test]
+    fn options_read_the_demo_switch_and_refuse_the_rest() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Options::parse(args(&[]), None), Ok(Options { demo: false }));
+        assert_eq!(
+            Options::parse(args(&["--demo"]), None),
+            Ok(Options { demo: true })
+        );
+        assert_eq!(
+            Options::parse(args(&[]), Some("1")),
+            Ok(Options { demo: true })
+        );
+        assert_eq!(
+            Options::parse(args(&[]), Some("0")),
+            Ok(Options { demo: false })
+        );
+        assert!(
+            Options::parse(args(&["--demo", "--wipe"]), None).is_err_and(|e| e.contains("--wipe"))
+        );
     }
 }

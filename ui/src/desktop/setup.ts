@@ -8,7 +8,12 @@ import '../styles.css';
 import { invoke } from '@tauri-apps/api/core';
 import { sentence } from '../transport';
 import { toTransportError } from '../transport/tauri';
-import { h, replace } from '../ui/dom';
+import { append, h, replace } from '../ui/dom';
+
+function append_(el: HTMLElement, ...children: (Node | string | null)[]): HTMLElement {
+  append(el, ...children);
+  return el;
+}
 
 interface DesktopStatus {
   database: 'embedded' | 'postgres';
@@ -44,11 +49,14 @@ async function call<T>(command: string, args: Record<string, unknown> = {}): Pro
   }
 }
 
-function render(root: HTMLElement, status: DesktopStatus, notice = ''): void {
-  const error = h('p', { class: 'form-error', role: 'alert' }, notice || status.problem || '');
+/** `done` says what just worked; errors go in the alert line below it. */
+function render(root: HTMLElement, status: DesktopStatus, done = ''): void {
+  const notice = h('p', { role: 'status', id: 'setup-notice' }, done);
+  const error = h('p', { class: 'form-error', role: 'alert' }, status.problem ?? '');
   const busy = (button: HTMLButtonElement, work: () => Promise<void>) => async () => {
     button.disabled = true;
     error.textContent = '';
+    notice.textContent = '';
     try {
       await work();
     } catch (e) {
@@ -79,15 +87,8 @@ function render(root: HTMLElement, status: DesktopStatus, notice = ''): void {
   });
   const password = h('input', { id: 'pg-password', name: 'password', type: 'password', autocomplete: 'off' });
   const save = h('button', { type: 'submit', class: 'primary wide' }, 'Test and use this server');
-  const form = h(
-    'form',
-    {},
-    h('label', { for: 'pg-url' }, 'Shared PostgreSQL server'),
-    url,
-    h('label', { for: 'pg-password' }, 'Password (kept in this computer’s keyring)'),
-    password,
-    save,
-  );
+  // The card itself is the form (its column layout is the sign-in card's).
+  const form = h('form', { class: 'signin-card', id: 'desktop-setup' });
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     void busy(save, async () => {
@@ -119,18 +120,22 @@ function render(root: HTMLElement, status: DesktopStatus, notice = ''): void {
     h(
       'main',
       { class: 'signin' },
-      h(
-        'section',
-        { class: 'signin-card', id: 'desktop-setup' },
+      append_(
+        form,
         h('h1', {}, status.empty ? 'Welcome to vetdesk' : 'Database'),
         h('p', { id: 'database-location' }, where),
         status.empty
           ? h('p', {}, 'The database is empty. Try vetdesk with a demo practice (two clinics, six vets, three weeks of appointments), or connect to your clinic’s shared server below.')
           : null,
+        notice,
         error,
         status.empty ? demo : null,
         status.has_users ? open : null,
-        form,
+        h('label', { for: 'pg-url' }, 'Shared PostgreSQL server'),
+        url,
+        h('label', { for: 'pg-password' }, 'Password (kept in this computer’s keyring)'),
+        password,
+        save,
         status.database === 'postgres' ? local : null,
         h('p', { class: 'hint' }, `Settings: ${status.settings_file} (never the password).`),
       ),
