@@ -83,6 +83,22 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, desktop: Arc<Desktop>) -> ta
         ])
 }
 
+const WEBKIT_DMABUF: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
+
+/// What to set in the environment for WebKitGTK's renderer, unless the person
+/// running the app chose already (`WEBKIT_DISABLE_DMABUF_RENDERER=0` keeps
+/// WebKit's default). Its DMA-BUF renderer made the first calendar frame take
+/// 2.5 s instead of 0.15 s and the web process 130 MiB larger on a machine
+/// without a GPU (BENCHMARKS.md, "Desktop start-up"); a calendar gains nothing
+/// from it.
+pub fn webkit_renderer(current: Option<&std::ffi::OsStr>) -> Option<(&'static str, &'static str)> {
+    if cfg!(target_os = "linux") && current.is_none() {
+        Some((WEBKIT_DMABUF, "1"))
+    } else {
+        None
+    }
+}
+
 /// Whether a webview may go to `url`: only the app's own pages, never a remote site.
 pub fn is_own_page(url: &tauri::Url) -> bool {
     match url.scheme() {
@@ -225,6 +241,10 @@ async fn open_database(paths: &config::Paths) -> Result<(App, String, Option<Str
 
 /// The `vetdesk-desktop` binary.
 pub fn main() -> ExitCode {
+    // Before any thread starts: the environment is read by WebKit's processes.
+    if let Some((name, value)) = webkit_renderer(std::env::var_os(WEBKIT_DMABUF).as_deref()) {
+        std::env::set_var(name, value);
+    }
     init_logging();
     let options = match Options::parse(
         std::env::args().skip(1),
@@ -313,6 +333,14 @@ pub fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn webkit_s_dmabuf_renderer_is_off_unless_chosen() {
+        let expected = cfg!(target_os = "linux").then_some(("WEBKIT_DISABLE_DMABUF_RENDERER", "1"));
+        assert_eq!(webkit_renderer(None), expected);
+        assert_eq!(webkit_renderer(Some(std::ffi::OsStr::new("0"))), None);
+        assert_eq!(webkit_renderer(Some(std::ffi::OsStr::new("1"))), None);
+    }
+
     use super::*;
 
     fn url(s: &str) -> tauri::Url {
