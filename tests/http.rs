@@ -869,6 +869,15 @@ story!(
             ("/api/v1/users", &["get", "post"]),
             ("/api/v1/users/{id}", &["get", "patch", "delete"]),
             ("/api/v1/audit", &["get"]),
+            ("/api/v1/outbox", &["get"]),
+            ("/api/v1/outbox/{id}", &["get"]),
+            ("/api/v1/outbox/{id}/preview", &["get"]),
+            ("/api/v1/outbox/{id}/retry", &["post"]),
+            ("/api/v1/templates", &["get"]),
+            ("/api/v1/templates/{kind}/{channel}", &["get", "put"]),
+            ("/api/v1/templates/{kind}/{channel}/reset", &["post"]),
+            ("/api/v1/templates/{kind}/{channel}/preview", &["get"]),
+            ("/api/v1/clinics/{id}/notification-settings", &["get", "patch"]),
         ];
         let paths = doc["paths"].as_object().expect("paths");
         for (path, methods) in expected {
@@ -892,7 +901,7 @@ story!(
                     s.http
                         .request(
                             Method::from_bytes(methods[0].to_uppercase().as_bytes()).expect("method"),
-                            format!("{}{}", s.base, path.replace("{id}", &uuid::Uuid::now_v7().to_string())),
+                            format!("{}{}", s.base, path.replace("{id}", &uuid::Uuid::now_v7().to_string()).replace("{kind}", "reminder").replace("{channel}", "sms")),
                         )
                         .timeout(Duration::from_secs(2)),
                 )
