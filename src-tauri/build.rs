@@ -3,60 +3,12 @@
 //! permissions, not an app's own commands, so without this list every
 //! registered command would be callable from any window.
 
-/// Every command the UI may invoke. Keep in step with `commands::COMMANDS`
-/// (a test compares them) and with `capabilities/main.json`.
-const COMMANDS: &[&str] = &[
-    "login",
-    "logout",
-    "me",
-    "health",
-    "calendar",
-    "availability",
-    "check_conflicts",
-    "book",
-    "get",
-    "confirm",
-    "check_in",
-    "start",
-    "complete",
-    "no_show",
-    "cancel",
-    "reschedule",
-    "list_clinics",
-    "list_vets",
-    "list_clients",
-    "get_client",
-    "create_client",
-    "update_client",
-    "list_pets",
-    "create_pet",
-    "update_pet",
-    "list_types",
-    "create_type",
-    "update_type",
-    "list_hours",
-    "create_hours",
-    "delete_hours",
-    "list_time_off",
-    "create_time_off",
-    "delete_time_off",
-    "list_outbox",
-    "preview_outbox_message",
-    "retry_outbox_message",
-    "list_templates",
-    "update_template",
-    "reset_template",
-    "preview_template",
-    "list_users",
-    "create_user",
-    "update_user",
-    "desktop_status",
-    "seed_demo",
-    "save_database",
-];
+// `COMMANDS`: every command the UI may invoke (shared with the crate).
+include!("src/command_names.rs");
 
 fn main() {
     println!("cargo:rerun-if-changed=capabilities");
+    println!("cargo:rerun-if-changed=src/command_names.rs");
     let attributes = tauri_build::Attributes::new()
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     if let Err(e) = tauri_build::try_build(attributes) {

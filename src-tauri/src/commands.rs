@@ -25,58 +25,7 @@ use vetdesk_store::{OutboxRecord, Page};
 type Result<T> = std::result::Result<T, CommandError>;
 type Shared<'a> = State<'a, Arc<Desktop>>;
 
-/// Every command the webview may call, in the order of `operations.ts`, then
-/// the desktop's own (first start and database settings). `build.rs` lists the
-/// same names for the app manifest; a test keeps the two equal.
-pub const COMMANDS: &[&str] = &[
-    "login",
-    "logout",
-    "me",
-    "health",
-    "calendar",
-    "availability",
-    "check_conflicts",
-    "book",
-    "get",
-    "confirm",
-    "check_in",
-    "start",
-    "complete",
-    "no_show",
-    "cancel",
-    "reschedule",
-    "list_clinics",
-    "list_vets",
-    "list_clients",
-    "get_client",
-    "create_client",
-    "update_client",
-    "list_pets",
-    "create_pet",
-    "update_pet",
-    "list_types",
-    "create_type",
-    "update_type",
-    "list_hours",
-    "create_hours",
-    "delete_hours",
-    "list_time_off",
-    "create_time_off",
-    "delete_time_off",
-    "list_outbox",
-    "preview_outbox_message",
-    "retry_outbox_message",
-    "list_templates",
-    "update_template",
-    "reset_template",
-    "preview_template",
-    "list_users",
-    "create_user",
-    "update_user",
-    "desktop_status",
-    "seed_demo",
-    "save_database",
-];
+include!("command_names.rs");
 
 /// A command's arguments, read by serde but never refused by Tauri itself:
 /// a wrong shape becomes a typed `invalid_input` error in [`Input::read`].

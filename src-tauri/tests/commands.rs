@@ -384,12 +384,13 @@ fn only_the_listed_commands_can_be_called() -> Result<(), String> {
 #[test]
 fn the_manifest_the_capability_and_the_commands_agree() -> Result<(), String> {
     let dir = env!("CARGO_MANIFEST_DIR");
+    // The manifest's list is the crate's own: build.rs includes the same file.
     let build = std::fs::read_to_string(format!("{dir}/build.rs")).map_err(fail("build.rs"))?;
-    let listed: Vec<&str> = build
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix('"')?.strip_suffix("\","))
-        .collect();
-    assert_eq!(listed, vetdesk_desktop::commands::COMMANDS);
+    assert!(
+        build.contains("include!(\"src/command_names.rs\")"),
+        "build.rs lists its own commands"
+    );
+    let listed = vetdesk_desktop::commands::COMMANDS;
     let cap: Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{dir}/capabilities/main.json"))
             .map_err(fail("capability"))?,
