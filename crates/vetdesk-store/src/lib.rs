@@ -19,6 +19,7 @@ mod access;
 mod error;
 mod outbox;
 mod postgres;
+mod sql;
 mod sqlite;
 
 pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};

@@ -9,8 +9,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{Connection, Executor, PgConnection, Row};
-use std::io::Write as _;
+use sqlx::Row;
 use std::str::FromStr;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -20,107 +19,8 @@ use vetdesk_store::{
     AppointmentFilter, Change, ChangeOp, Entity, PgStore, Store, StoreError, Write,
 };
 
-// ---------- the test database ----------
-
-fn server_url() -> Option<String> {
-    match std::env::var("VETDESK_TEST_POSTGRES_URL") {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            // Straight to stderr, past the test harness's capture, so a run
-            // without a server says plainly that these tests did not run.
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped: VETDESK_TEST_POSTGRES_URL is not set"
-            );
-            None
-        }
-    }
-}
-
-/// `url` naming another database on the same server.
-fn with_database(url: &str, database: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a postgres:// URL");
-    let (before_query, query) = match rest.split_once('?') {
-        Some((a, q)) => (a, Some(q)),
-        None => (rest, None),
-    };
-    let authority = before_query.split('/').next().unwrap_or(before_query);
-    match query {
-        Some(q) => format!("{scheme}://{authority}/{database}?{q}"),
-        None => format!("{scheme}://{authority}/{database}"),
-    }
-}
-
-/// A database of its own for one test, dropped when this goes out of scope.
-struct TestDb {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    async fn create(admin_url: &str) -> TestDb {
-        let name = format!("vetdesk_t_{}", Uuid::now_v7().simple());
-        let mut admin = PgConnection::connect(admin_url)
-            .await
-            .expect("connect to VETDESK_TEST_POSTGRES_URL");
-        admin
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create the test database");
-        let _ = admin.close().await;
-        TestDb {
-            admin_url: admin_url.to_string(),
-            url: with_database(admin_url, &name),
-            name,
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        // Drop may run on a runtime's thread (or while a test panics): do the
-        // async work on a thread and runtime of its own, and wait for it.
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            rt.block_on(async {
-                let mut admin = PgConnection::connect(&admin_url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                admin
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let _ = admin.close().await;
-                Ok::<_, String>(())
-            })
-        })
-        .join();
-        match dropped {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => eprintln!("could not drop test database {}: {e}", self.name),
-            Err(_) => eprintln!(
-                "could not drop test database {}: the thread panicked",
-                self.name
-            ),
-        }
-    }
-}
-
-/// A fresh, migrated database and a store on it; `None` when no server is configured.
-async fn fresh() -> Option<(TestDb, PgStore)> {
-    let server = server_url()?;
-    let db = TestDb::create(&server).await;
-    let store = PgStore::connect(&db.url)
-        .await
-        .expect("connect and migrate");
-    Some((db, store))
-}
+mod support;
+use support::{fresh, server_url};
 
 // ---------- records ----------
 
@@ -324,7 +224,7 @@ async fn migrations_apply_with_the_constraint_and_reopening_is_idempotent() {
         .fetch_one(again.pool())
         .await
         .expect("migrations");
-    assert_eq!(applied, 3, "0001_schema, 0002_access and 0003_outbox");
+    assert_eq!(applied, 4, "0001 to 0004");
     let via_open = vetdesk_store::open(&db.url).await.expect("open by URL");
     assert_eq!(via_open.backend(), "postgres");
     via_open.close().await;
@@ -689,7 +589,7 @@ async fn a_database_from_a_newer_vetdesk_is_refused_clearly() {
             err,
             StoreError::SchemaTooNew {
                 found: 9999,
-                known: 3
+                known: 4
             }
         ),
         "{err:?}"
@@ -1166,51 +1066,4 @@ async fn every_record_reads_back_as_written_and_tombstones_stay_hidden() {
     assert_eq!(page.total, 1);
     drop(tx);
     store.close().await;
-}
-
-/// A caller that gives up while a transaction is being opened (a client that
-/// disconnects, a timeout) must not leave the pooled connection inside that
-/// transaction: the next writer to get it would find itself in a read-only
-/// snapshot ("cannot execute INSERT in a read-only transaction").
-#[tokio::test]
-async fn a_transaction_abandoned_while_it_opens_leaves_no_connection_inside_it() {
-    let Some((_db, store)) = fresh().await else {
-        return;
-    };
-    let store = Arc::new(store);
-    let mut rng = 0x2545_F491_4F6C_DD1Du64;
-    for i in 0..300u32 {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        // Give up somewhere inside the BEGIN round trip (or just after it).
-        let wait = std::time::Duration::from_micros(rng % 400);
-        match i % 3 {
-            0 => drop(tokio::time::timeout(wait, store.read()).await),
-            1 => drop(tokio::time::timeout(wait, store.write()).await),
-            // Given up inside a write transaction, after a statement.
-            _ => drop(
-                tokio::time::timeout(wait, async {
-                    if let Ok(mut tx) = store.write().await {
-                        let _ = tx.clinics().await;
-                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-                    }
-                })
-                .await,
-            ),
-        }
-        let c = Clinic {
-            id: ClinicId(Uuid::now_v7()),
-            name: name(&format!("Clinic {i}")),
-            time_zone: chrono_tz::Europe::London,
-            meta: meta(),
-        };
-        let mut tx = store.write().await.expect("a write transaction");
-        tx.save_clinic(&c, Write::Insert)
-            .await
-            .unwrap_or_else(|e| panic!("write {i} after an abandoned read: {e}"));
-        tx.commit().await.expect("commit");
-    }
-    let mut tx = store.read().await.expect("read");
-    assert_eq!(tx.clinics().await.expect("clinics").len(), 300);
 }

@@ -1,0 +1,158 @@
+//! The PostgreSQL engine: the shared store for several workstations.
+//!
+//! Write transactions are plain `READ COMMITTED`: the guarantee against double
+//! booking is the exclusion constraint `appointments_no_overlap`, which holds
+//! however many sessions write at once (the application's own conflict check
+//! still runs first, inside the transaction, so a person sees every reason).
+//! Reads are `REPEATABLE READ READ ONLY`, one consistent snapshot.
+//!
+//! Committed changes reach every store on the database (see [`listen`]).
+
+mod bookings;
+mod dialect;
+mod listen;
+mod url;
+
+pub use url::redact_url;
+
+use crate::sql::{migration_failed, SqlTx};
+use crate::{Change, Result, Store, StoreError, Tx, CHANGE_BUFFER};
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgPool};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+use url::{connect_failure, redact, server_name, url_secrets};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// The channel the `change_log` trigger announces on (see the migration).
+const CHANGES_CHANNEL: &str = "vetdesk_changes";
+/// How long the first connection may take before the server counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// No statement runs longer; a stuck one becomes [`StoreError::Busy`] rather than a hang.
+const STATEMENT_TIMEOUT: &str = "15s";
+
+pub struct PgStore {
+    pool: PgPool,
+    changes: broadcast::Sender<Change>,
+    /// Forwards the server's change announcements to `changes`; aborted on close and drop.
+    listener: JoinHandle<()>,
+}
+
+impl PgStore {
+    /// See [`bookings::BOOKINGS_QUERY`]; public so tests can check its plan.
+    pub const BOOKINGS_QUERY: &'static str = bookings::BOOKINGS_QUERY;
+    /// See [`bookings::BUSY_QUERY`].
+    pub const BUSY_QUERY: &'static str = bookings::BUSY_QUERY;
+
+    /// Connect, apply the migrations, and start listening for changes.
+    ///
+    /// An unreachable server, refused credentials or a missing database are
+    /// [`StoreError::Unavailable`], with a message that names the server but
+    /// never the password.
+    #[tracing::instrument(skip_all)]
+    pub async fn connect(url: &str) -> Result<PgStore> {
+        let secrets = url_secrets(url);
+        let redact = |msg: String| redact(msg, &secrets);
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| {
+                StoreError::Unavailable(redact(format!("not a usable PostgreSQL URL: {e}")))
+            })?
+            .application_name("vetdesk")
+            .options([("statement_timeout", STATEMENT_TIMEOUT)]);
+        let server = server_name(&opts);
+
+        // One connection first, outside the pool: the pool retries a refused
+        // connection until its acquire timeout and then reports only that it
+        // timed out, where a person needs to hear why.
+        let mut conn = match tokio::time::timeout(CONNECT_TIMEOUT, opts.connect()).await {
+            Err(_) => {
+                return Err(StoreError::Unavailable(format!(
+                    "PostgreSQL at {server} did not answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            }
+            Ok(Err(e)) => {
+                return Err(StoreError::Unavailable(redact(format!(
+                    "PostgreSQL at {server}: {}",
+                    connect_failure(&e, opts.get_username())
+                ))))
+            }
+            Ok(Ok(conn)) => conn,
+        };
+        // A later migration (an index on a big table) may rightly take longer than a statement.
+        sqlx::query("SET statement_timeout = 0")
+            .execute(&mut conn)
+            .await?;
+        (MIGRATOR.run(&mut conn).await).map_err(|e| migration_failed(&MIGRATOR, e))?;
+        // Nothing is lost if this goodbye fails: the server drops the session anyway.
+        let _ = conn.close().await;
+
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::Unavailable(redact(format!("PostgreSQL at {server}: {e}"))))?;
+        let changes = broadcast::channel(CHANGE_BUFFER).0;
+        // LISTEN before returning, so a subscriber hears every change committed after connect.
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        let listener = tokio::spawn(listen::forward_changes(listener, changes.clone()));
+        tracing::info!(server = %server, "connected to PostgreSQL");
+        Ok(PgStore {
+            pool,
+            changes,
+            listener,
+        })
+    }
+
+    /// The pool, for tests and benchmarks that inspect the database directly.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+        Ok(Box::new(SqlTx::begin(&self.pool, read, None).await?))
+    }
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        // READ COMMITTED on purpose: a booking that waited on a competing one
+        // then sees it (and the exclusion constraint refuses the overlap)
+        // instead of failing with a serialization error.
+        let write = "BEGIN ISOLATION LEVEL READ COMMITTED";
+        Ok(Box::new(SqlTx::begin(&self.pool, write, None).await?))
+    }
+    async fn write_relaxed(&self) -> Result<Box<dyn Tx>> {
+        let write = "BEGIN ISOLATION LEVEL READ COMMITTED";
+        let mut tx = SqlTx::begin(&self.pool, write, None).await?;
+        // The commit returns once the WAL record is written to the server's
+        // memory, not flushed: a crash of the server (not of this process)
+        // may lose it; the database stays consistent either way.
+        tx.exec("SET LOCAL synchronous_commit = off", Vec::new())
+            .await?;
+        Ok(Box::new(tx))
+    }
+    async fn close(&self) {
+        self.listener.abort();
+        self.pool.close().await;
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}

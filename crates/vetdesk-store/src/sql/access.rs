@@ -1,0 +1,193 @@
+//! [`AccessTx`] for both engines: users, sessions and the audit log.
+
+use super::page::Where;
+use super::records::{upsert_sql, with_meta};
+use super::rows::corrupt;
+use super::{args, Cols, Dialect, SqlTx, Value};
+use crate::{
+    AccessTx, AuditFilter, AuditRecord, Entity, Page, Result, Revoke, SessionRecord, Write,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use vetdesk_core::{Role, User, UserId, Username, VetId};
+
+fn user<D: Dialect>(r: &Cols<'_, D>) -> Result<User> {
+    Ok(User {
+        id: UserId(r.uuid("id")?),
+        username: Username::parse(r.text("username")?).map_err(corrupt)?,
+        display_name: r.name("display_name")?,
+        role: Role::parse(r.text("role")?).map_err(corrupt)?,
+        vet_id: r.opt_uuid("vet_id")?.map(VetId),
+        disabled: r.flag("disabled")?,
+        meta: r.meta()?,
+    })
+}
+
+fn audit<D: Dialect>(r: Cols<'_, D>) -> Result<AuditRecord> {
+    Ok(AuditRecord {
+        seq: r.int("seq")?,
+        at: r.instant("at")?,
+        actor_id: r.opt_uuid("actor_id")?.map(UserId),
+        actor: r.string("actor")?,
+        role: Role::parse(r.text("role")?).map_err(corrupt)?,
+        action: r.string("action")?,
+        entity: r.string("entity")?,
+        entity_id: r.opt_uuid("entity_id")?,
+        before: r.opt_json("before")?,
+        after: r.opt_json("after")?,
+    })
+}
+
+fn audit_where(f: &AuditFilter) -> Where {
+    let mut w = Where::new("1 = 1");
+    if let Some(e) = &f.entity {
+        w.and("entity = {}", e.as_str());
+    }
+    if let Some(id) = f.entity_id {
+        w.and("entity_id = {}", id);
+    }
+    if let Some(a) = &f.actor {
+        w.and("actor = {}", a.as_str());
+    }
+    if let Some(t) = f.from {
+        w.and("at >= {}", t);
+    }
+    if let Some(t) = f.to {
+        w.and("at < {}", t);
+    }
+    w
+}
+
+#[async_trait]
+impl<D: Dialect> AccessTx for SqlTx<D> {
+    async fn user(&mut self, id: UserId) -> Result<Option<User>> {
+        let sql = "SELECT * FROM users WHERE id = $1 AND deleted_at IS NULL";
+        self.one(sql, args![id.0], |r| user(&r)).await
+    }
+
+    async fn user_by_name(&mut self, username: &str) -> Result<Option<(User, String)>> {
+        let sql = "SELECT * FROM users WHERE username = $1 AND deleted_at IS NULL";
+        self.one(sql, args![username], |r| {
+            Ok((user(&r)?, r.string("password_hash")?))
+        })
+        .await
+    }
+
+    async fn users(&mut self) -> Result<Vec<User>> {
+        let sql = "SELECT * FROM users WHERE deleted_at IS NULL ORDER BY username";
+        self.all(sql, args![], |r| user(&r)).await
+    }
+
+    #[tracing::instrument(skip_all, fields(user = %u.id))]
+    async fn save_user(&mut self, u: &User, password_hash: Option<&str>, how: Write) -> Result<()> {
+        let cols = [
+            "id",
+            "username",
+            "display_name",
+            "role",
+            "vet_id",
+            "password_hash",
+            "disabled",
+        ];
+        // On update, no new hash keeps the stored one.
+        let sql = upsert_sql("users", &cols).replace(
+            "password_hash = excluded.password_hash",
+            "password_hash = coalesce(nullif(excluded.password_hash, ''), users.password_hash)",
+        );
+        let values = args![
+            u.id.0,
+            u.username.as_str(),
+            u.display_name.as_str(),
+            u.role.as_str(),
+            u.vet_id.map(|v| v.0),
+            password_hash.unwrap_or(""),
+            u.disabled
+        ];
+        let rows = self
+            .exec(&sql, with_meta(values, &u.meta, Some(how)))
+            .await?;
+        self.saved(rows, Entity::User, u.id.0, None, &u.meta, how)
+            .await
+    }
+
+    async fn add_session(&mut self, s: &SessionRecord) -> Result<()> {
+        self.exec(
+            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, revoked_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            args![
+                s.token_hash.as_str(),
+                s.user_id.0,
+                s.created_at,
+                s.expires_at,
+                s.revoked_at
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&mut self, token_hash: &str) -> Result<Option<(SessionRecord, User)>> {
+        let sql =
+            "SELECT s.token_hash, s.created_at AS s_created, s.expires_at, s.revoked_at, u.* \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND u.deleted_at IS NULL";
+        self.one(sql, args![token_hash], |r| {
+            let user = user(&r)?;
+            let session = SessionRecord {
+                token_hash: r.string("token_hash")?,
+                user_id: user.id,
+                created_at: r.instant("s_created")?,
+                expires_at: r.instant("expires_at")?,
+                revoked_at: r.opt_instant("revoked_at")?,
+            };
+            Ok((session, user))
+        })
+        .await
+    }
+
+    async fn revoke_sessions(&mut self, which: Revoke<'_>, at: DateTime<Utc>) -> Result<u64> {
+        let (column, key): (&str, Value) = match which {
+            Revoke::Token(hash) => ("token_hash", hash.into()),
+            Revoke::User(id) => ("user_id", id.0.into()),
+        };
+        let sql = format!(
+            "UPDATE sessions SET revoked_at = $1 WHERE {column} = $2 AND revoked_at IS NULL"
+        );
+        self.exec(&sql, vec![at.into(), key]).await
+    }
+
+    async fn append_audit(&mut self, e: &AuditRecord) -> Result<i64> {
+        self.one(
+            "INSERT INTO audit_log (at, actor_id, actor, role, action, entity, entity_id, before, after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
+            args![
+                e.at,
+                e.actor_id.map(|u| u.0),
+                e.actor.as_str(),
+                e.role.as_str(),
+                e.action.as_str(),
+                e.entity.as_str(),
+                e.entity_id,
+                super::Json(e.before.clone()),
+                super::Json(e.after.clone())
+            ],
+            |r| r.int("seq"),
+        )
+        .await?
+        .ok_or_else(|| crate::StoreError::Corrupt("the audit log returned no position".into()))
+    }
+
+    async fn audit_log(&mut self, f: &AuditFilter) -> Result<Page<AuditRecord>> {
+        let (limit, offset) = (f.limit, f.offset);
+        self.page(
+            "*",
+            "audit_log",
+            audit_where(f),
+            "seq DESC",
+            limit,
+            offset,
+            audit,
+        )
+        .await
+    }
+}

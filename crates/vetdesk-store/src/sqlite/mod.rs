@@ -1,0 +1,118 @@
+//! The SQLite engine: a file in WAL mode with foreign keys on and a busy
+//! timeout; write transactions start with `BEGIN IMMEDIATE`, taking SQLite's
+//! single write lock up front so that a conflict check made inside one still
+//! holds at commit, across connections and processes.
+
+mod bookings;
+mod dialect;
+
+pub use bookings::queries;
+
+use crate::sql::{migration_failed, SqlTx};
+use crate::{Change, Result, Store, StoreError, Tx, CHANGE_BUFFER};
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// Connections with `synchronous=NORMAL`, for [`Store::write_relaxed`].
+    relaxed: SqlitePool,
+    changes: broadcast::Sender<Change>,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) and migrate. Accepts `sqlite://path`,
+    /// `sqlite:path`, `sqlite::memory:` or a plain path.
+    #[tracing::instrument(skip_all, fields(url = %url))]
+    pub async fn open(url: &str) -> Result<Self> {
+        let opts = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let memory = url.contains(":memory:");
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(if memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            // An in-memory database lives in one connection.
+            .max_connections(if memory { 1 } else { 8 })
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
+        (MIGRATOR.run(&pool).await).map_err(|e| migration_failed(&MIGRATOR, e))?;
+        // `write_relaxed`'s connections: in WAL mode `synchronous=NORMAL`
+        // commits without an fsync (the WAL is synced at checkpoints and by
+        // the next FULL commit), so a commit survives the process being killed
+        // but not a power cut. Lazily opened: most processes never use it.
+        let relaxed = if memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(2)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(60))
+                .connect_lazy_with(opts.synchronous(SqliteSynchronous::Normal))
+        };
+        Ok(SqliteStore {
+            pool,
+            relaxed,
+            changes: broadcast::channel(CHANGE_BUFFER).0,
+        })
+    }
+
+    /// The pool, for tests and benchmarks that inspect the file directly.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// The pool behind [`Store::write_relaxed`], for the same tests.
+    pub fn relaxed_pool(&self) -> &SqlitePool {
+        &self.relaxed
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+    async fn read(&self) -> Result<Box<dyn Tx>> {
+        let changes = Some(self.changes.clone());
+        Ok(Box::new(SqlTx::begin(&self.pool, "BEGIN", changes).await?))
+    }
+    async fn write(&self) -> Result<Box<dyn Tx>> {
+        let changes = Some(self.changes.clone());
+        Ok(Box::new(
+            SqlTx::begin(&self.pool, "BEGIN IMMEDIATE", changes).await?,
+        ))
+    }
+    async fn write_relaxed(&self) -> Result<Box<dyn Tx>> {
+        let changes = Some(self.changes.clone());
+        Ok(Box::new(
+            SqlTx::begin(&self.relaxed, "BEGIN IMMEDIATE", changes).await?,
+        ))
+    }
+    async fn close(&self) {
+        self.relaxed.close().await;
+        self.pool.close().await;
+    }
+    fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}
