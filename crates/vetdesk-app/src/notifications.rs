@@ -542,12 +542,12 @@ impl App {
             ),
             None => (Meta::new(now), Write::Insert),
         };
-        let saved = StoredTemplate {
+        let mut saved = StoredTemplate {
             template,
             updated_by: self.principal.username.clone(),
             meta,
         };
-        tx.save_template(&saved, how).await?;
+        saved.meta.version = tx.save_template(&saved, how).await?;
         self.audit(
             tx.as_mut(),
             "template.update",
@@ -585,7 +585,7 @@ impl App {
             .await?
             .into_iter()
             .find(|t| t.template.kind == kind && t.template.channel == channel);
-        if tx.delete_template(kind, channel).await? {
+        if tx.delete_template(kind, channel, self.now()).await? {
             self.audit(
                 tx.as_mut(),
                 "template.reset",

@@ -29,6 +29,7 @@ pub use outbox::{
     StoredTemplate,
 };
 pub use postgres::{redact_url, PgStore};
+pub use sql::template_id;
 pub use sqlite::{queries, SqliteStore};
 
 use async_trait::async_trait;

@@ -194,11 +194,20 @@ pub trait OutboxTx: Send {
     /// How many messages are in each status.
     async fn outbox_counts(&mut self) -> Result<Vec<(MessageStatus, u64)>>;
 
+    /// The saved (not reset) templates.
     async fn templates(&mut self) -> Result<Vec<StoredTemplate>>;
-    async fn save_template(&mut self, t: &StoredTemplate, how: Write) -> Result<()>;
-    /// Remove a saved template (the built-in one applies again). `false` when there was none.
-    async fn delete_template(&mut self, kind: MessageKind, channel: MessageChannel)
-        -> Result<bool>;
+    /// Save a template; returns the version stored. An insert over a
+    /// template that was reset continues its versions (one past the
+    /// tombstone's), so an edit made before the reset stays stale.
+    async fn save_template(&mut self, t: &StoredTemplate, how: Write) -> Result<i64>;
+    /// Reset a saved template (the built-in one applies again): its row is
+    /// tombstoned at `at`. `false` when there was none.
+    async fn delete_template(
+        &mut self,
+        kind: MessageKind,
+        channel: MessageChannel,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
 
     async fn notification_settings(&mut self, clinic: ClinicId) -> Result<Option<StoredSettings>>;
     async fn save_notification_settings(&mut self, s: &StoredSettings, how: Write) -> Result<()>;

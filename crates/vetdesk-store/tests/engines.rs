@@ -8,10 +8,20 @@
 
 mod support;
 
+use chrono::{DateTime, Utc};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
-use vetdesk_core::{Clinic, ClinicId, Meta, Name};
-use vetdesk_store::{SqliteStore, Store, Write};
+use uuid::Uuid;
+use vetdesk_core::{
+    Clinic, ClinicId, MessageChannel, MessageKind, Meta, Name, NotificationSettings, Template,
+};
+use vetdesk_store::{
+    template_id, Change, ChangeOp, Entity, SqliteStore, Store, StoreError, StoredSettings,
+    StoredTemplate, Write,
+};
+
+/// `template_id(Reminder, Sms)`, as first written.
+const A_TEMPLATE_ID: &str = "d0dd8d1c-35e9-869c-a4d6-7577f0bc8bd3";
 
 /// Tables whose rows are written once and never changed or deleted.
 const APPEND_ONLY: &[(&str, &str)] = &[
@@ -160,7 +170,7 @@ async fn abandon_transactions_then_write(store: &dyn Store, rounds: u32) {
             ),
         }
         let c = Clinic {
-            id: ClinicId(uuid::Uuid::now_v7()),
+            id: ClinicId(Uuid::now_v7()),
             name: Name::parse("name", &format!("Clinic {i}")).expect("name"),
             time_zone: chrono_tz::Europe::London,
             meta: Meta::new(at),
@@ -187,4 +197,157 @@ async fn a_transaction_abandoned_while_it_opens_leaves_no_connection_inside_it()
     if let Some((_db, pg)) = support::fresh().await {
         abandon_transactions_then_write(&pg, 300).await;
     }
+}
+
+/// The next change announced to `rx`, within a few seconds.
+async fn next_change(
+    rx: &mut tokio::sync::broadcast::Receiver<Change>,
+) -> (Entity, Uuid, i64, ChangeOp, Option<ClinicId>) {
+    let c = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .expect("a change within 5 s")
+        .expect("a change");
+    (c.entity, c.id, c.version, c.op, c.clinic_id)
+}
+
+/// Templates and notification settings keep the rule of every record: a
+/// reset tombstones, every change is logged, and versions never go back (an
+/// edit made before a reset stays refused after the template is saved again).
+async fn templates_and_settings_are_logged_and_tombstoned(store: &dyn Store) {
+    let at: DateTime<Utc> = "2030-01-01T08:00:00Z".parse().expect("instant");
+    let (kind, channel) = (MessageKind::Reminder, MessageChannel::Sms);
+    let id = template_id(kind, channel);
+    let template = |meta: Meta, body: &str| StoredTemplate {
+        template: Template {
+            kind,
+            channel,
+            subject: None,
+            body: body.to_string(),
+        },
+        updated_by: "admin".to_string(),
+        meta,
+    };
+    let clinic = Clinic {
+        id: ClinicId(Uuid::now_v7()),
+        name: Name::parse("name", "Riverside").expect("name"),
+        time_zone: chrono_tz::Europe::London,
+        meta: Meta::new(at),
+    };
+    let mut rx = store.subscribe();
+    let mut tx = store.write().await.expect("write");
+    tx.save_clinic(&clinic, Write::Insert)
+        .await
+        .expect("clinic");
+    let first = template(Meta::new(at), "{pet} tomorrow");
+    assert_eq!(
+        tx.save_template(&first, Write::Insert)
+            .await
+            .expect("saved"),
+        1
+    );
+    let settings = StoredSettings {
+        clinic_id: clinic.id,
+        settings: NotificationSettings::default(),
+        meta: Meta::new(at),
+    };
+    tx.save_notification_settings(&settings, Write::Insert)
+        .await
+        .expect("settings");
+    tx.commit().await.expect("commit");
+    next_change(&mut rx).await;
+    assert_eq!(
+        next_change(&mut rx).await,
+        (Entity::MessageTemplate, id, 1, ChangeOp::Insert, None)
+    );
+    assert_eq!(
+        next_change(&mut rx).await,
+        (
+            Entity::NotificationSettings,
+            clinic.id.0,
+            1,
+            ChangeOp::Insert,
+            Some(clinic.id)
+        )
+    );
+
+    let later = at + chrono::Duration::hours(1);
+    let mut tx = store.write().await.expect("write");
+    assert!(tx
+        .delete_template(kind, channel, later)
+        .await
+        .expect("reset"));
+    assert!(
+        !tx.delete_template(kind, channel, later)
+            .await
+            .expect("reset again"),
+        "already reset"
+    );
+    assert!(
+        tx.templates().await.expect("templates").is_empty(),
+        "a reset template is not listed"
+    );
+    // An edit made against the version read before the reset finds nothing to edit.
+    let stale = template(first.meta.bumped(later), "{pet} is due");
+    let err = tx
+        .save_template(
+            &stale,
+            Write::Update {
+                expected_version: 1,
+            },
+        )
+        .await
+        .err();
+    assert!(matches!(err, Some(StoreError::NotFound { .. })), "{err:?}");
+    // Saved again: one version past the tombstone, never back to 1.
+    let again = template(Meta::new(later), "{pet} is due");
+    assert_eq!(
+        tx.save_template(&again, Write::Insert)
+            .await
+            .expect("saved again"),
+        3
+    );
+    let dup = tx.save_template(&again, Write::Insert).await.err();
+    assert!(matches!(dup, Some(StoreError::Duplicate(_))), "{dup:?}");
+    tx.commit().await.expect("commit");
+    assert_eq!(
+        next_change(&mut rx).await,
+        (Entity::MessageTemplate, id, 2, ChangeOp::Delete, None)
+    );
+    assert_eq!(
+        next_change(&mut rx).await,
+        (Entity::MessageTemplate, id, 3, ChangeOp::Insert, None)
+    );
+
+    let mut tx = store.read().await.expect("read");
+    let listed = tx.templates().await.expect("templates");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].meta.version, listed[0].template.body.as_str()),
+        (3, "{pet} is due")
+    );
+}
+
+#[tokio::test]
+async fn templates_and_settings_keep_the_rule_of_every_record() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sqlite = SqliteStore::open(&dir.path().join("t.db").display().to_string())
+        .await
+        .expect("open");
+    templates_and_settings_are_logged_and_tombstoned(&sqlite).await;
+    if let Some((_db, pg)) = support::fresh().await {
+        templates_and_settings_are_logged_and_tombstoned(&pg).await;
+    }
+}
+
+#[test]
+fn a_templates_id_is_stable_and_its_own() {
+    let a = template_id(MessageKind::Reminder, MessageChannel::Sms);
+    assert_eq!(a, template_id(MessageKind::Reminder, MessageChannel::Sms));
+    assert_ne!(a, template_id(MessageKind::Reminder, MessageChannel::Email));
+    assert_ne!(
+        a,
+        template_id(MessageKind::Confirmation, MessageChannel::Sms)
+    );
+    // Written into change logs and replicas: it must never change.
+    assert_eq!(a.to_string(), A_TEMPLATE_ID);
 }

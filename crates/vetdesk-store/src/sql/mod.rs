@@ -23,6 +23,7 @@ mod tx;
 mod write;
 
 pub(crate) use rows::Cols;
+pub use settings::template_id;
 pub(crate) use write::{expected, like_pattern};
 
 use crate::{Change, Result, StoreError, Write};

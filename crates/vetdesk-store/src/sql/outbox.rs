@@ -280,15 +280,16 @@ impl<D: Dialect> OutboxTx for SqlTx<D> {
     async fn templates(&mut self) -> Result<Vec<StoredTemplate>> {
         SqlTx::templates(self).await
     }
-    async fn save_template(&mut self, t: &StoredTemplate, how: Write) -> Result<()> {
+    async fn save_template(&mut self, t: &StoredTemplate, how: Write) -> Result<i64> {
         SqlTx::save_template(self, t, how).await
     }
     async fn delete_template(
         &mut self,
         kind: MessageKind,
         channel: MessageChannel,
+        at: DateTime<Utc>,
     ) -> Result<bool> {
-        SqlTx::delete_template(self, kind, channel).await
+        SqlTx::delete_template(self, kind, channel, at).await
     }
     async fn notification_settings(&mut self, clinic: ClinicId) -> Result<Option<StoredSettings>> {
         SqlTx::notification_settings(self, clinic).await
