@@ -2,7 +2,7 @@
 //!
 //! Pure values in, values out: no database, no network, no clock. Callers pass
 //! `now` and the clinic's time zone. This is where the scheduling rules live
-//! (DESIGN.md "Scheduling rules", "Time", "Lifecycle").
+//! (ARCHITECTURE.md "Scheduling rules", "Time", "Lifecycle").
 
 pub mod auth;
 pub mod availability;

@@ -1,4 +1,4 @@
-//! The appointment lifecycle (DESIGN.md "Lifecycle") as a pure state machine.
+//! The appointment lifecycle (ARCHITECTURE.md "Lifecycle") as a pure state machine.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 //! the messages still pending for the appointment; the plan says which of those
 //! to void and which new ones to write (in the same transaction as the change).
 //!
-//! The rules (DESIGN.md "who uses it": never twice, never after a cancel, never
+//! The rules (ARCHITECTURE.md "Invariants": never twice, never after a cancel, never
 //! at 3 a.m.):
 //!
 //! - booking plans a confirmation, a reminder at each of the clinic's offsets

@@ -1,4 +1,4 @@
-//! Time rules (DESIGN.md "Time"): instants are UTC, rules are clinic-local,
+//! Time rules (ARCHITECTURE.md "Time"): instants are UTC, rules are clinic-local,
 //! intervals are half-open `[start, end)`, and local times that a DST change
 //! removes or repeats resolve the same way everywhere:
 //! - a local time that does not exist (spring forward) moves forward to the

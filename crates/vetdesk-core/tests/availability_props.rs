@@ -1,4 +1,4 @@
-//! Property tests for availability (DESIGN.md "Scheduling rules"): random
+//! Property tests for availability (ARCHITECTURE.md "Scheduling rules"): random
 //! schedules in DST-observing zones, checked against the naive reference
 //! implementation and against the rules themselves; and "booking" a returned
 //! slot must pass `check()`, then take exactly the colliding slots away, and

@@ -1,4 +1,4 @@
-//! Conflict detection and "why is this not free?" (DESIGN.md "Scheduling
+//! Conflict detection and "why is this not free?" (ARCHITECTURE.md "Scheduling
 //! rules"): every reason is reported, intervals are half-open, buffers count.
 //!
 //! The clinic is in Europe/London in January (GMT, so local = UTC and the

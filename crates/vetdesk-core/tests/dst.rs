@@ -1,4 +1,4 @@
-//! DST pinned by hand (DESIGN.md "Time"): both change days in Europe/London and
+//! DST pinned by hand (ARCHITECTURE.md "Time"): both change days in Europe/London and
 //! America/New_York (and one in Australia/Lord_Howe, whose clocks move by 30
 //! minutes). Every expected instant below was worked out by hand from the
 //! zone's rules and is written literally, so the tests do not trust chrono-tz

@@ -1,4 +1,4 @@
-//! The appointment lifecycle (DESIGN.md "Lifecycle"): every (status, action)
+//! The appointment lifecycle (ARCHITECTURE.md "Lifecycle"): every (status, action)
 //! pair written out, so any change to the state machine shows up here.
 
 use chrono::{DateTime, Duration, Utc};
