@@ -1,0 +1,67 @@
+// What a front desk hits every day (issue 14, "Bugs a desk sees every day"), at
+// the three screen sizes clinics have (the projects in playwright.config.ts).
+// Each story failed before its fix. They run three times against one server, so
+// each takes an appointment the server still holds in the state it needs.
+
+import { expect, test, type Page, type TestInfo } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import {
+  comingDays,
+  DEMO_USERS,
+  event,
+  openDay,
+  practice,
+  signIn,
+  watchConsole,
+  type Appt,
+  type Day,
+  type Practice,
+} from './helpers';
+
+const SHOTS = 'test-results/screens';
+mkdirSync(SHOTS, { recursive: true });
+const shot = (page: Page, info: TestInfo, name: string) =>
+  page.screenshot({ path: `${SHOTS}/${info.project.name}-${name}.png` });
+
+let p: Practice;
+let days: Day[];
+
+test.beforeAll(async () => {
+  p = await practice();
+});
+
+let problems: () => string[];
+test.beforeEach(async ({ page }) => {
+  days = await comingDays(p, 10);
+  problems = watchConsole(page);
+});
+test.afterEach(async () => {
+  expect(problems()).toEqual([]);
+});
+
+/** The last appointment in the coming days that passes `fit` (calendar.spec.ts takes the first ones). */
+function lastWhere(fit: (a: Appt) => boolean): { d: Day; a: Appt } {
+  for (const d of [...days].reverse()) {
+    const a = [...d.appointments].reverse().find(fit);
+    if (a) return { d, a };
+  }
+  throw new Error('the demo practice has no appointment fit for this story');
+}
+
+const dialogOf = (page: Page, name: string) => page.getByRole('dialog', { name });
+
+test('1: the cancel form stays closed until "Cancel…" is pressed', async ({ page }, info) => {
+  const { d, a } = lastWhere((x) => x.status === 'scheduled' || x.status === 'confirmed');
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  await event(page, a.id).click();
+  const dialog = dialogOf(page, 'Appointment');
+  await expect(dialog).toContainText(a.pet_name);
+  await expect(dialog.getByLabel('Reason for cancelling')).toBeHidden();
+  await expect(dialog.getByRole('button', { name: 'Cancel appointment' })).toBeHidden();
+  await shot(page, info, 'bug1-details-closed-form');
+  await dialog.getByRole('button', { name: 'Cancel…' }).click();
+  await expect(dialog.getByLabel('Reason for cancelling')).toBeVisible();
+  await expect(dialog.getByLabel('Reason for cancelling')).toBeFocused();
+  await expect(dialog.getByRole('button', { name: 'Cancel appointment' })).toBeVisible();
+});
