@@ -65,3 +65,23 @@ test('1: the cancel form stays closed until "Cancel…" is pressed', async ({ pa
   await expect(dialog.getByLabel('Reason for cancelling')).toBeFocused();
   await expect(dialog.getByRole('button', { name: 'Cancel appointment' })).toBeVisible();
 });
+
+test('3: once a pet is chosen, the booking dialog does not say nothing matches', async ({ page }, info) => {
+  const d = days[days.length - 1] as Day;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  await page.locator('body').press('n');
+  const dialog = dialogOf(page, 'New appointment');
+  await expect(page.locator('#patient-search')).toBeFocused();
+  await page.keyboard.type('Biscuit');
+  await expect(page.locator('#patient-results [role="option"]').first()).toBeVisible();
+  await page.keyboard.press('Enter');
+  await expect(dialog.locator('.chosen')).toContainText('Biscuit');
+  await expect(dialog.getByText('No pet or owner matches that name.')).toBeHidden();
+  await expect(page.locator('#patient-search')).toBeHidden();
+  await shot(page, info, 'bug3-pet-chosen');
+  // "change" goes back to the search, with what was typed.
+  await dialog.getByRole('button', { name: 'change' }).click();
+  await expect(page.locator('#patient-search')).toBeVisible();
+  await expect(dialog.locator('.chosen')).toBeHidden();
+});

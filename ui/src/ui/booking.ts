@@ -120,7 +120,8 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
         ),
       ),
     );
-    if (search.value.trim() && !candidates.length) {
+    // Once a pet is chosen the search is put away: an empty list then means "done", not "no match".
+    if (!chosen && search.value.trim() && !candidates.length) {
       results.appendChild(h('li', { class: 'empty' }, 'No pet or owner matches that name.'));
     }
     search.setAttribute('aria-expanded', candidates.length ? 'true' : 'false');
@@ -165,7 +166,7 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
         seen.add(pet.id);
         list.push({ pet, owner: await ownerName(pet.owner) });
       }
-      if (ticket !== searchTicket) return;
+      if (ticket !== searchTicket || chosen) return;
       candidates = list.slice(0, 10);
       active = 0;
       renderResults();
@@ -193,6 +194,7 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
             chosenLine.hidden = true;
             search.hidden = false;
             search.focus();
+            runSearch();
             updateButton();
           },
         },
