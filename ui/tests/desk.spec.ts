@@ -66,6 +66,46 @@ test('1: the cancel form stays closed until "Cancel…" is pressed', async ({ pa
   await expect(dialog.getByRole('button', { name: 'Cancel appointment' })).toBeVisible();
 });
 
+test('2: the desk’s own Confirm is not reported as someone else’s change', async ({ page }, info) => {
+  const { d, a } = lastWhere((x) => x.status === 'scheduled');
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  await expect(page.locator('#link-state')).toHaveAttribute('data-state', 'online');
+  await event(page, a.id).click();
+  const dialog = dialogOf(page, 'Appointment');
+  await expect(dialog).toContainText(a.pet_name);
+
+  // The order that made the bug: the live change event reaches the page before
+  // the answer to the Confirm does, and the dialog's reload finishes after it.
+  let confirming = false;
+  await page.route(`**/api/v1/appointments/${a.id}/confirm`, async (route) => {
+    confirming = true;
+    const response = await route.fetch();
+    await new Promise((r) => setTimeout(r, 500));
+    await route.fulfill({ response });
+  });
+  await page.route(`**/api/v1/appointments/${a.id}`, async (route) => {
+    if (confirming) await new Promise((r) => setTimeout(r, 900));
+    await route.continue();
+  });
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog.locator('.details-head .pill')).toHaveText('Confirmed');
+  await expect(page.getByRole('status').filter({ hasText: 'Confirmed' }).first()).toBeVisible();
+  // Long enough for a reload started by the event to have come back.
+  await page.waitForTimeout(1_500);
+  await expect(dialog.locator('.notice')).toBeHidden();
+  await expect(dialog).not.toContainText('Someone else');
+  await shot(page, info, 'bug2-own-confirm');
+  const now = await p.api.ok<{ status: string; meta: { version: number } }>('GET', `/appointments/${a.id}`);
+  expect(now.status).toBe('confirmed');
+
+  // A change that really is someone else's is still explained.
+  await page.unroute(`**/api/v1/appointments/${a.id}`);
+  await p.api.ok('POST', `/appointments/${a.id}/check-in`, { version: now.meta.version });
+  await expect(dialog.locator('.notice')).toContainText('Someone else just changed this appointment');
+  await expect(dialog.locator('.details-head .pill')).toHaveText('Arrived');
+});
+
 test('3: once a pet is chosen, the booking dialog does not say nothing matches', async ({ page }, info) => {
   const d = days[days.length - 1] as Day;
   await signIn(page, p);
