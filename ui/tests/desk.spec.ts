@@ -125,3 +125,38 @@ test('3: once a pet is chosen, the booking dialog does not say nothing matches',
   await expect(page.locator('#patient-search')).toBeVisible();
   await expect(dialog.locator('.chosen')).toBeHidden();
 });
+
+test('4: the month view lists appointments in each day at this screen size', async ({ page }, info) => {
+  const d = days.find((x) => x.appointments.length > 0) as Day;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  await page.locator('[data-view="month"]').click();
+  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'month');
+  // The library's own "+N more" (a button) hides whole days; our list says how many more itself.
+  await expect(page.locator('.month-list').first()).toBeVisible();
+  await expect(page.getByRole('button', { name: /^\+\d+ more$/ })).toHaveCount(0);
+  const cells = await page.locator('.ec-month-view .ec-day').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+  const lists = await page.locator('.ec-event.month-day').evaluateAll((els) =>
+    els.map((e) => ({
+      shown: getComputedStyle(e).visibility !== 'hidden',
+      box: e.getBoundingClientRect().toJSON() as DOMRect,
+      lines: Array.from(e.querySelectorAll('[data-appt-id]')).filter((l) => l.getBoundingClientRect().height > 10).length,
+      more: e.querySelector('.more-line')?.textContent ?? '',
+    })),
+  );
+  // Every day with appointments lists at least one, inside its own cell.
+  expect(lists.length).toBeGreaterThan(5);
+  for (const l of lists) {
+    expect(l.shown).toBe(true);
+    expect(l.lines).toBeGreaterThan(0);
+    const cell = cells.find((c) => c.left <= l.box.left + 1 && l.box.left < c.right && c.top <= l.box.top + 1 && l.box.top < c.bottom);
+    expect(cell, 'the list starts inside a day cell').toBeTruthy();
+    expect(l.box.bottom).toBeLessThanOrEqual((cell?.bottom ?? 0) + 1);
+  }
+  // A busy day at this size says how many more it has.
+  expect(lists.some((l) => /^\+\d+ more$/.test(l.more))).toBe(true);
+  // The whole month fits in the window: nobody scrolls to see Friday.
+  const grid = await page.locator('.ec-month-view').boundingBox();
+  expect((grid?.y ?? 0) + (grid?.height ?? 0)).toBeLessThanOrEqual(info.project.use.viewport?.height ?? 0);
+  await shot(page, info, 'bug4-month');
+});
