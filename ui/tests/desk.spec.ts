@@ -160,3 +160,34 @@ test('4: the month view lists appointments in each day at this screen size', asy
   expect((grid?.y ?? 0) + (grid?.height ?? 0)).toBeLessThanOrEqual(info.project.use.viewport?.height ?? 0);
   await shot(page, info, 'bug4-month');
 });
+
+test('7: a new user starts as front desk, and a role change asks first', async ({ page }, info) => {
+  const username = `role.${info.project.name}`;
+  const created = await p.api.ok<{ id: string }>('POST', '/users', {
+    username,
+    display_name: 'Role Check',
+    role: 'front_desk',
+    password: 'a-long-enough-password',
+  });
+  await signIn(page, p, DEMO_USERS.admin);
+  await page.getByRole('button', { name: 'Manage' }).click();
+  await page.getByRole('navigation', { name: 'Records' }).getByRole('button', { name: 'Users' }).click();
+  const form = page.getByRole('form', { name: 'Add a user' });
+  await expect(form.getByLabel('Role')).toHaveValue('front_desk');
+
+  const row = page.locator(`tr[data-username="${username}"]`);
+  const role = row.getByLabel(`Role of ${username}`);
+  await role.selectOption('admin');
+  const ask = dialogOf(page, 'Change role');
+  await expect(ask).toContainText(`Make ${username} Administrator?`);
+  await shot(page, info, 'bug7-confirm-role');
+  await ask.getByRole('button', { name: 'Keep Front desk' }).click();
+  await expect(ask).toBeHidden();
+  await expect(role).toHaveValue('front_desk');
+  expect((await p.api.ok<{ role: string }>('GET', `/users/${created.id}`)).role).toBe('front_desk');
+
+  await role.selectOption('admin');
+  await dialogOf(page, 'Change role').getByRole('button', { name: 'Make Administrator' }).click();
+  await expect(page.getByText(`${username} is now Administrator.`)).toBeVisible();
+  expect((await p.api.ok<{ role: string }>('GET', `/users/${created.id}`)).role).toBe('admin');
+});

@@ -7,6 +7,7 @@
 import { sentence } from '../transport';
 import type { ManagedUser, MessageChannel, MessageKind, MessageTemplate, OutboxMessage } from '../transport/types';
 import type { Ctx } from './context';
+import { confirmDialog } from './ask';
 import { h, replace } from './dom';
 import { ROLE_LABEL } from './roles';
 import { hhmm, offsetMinutes, wallAt } from './time';
@@ -253,7 +254,21 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
       { 'aria-label': `Role of ${u.username}` },
       roles.map((r) => h('option', { value: r, selected: r === u.role, disabled: r === 'vet' && !u.vet_id }, ROLE_LABEL[r])),
     );
-    role.addEventListener('change', () => void change(u, { role: role.value as ManagedUser['role'] }, `${u.username} is now ${ROLE_LABEL[role.value as ManagedUser['role']]}.`));
+    role.addEventListener('change', async () => {
+      const next = role.value as ManagedUser['role'];
+      // A role decides what someone may do: one slip of a select must not make an administrator.
+      const sure = await confirmDialog({
+        title: 'Change role',
+        text: `Make ${u.username} ${ROLE_LABEL[next]}? Their sessions end, and they sign in again with the new role’s rights.`,
+        yes: `Make ${ROLE_LABEL[next]}`,
+        no: `Keep ${ROLE_LABEL[u.role]}`,
+      });
+      if (!sure) {
+        role.value = u.role;
+        return;
+      }
+      await change(u, { role: next }, `${u.username} is now ${ROLE_LABEL[next]}.`);
+    });
     return h(
       'tr',
       { 'data-username': u.username },
@@ -278,7 +293,8 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
   };
   const username = h('input', { name: 'username', required: true, size: 16, autocomplete: 'off' });
   const name = h('input', { name: 'display_name', required: true, size: 24 });
-  const role = h('select', { name: 'role' }, roles.map((r) => h('option', { value: r }, ROLE_LABEL[r])));
+  // Most people added are front desk; an administrator is the exception, chosen on purpose.
+  const role = h('select', { name: 'role' }, roles.map((r) => h('option', { value: r, selected: r === 'front_desk' }, ROLE_LABEL[r])));
   const vet = h('select', { name: 'vet_id' }, h('option', { value: '' }, '—'), ctx.vets.map((v) => h('option', { value: v.id }, v.name)));
   const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
   const error = errorLine();
