@@ -191,3 +191,52 @@ test('7: a new user starts as front desk, and a role change asks first', async (
   await expect(page.getByText(`${username} is now Administrator.`)).toBeVisible();
   expect((await p.api.ok<{ role: string }>('GET', `/users/${created.id}`)).role).toBe('admin');
 });
+
+test('8: Esc asks before it throws away a half-typed booking or reason', async ({ page }, info) => {
+  const d = days[days.length - 1] as Day;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+
+  // Nothing typed: Esc closes at once.
+  await page.locator('body').press('n');
+  const booking = dialogOf(page, 'New appointment');
+  await expect(page.locator('#patient-search')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(booking).toBeHidden();
+
+  // Half a name typed: Esc asks, and keeping it keeps it.
+  await page.locator('body').press('n');
+  await expect(page.locator('#patient-search')).toBeFocused();
+  await page.keyboard.type('Bisc');
+  await page.keyboard.press('Escape');
+  await expect(booking).toBeVisible();
+  const ask = booking.getByRole('alertdialog', { name: 'Discard what you typed?' });
+  await expect(ask).toBeVisible();
+  await shot(page, info, 'bug8-discard-booking');
+  // Esc again is "no": the question goes, the typing stays.
+  await page.keyboard.press('Escape');
+  await expect(ask).toBeHidden();
+  await expect(booking).toBeVisible();
+  await expect(page.locator('#patient-search')).toHaveValue('Bisc');
+  await page.keyboard.press('Escape');
+  await ask.getByRole('button', { name: 'Keep editing' }).click();
+  await expect(page.locator('#patient-search')).toHaveValue('Bisc');
+  await page.keyboard.press('Escape');
+  await ask.getByRole('button', { name: 'Discard' }).click();
+  await expect(booking).toBeHidden();
+
+  // A cancel reason half-typed in an appointment's details.
+  const { a } = lastWhere((x) => (x.status === 'scheduled' || x.status === 'confirmed') && x.local_start.startsWith(d.date));
+  await event(page, a.id).click();
+  const details = dialogOf(page, 'Appointment');
+  await details.getByRole('button', { name: 'Cancel…' }).click();
+  await details.getByLabel('Reason for cancelling').fill('Owner is');
+  await page.keyboard.press('Escape');
+  await expect(details).toBeVisible();
+  await expect(details.getByRole('alertdialog', { name: 'Discard what you typed?' })).toBeVisible();
+  await details.getByRole('button', { name: 'Keep editing' }).click();
+  await expect(details.getByLabel('Reason for cancelling')).toHaveValue('Owner is');
+  await details.getByRole('button', { name: 'Close' }).click();
+  await expect(details).toBeHidden();
+  expect((await p.api.ok<{ status: string }>('GET', `/appointments/${a.id}`)).status).toBe(a.status);
+});

@@ -4,6 +4,7 @@
 
 import { sentence, TransportError } from '../transport';
 import type { AppointmentType, Client, Pet, VetRef } from '../transport/types';
+import { askBeforeDiscarding } from './ask';
 import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { debounce, h, replace } from './dom';
@@ -305,6 +306,8 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
   const dialog = h('dialog', { class: 'booking', 'aria-label': 'New appointment' }, form);
   cancelButton.addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => dialog.remove());
+  // A pet found or a reason typed is work: Esc asks before throwing it away.
+  askBeforeDiscarding(dialog, () => chosen !== null || search.value.trim() !== '' || reason.value.trim() !== '');
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -6,6 +6,7 @@ import { sentence, TransportError } from '../transport';
 import type { AppointmentDetails, Change } from '../transport/types';
 import type { Ctx } from './context';
 import { tint } from './context';
+import { askBeforeDiscarding } from './ask';
 import { h, replace } from './dom';
 import { canReschedule, STATUS_LABEL, STEP_LABEL, stepsFor, type Step } from './roles';
 import { hhmm, longDay, wallAt, offsetMinutes } from './time';
@@ -67,6 +68,7 @@ export async function openDetails(ctx: Ctx, id: string): Promise<void> {
   // A half-typed cancel reason survives a reload of the dialog.
   let cancelDraft: string | null = null;
   const watch: OpenDialog = { id, version: details.meta.version, acting: false, seen: 0, reload: (why) => void reload(why) };
+  askBeforeDiscarding(dialog, () => (cancelDraft ?? '').trim() !== '');
 
   const say = (text: string, tone: 'info' | 'error' = 'info') => {
     notice.textContent = text;
