@@ -240,3 +240,20 @@ test('8: Esc asks before it throws away a half-typed booking or reason', async (
   await expect(details).toBeHidden();
   expect((await p.api.ok<{ status: string }>('GET', `/appointments/${a.id}`)).status).toBe(a.status);
 });
+
+test('5: failed messages say when notifications are off and messages are overdue', async ({ page }, info) => {
+  // This test server runs no channel (no SMTP, no SMS), as the clinic in the issue.
+  const health = await p.api.ok<{ notification_channels: string[] }>('GET', '/health');
+  expect(health.notification_channels).toEqual([]);
+  await signIn(page, p);
+  // Visible from every screen, not only in Manage.
+  const badge = page.locator('#notify-state');
+  await expect(badge).toHaveText('Notifications off');
+  await page.getByRole('button', { name: 'Manage' }).click();
+  await page.getByRole('navigation', { name: 'Records' }).getByRole('button', { name: 'Failed messages' }).click();
+  const body = page.locator('.manage-body');
+  await expect(body.getByRole('alert').filter({ hasText: 'Notifications are off' })).toBeVisible();
+  await expect(body).toContainText(/\d+ messages? (is|are) overdue/);
+  await expect(body).not.toContainText('everything due has gone out');
+  await shot(page, info, 'bug5-failed-messages');
+});

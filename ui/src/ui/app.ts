@@ -11,12 +11,15 @@ import { noticeChange } from './details';
 import { debounce, h, replace } from './dom';
 import { MANAGE_TABS, manageScreen, type ManageTab } from './manage';
 import { myDayPanel } from './myday';
+import { NOTIFICATIONS_OFF, ownersReached } from './notify-status';
 import { canBook, canManageOwners, canManageSchedule, ROLE_LABEL, type Who } from './roles';
 import { signInScreen, type SignInOutcome } from './signin';
 import { Toasts } from './toast';
 import { addDays, longDay, monthTitle, shortDay, todayIn } from './time';
 
 const TOKEN_KEY = 'vetdesk.session';
+/** The clinic last shown on this workstation: the next sign-in here starts on it. */
+const CLINIC_KEY = 'vetdesk.clinic';
 
 type Screen = { kind: 'calendar'; myDay: boolean } | { kind: 'manage'; tab: ManageTab };
 
@@ -59,6 +62,12 @@ export class VetdeskApp {
   private link: LinkState = 'connecting';
   private serverUp = true;
   private readonly linkEl = h('span', { class: 'link', id: 'link-state', role: 'status' });
+  /** Shown while the server sends no email or SMS: nobody should believe owners are reminded. */
+  private readonly notifyEl = h(
+    'span',
+    { class: 'notify-off', id: 'notify-state', title: NOTIFICATIONS_OFF, hidden: true },
+    'Notifications off',
+  );
   private clinicId = '';
   private screen: Screen = { kind: 'calendar', myDay: false };
   private main = h('main', { class: 'workspace', id: 'workspace' });
@@ -186,7 +195,7 @@ export class VetdeskApp {
       const mine = ctx.vets.find((v) => v.id === who.vet_id)?.clinics[0];
       if (mine) return mine;
     }
-    const last = localStorage.getItem('vetdesk.clinic');
+    const last = localStorage.getItem(CLINIC_KEY);
     if (last && ctx.clinics.some((c) => c.id === last)) return last;
     return ctx.clinics[0]?.id ?? '';
   }
@@ -238,7 +247,7 @@ export class VetdeskApp {
       { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'v'), 'vetdesk'),
       this.toolbar,
-      h('div', { class: 'topbar-end' }, this.linkEl, userBox, lockButton),
+      h('div', { class: 'topbar-end' }, this.notifyEl, this.linkEl, userBox, lockButton),
     );
     replace(
       this.root,
@@ -280,7 +289,7 @@ export class VetdeskApp {
 
   private render(state: CalendarState): void {
     const ctx = this.ctx as Ctx;
-    localStorage.setItem('vetdesk.clinic', this.clinicId);
+    localStorage.setItem(CLINIC_KEY, this.clinicId);
     this.calendar?.destroy();
     this.calendar = null;
     this.side.hidden = true;
@@ -489,7 +498,8 @@ export class VetdeskApp {
     });
     const poll = async () => {
       try {
-        await this.transport.invoke('health', {});
+        const health = await this.transport.invoke('health', {});
+        this.notifyEl.hidden = ownersReached(health) !== false;
         if (!this.serverUp) {
           this.serverUp = true;
           this.calendar?.refresh();

@@ -9,6 +9,7 @@ import type { ManagedUser, MessageChannel, MessageKind, MessageTemplate, OutboxM
 import type { Ctx } from './context';
 import { confirmDialog } from './ask';
 import { h, replace } from './dom';
+import { NOTIFICATIONS_OFF, overdueMessages, ownersReached, type Overdue } from './notify-status';
 import { ROLE_LABEL } from './roles';
 import { hhmm, offsetMinutes, wallAt } from './time';
 
@@ -40,10 +41,38 @@ function errorLine(): HTMLParagraphElement {
 // ---------- failed messages ----------
 
 export async function messagesTab(ctx: Ctx, body: HTMLElement): Promise<void> {
-  const page = await ctx.transport
-    .invoke('list_outbox', { status: 'failed', limit: 100 })
-    .catch((e) => (ctx.toasts.show(sentence(e), 'error'), null));
+  const [page, health, overdue] = await Promise.all([
+    ctx.transport
+      .invoke('list_outbox', { status: 'failed', limit: 100 })
+      .catch((e) => (ctx.toasts.show(sentence(e), 'error'), null)),
+    ctx.transport.invoke('health', {}).catch(() => null),
+    overdueMessages(ctx).catch(() => null),
+  ]);
   const items = page?.items ?? [];
+  const reached = ownersReached(health);
+  const late = overdue?.count ?? 0;
+  const lateLine = (o: Overdue) =>
+    `${o.count.toLocaleString('en-GB')} ${o.count === 1 ? 'message is' : 'messages are'} overdue` +
+    (o.oldest ? `, the oldest since ${clinicTime(ctx, o.oldest.due_at)}.` : '.');
+  // Nothing failed is not the same as everything sent: say which it is.
+  const state =
+    reached === false
+      ? h(
+          'div',
+          { class: 'banner banner-error', role: 'alert' },
+          h('strong', {}, 'Notifications are off. '),
+          NOTIFICATIONS_OFF,
+          overdue && late ? h('p', {}, lateLine(overdue)) : null,
+        )
+      : overdue && late
+        ? h(
+            'div',
+            { class: 'banner banner-error', role: 'alert' },
+            h('strong', {}, 'Messages are not going out. '),
+            lateLine(overdue),
+            ' Check that the notification worker is running (vetdesk serve, vetdesk worker or the desktop app).',
+          )
+        : null;
   const preview = h('section', { class: 'message-preview', 'aria-label': 'Message preview', 'aria-live': 'polite' });
   const rerender = () => void messagesTab(ctx, body);
   const row = (m: OutboxMessage) =>
@@ -107,6 +136,7 @@ export async function messagesTab(ctx: Ctx, body: HTMLElement): Promise<void> {
   replace(
     body,
     h('div', { class: 'manage-head' }, h('span', {}, 'Messages that could not be sent')),
+    state,
     items.length
       ? h(
           'table',
@@ -118,7 +148,11 @@ export async function messagesTab(ctx: Ctx, body: HTMLElement): Promise<void> {
           ),
           h('tbody', {}, items.map(row)),
         )
-      : h('p', { class: 'muted' }, 'No failed messages: everything due has gone out.'),
+      : h(
+          'p',
+          { class: 'muted' },
+          !overdue ? 'No failed messages.' : late || reached === false ? 'No failed messages yet.' : 'No failed messages: everything due has gone out.',
+        ),
     page && page.total > items.length ? h('p', { class: 'muted' }, `Showing ${items.length} of ${page.total}.`) : null,
     preview,
   );
