@@ -257,3 +257,31 @@ test('5: failed messages say when notifications are off and messages are overdue
   await expect(body).not.toContainText('everything due has gone out');
   await shot(page, info, 'bug5-failed-messages');
 });
+
+test.describe('6: the clinic a desk starts on', () => {
+  test.use({ timezoneId: 'Europe/London' });
+  test('a London desk starts on the London clinic, and then on the one it used last', async ({ page }, info) => {
+    const clinics = await p.api.ok<{ id: string; name: string; time_zone: string }[]>('GET', '/clinics');
+    const hudson = clinics.find((c) => c.time_zone === 'America/New_York');
+    if (!hudson) throw new Error('no New York clinic in the demo practice');
+    // The demo's clinics sort New York first: the old default.
+    expect(clinics[0]?.id).toBe(hudson.id);
+    await signIn(page, p);
+    await expect(page.locator('#clinic')).toHaveValue(p.riverside.id);
+    await shot(page, info, 'bug6-home-clinic');
+    await page.locator('#clinic').selectOption(hudson.id);
+    await expect(page.locator('#clinic')).toHaveValue(hudson.id);
+    await page.getByRole('button', { name: 'Lock' }).click();
+    await signIn(page, p, DEMO_USERS.admin);
+    await expect(page.locator('#clinic')).toHaveValue(hudson.id);
+  });
+});
+
+test.describe('6: a New York desk', () => {
+  test.use({ timezoneId: 'America/New_York' });
+  test('starts on the New York clinic', async ({ page }) => {
+    const clinics = await p.api.ok<{ id: string; time_zone: string }[]>('GET', '/clinics');
+    await signIn(page, p);
+    await expect(page.locator('#clinic')).toHaveValue(clinics.find((c) => c.time_zone === 'America/New_York')?.id ?? '');
+  });
+});

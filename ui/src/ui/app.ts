@@ -15,11 +15,25 @@ import { NOTIFICATIONS_OFF, ownersReached } from './notify-status';
 import { canBook, canManageOwners, canManageSchedule, ROLE_LABEL, type Who } from './roles';
 import { signInScreen, type SignInOutcome } from './signin';
 import { Toasts } from './toast';
-import { addDays, longDay, monthTitle, shortDay, todayIn } from './time';
+import { addDays, longDay, monthTitle, offsetMinutes, shortDay, todayIn } from './time';
 
 const TOKEN_KEY = 'vetdesk.session';
 /** The clinic last shown on this workstation: the next sign-in here starts on it. */
 const CLINIC_KEY = 'vetdesk.clinic';
+
+/**
+ * A workstation's first clinic, before it has used one: the clinic in this
+ * computer's time zone (a London desk's computer keeps London time), else one
+ * whose clock reads the same now, else the first.
+ */
+export function homeClinic(clinics: Clinic[], zone = Intl.DateTimeFormat().resolvedOptions().timeZone): Clinic | undefined {
+  const here = offsetMinutes(zone);
+  return (
+    clinics.find((c) => c.time_zone === zone) ??
+    clinics.find((c) => offsetMinutes(c.time_zone) === here) ??
+    clinics[0]
+  );
+}
 
 type Screen = { kind: 'calendar'; myDay: boolean } | { kind: 'manage'; tab: ManageTab };
 
@@ -197,7 +211,7 @@ export class VetdeskApp {
     }
     const last = localStorage.getItem(CLINIC_KEY);
     if (last && ctx.clinics.some((c) => c.id === last)) return last;
-    return ctx.clinics[0]?.id ?? '';
+    return homeClinic(ctx.clinics)?.id ?? '';
   }
 
   private applyRoute(route: Route, first = false): void {
