@@ -241,6 +241,50 @@ test('8: Esc asks before it throws away a half-typed booking or reason', async (
   expect((await p.api.ok<{ status: string }>('GET', `/appointments/${a.id}`)).status).toBe(a.status);
 });
 
+/** A date as the app writes it: "Thu 17 Dec 2026". */
+const dayText = (date: string) =>
+  `${new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+    new Date(`${date}T00:00:00Z`),
+  )} ${date.slice(0, 4)}`;
+
+test('9: dates and times read one way, the app’s own, in 24-hour time', async ({ page }, info) => {
+  const d = days[days.length - 1] as Day;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  // The calendar's title is the format every field uses.
+  await expect(page.locator('#view-title')).toHaveText(dayText(d.date));
+  await page.locator('body').press('n');
+  const dialog = dialogOf(page, 'New appointment');
+  await expect(page.locator('#patient-search')).toBeFocused();
+  const start = dialog.getByLabel('Start');
+  const machine = await page.locator('#book-start').inputValue();
+  await expect(start).toHaveValue(`${dayText(machine.slice(0, 10))}, ${machine.slice(11, 16)}`);
+  await expect(start).not.toHaveValue(/AM|PM|\//);
+  // Typed in the same format, the time moves and is checked.
+  await start.fill(`${dayText(d.date)}, 16:35`);
+  await start.press('Tab');
+  await expect(page.locator('#book-start')).toHaveValue(`${d.date}T16:35`);
+  await expect(page.locator('#conflict-status')).toContainText('16:35–');
+  // One tab stop: tabbing through does not open the calendar.
+  await expect(dialog.getByLabel('Type')).toBeFocused();
+  await expect(dialog.locator('.flatpickr-calendar.open')).toHaveCount(0);
+  await start.click();
+  await expect(dialog.locator('.flatpickr-calendar.open')).toBeVisible();
+  await shot(page, info, 'bug9-date-field');
+  // Esc closes the calendar, not the dialog.
+  await page.keyboard.press('Escape');
+  await expect(dialog.locator('.flatpickr-calendar.open')).toHaveCount(0);
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await expect(dialog).toBeHidden();
+
+  // The history of an appointment, in the same format.
+  const { a } = lastWhere((x) => x.local_start.startsWith(d.date));
+  await event(page, a.id).click();
+  const when = dialogOf(page, 'Appointment').locator('.history .when').first();
+  await expect(when).toHaveText(/^[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$/);
+});
+
 test('5: failed messages say when notifications are off and messages are overdue', async ({ page }, info) => {
   // This test server runs no channel (no SMTP, no SMS), as the clinic in the issue.
   const health = await p.api.ok<{ notification_channels: string[] }>('GET', '/health');

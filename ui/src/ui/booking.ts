@@ -9,6 +9,7 @@ import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { debounce, h, replace } from './dom';
 import { addMinutes, hhmm, shortDay } from './time';
+import { shownId, whenField } from './when';
 
 export interface Proposal {
   vetId: string;
@@ -47,11 +48,10 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
   const startInput = h('input', {
     id: 'book-start',
     name: 'start',
-    type: 'datetime-local',
-    step: 300,
     value: proposal.start.slice(0, 16),
     required: true,
   });
+  const startField = whenField(startInput, { time: true });
   const preferredType = usualType(ctx);
   const typeSelect = h(
     'select',
@@ -287,8 +287,8 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
       { class: 'grid2' },
       h('label', { for: 'book-vet' }, 'Vet'),
       vetSelect,
-      h('label', { for: 'book-start' }, 'Start'),
-      startInput,
+      h('label', { for: shownId(startInput) }, 'Start'),
+      startField,
       h('label', { for: 'book-type' }, 'Type'),
       typeSelect,
       h('label', { for: 'book-duration' }, 'Minutes'),

@@ -9,7 +9,7 @@ import { tint } from './context';
 import { askBeforeDiscarding } from './ask';
 import { h, replace } from './dom';
 import { canReschedule, STATUS_LABEL, STEP_LABEL, stepsFor, type Step } from './roles';
-import { hhmm, longDay, wallAt, offsetMinutes } from './time';
+import { dayTime, hhmm, longDay, wallAt, offsetMinutes } from './time';
 
 interface OpenDialog {
   id: string;
@@ -48,8 +48,7 @@ const ACTION_WORDS: Record<string, string> = {
 };
 
 function localTime(instant: string, timeZone: string): string {
-  const wall = wallAt(new Date(instant), offsetMinutes(timeZone, new Date(instant)));
-  return `${wall.slice(0, 10)} ${hhmm(wall)}`;
+  return dayTime(wallAt(new Date(instant), offsetMinutes(timeZone, new Date(instant))));
 }
 
 export async function openDetails(ctx: Ctx, id: string): Promise<void> {

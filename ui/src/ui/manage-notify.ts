@@ -11,7 +11,7 @@ import { confirmDialog } from './ask';
 import { h, replace } from './dom';
 import { NOTIFICATIONS_OFF, overdueMessages, ownersReached, type Overdue } from './notify-status';
 import { ROLE_LABEL } from './roles';
-import { hhmm, offsetMinutes, wallAt } from './time';
+import { dayTime, offsetMinutes, wallAt } from './time';
 
 const KIND_LABEL: Record<MessageKind, string> = {
   confirmation: 'Confirmation',
@@ -30,8 +30,7 @@ const CHANNEL_LABEL: Record<MessageChannel, string> = {
 
 function clinicTime(ctx: Ctx, instant: string): string {
   const zone = ctx.clinic().time_zone;
-  const wall = wallAt(new Date(instant), offsetMinutes(zone, new Date(instant)));
-  return `${wall.slice(0, 10)} ${hhmm(wall)}`;
+  return dayTime(wallAt(new Date(instant), offsetMinutes(zone, new Date(instant))));
 }
 
 function errorLine(): HTMLParagraphElement {
