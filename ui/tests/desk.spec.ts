@@ -9,12 +9,15 @@ import {
   comingDays,
   DEMO_USERS,
   event,
+  minutes,
   openDay,
+  PX_PER_MINUTE,
   practice,
   signIn,
   watchConsole,
   type Appt,
   type Day,
+  type Free,
   type Practice,
 } from './helpers';
 
@@ -283,6 +286,63 @@ test('9: dates and times read one way, the app’s own, in 24-hour time', async 
   await event(page, a.id).click();
   const when = dialogOf(page, 'Appointment').locator('.history .when').first();
   await expect(when).toHaveText(/^[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$/);
+});
+
+test('10: while an appointment is dragged, free time shows only where it fits with its buffers', async ({ page }, info) => {
+  const mins = (a: { local_start: string; local_end: string }) => minutes(a.local_end) - minutes(a.local_start);
+  let pick: { d: Day; a: Appt; f: Free; before: number; after: number } | null = null;
+  for (const d of [...days].reverse()) {
+    for (const a of d.appointments) {
+      const t = p.types.find((x) => x.name === a.type_name);
+      if (!t || !(a.status === 'scheduled' || a.status === 'confirmed') || t.buffer_before_min + t.buffer_after_min === 0) continue;
+      const need = t.buffer_before_min + mins(a) + t.buffer_after_min;
+      const f = d.free.find(
+        (x) =>
+          x.vet_id === a.vet_id &&
+          minutes(x.local_start) % 5 === 0 &&
+          mins(x) >= need + 10 &&
+          Math.abs(minutes(x.local_start) + t.buffer_before_min - minutes(a.local_start)) <= 150,
+      );
+      if (f) {
+        pick = { d, a, f, before: t.buffer_before_min, after: t.buffer_after_min };
+        break;
+      }
+    }
+    if (pick) break;
+  }
+  if (!pick) throw new Error('no appointment with buffers next to a free block in the coming days');
+  const { d, a, f, before, after } = pick;
+  await signIn(page, p);
+  await openDay(page, p, d.date);
+  const block = page.locator(`.ec-bg-event.free[data-vet="${f.vet_id}"][data-free-start="${f.local_start.slice(0, 16)}"]`);
+  await expect(block).not.toHaveAttribute('data-fits', /.*/);
+
+  const el = event(page, a.id);
+  await el.scrollIntoViewIfNeeded();
+  const box = await el.boundingBox();
+  if (!box) throw new Error('the appointment is not on screen');
+  const x = box.x + Math.min(40, box.width / 2);
+  const y = box.y + 4;
+  await page.mouse.move(x, y);
+  await page.mouse.down();
+  await page.mouse.move(x, y + 10, { steps: 3 });
+  // The block now starts where the buffer before allows and ends before the buffer after.
+  const at = (wall: string, m: number) => {
+    const t = minutes(wall) + m;
+    return `${wall.slice(0, 11)}${String(Math.floor(t / 60)).padStart(2, '0')}:${String(t % 60).padStart(2, '0')}`;
+  };
+  await expect(block).toHaveAttribute('data-fits', `${at(f.local_start, before)}/${at(f.local_end, -after)}`);
+  expect(await block.evaluate((e) => getComputedStyle(e).clipPath)).toContain('inset');
+  await shot(page, info, 'bug10-dragging');
+  // Dropped on the first time the green shows (and a little in), the move is taken.
+  const target = at(f.local_start, before + 5);
+  await page.mouse.move(x, y + (minutes(target) - minutes(a.local_start)) * PX_PER_MINUTE + 1, { steps: 12 });
+  await page.mouse.up();
+  await expect(page.getByRole('status').filter({ hasText: 'Moved' })).toBeVisible();
+  // Back to plain free time once the drag ends.
+  await expect(page.locator('.ec-bg-event.free[data-fits]')).toHaveCount(0);
+  const now = await p.api.ok<{ local: { local_start: string } }>('GET', `/appointments/${a.id}`);
+  expect(now.local.local_start.slice(0, 16)).toBe(target);
 });
 
 test('5: failed messages say when notifications are off and messages are overdue', async ({ page }, info) => {

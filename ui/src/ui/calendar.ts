@@ -105,6 +105,33 @@ const MONTH_PER_DAY = 4;
 /** One line of a month cell's list (styles.css: 12 px text, 1.4 line height, padding and gap). */
 const MONTH_LINE_PX = 21;
 
+/** What a dragged appointment needs of free time: its length and its type's buffers, in minutes. */
+interface Fitting {
+  before: number;
+  after: number;
+  length: number;
+}
+
+/**
+ * Draw a free block as the part where a dragged appointment may lie: it starts
+ * `before` minutes in and ends `after` minutes early (the buffers must be free
+ * too); a block too short for all three is not free for it at all.
+ * `data-fits` says which, for the person's screen reader and the tests.
+ */
+function fitInto(el: HTMLElement, f: Fitting): void {
+  const start = el.dataset.freeStart;
+  const end = el.dataset.freeEnd;
+  if (!start || !end) return;
+  const room = minutesBetween(start, end);
+  if (room < f.before + f.length + f.after) {
+    el.dataset.fits = 'none';
+    return;
+  }
+  const px = el.getBoundingClientRect().height / room;
+  el.dataset.fits = `${addMinutes(start, f.before)}/${addMinutes(end, -f.after)}`;
+  el.style.clipPath = `inset(${f.before * px}px 0 ${f.after * px}px 0)`;
+}
+
 export interface HourSummary {
   date: string;
   start: string;
@@ -177,6 +204,8 @@ export class CalendarScreen {
   private grid = '';
   /** Called after each load (the "my day" panel listens). */
   onLoaded: (cal: Calendar) => void = () => {};
+  /** The appointment being dragged: free time shows only where it fits. */
+  private fitting: Fitting | null = null;
   /** Appointments a month cell lists at the current size, "+N more" included. */
   private perDay = MONTH_PER_DAY;
   /** The events last handed to the library, to redraw month cells after a resize. */
@@ -235,7 +264,9 @@ export class CalendarScreen {
         if (free) {
           info.el.dataset.vet = free.vet_id;
           info.el.dataset.freeStart = free.local_start.slice(0, 16);
+          info.el.dataset.freeEnd = free.local_end.slice(0, 16);
           info.el.title = `Free ${hhmm(free.local_start)}–${hhmm(free.local_end)}: click to book`;
+          if (this.fitting) fitInto(info.el, this.fitting);
         }
       },
       eventClick: (info) => {
@@ -255,9 +286,15 @@ export class CalendarScreen {
       dateClick: (info) => this.dateClick(info),
       eventDrop: (info) => void this.moved(info.event, info.revert, info.delta, info.newResource),
       eventResize: (info) => void this.moved(info.event, info.revert, null, undefined, info.endDelta),
-      eventDragStart: () => (this.moving = true),
+      eventDragStart: (info) => {
+        this.moving = true;
+        this.showFits(info.event);
+      },
       eventResizeStart: () => (this.moving = true),
-      eventDragStop: () => this.settleSoon(),
+      eventDragStop: () => {
+        this.clearFits();
+        this.settleSoon();
+      },
       eventResizeStop: () => this.settleSoon(),
     });
     this.resize.observe(this.host);
@@ -522,6 +559,31 @@ export class CalendarScreen {
     const room = cell.clientHeight - head.offsetHeight - 4;
     this.host.style.setProperty('--month-room', `${Math.max(room, MONTH_LINE_PX)}px`);
     return Math.max(1, Math.floor(room / MONTH_LINE_PX));
+  }
+
+  /**
+   * While an appointment is dragged in a day, each free block is drawn only
+   * where that appointment fits: its own length and its type's buffers, as the
+   * server's check counts them (green time it would be refused on is not green).
+   */
+  private showFits(event: EC.Event): void {
+    const appt = event.extendedProps.appt as CalendarAppointment | undefined;
+    if (!appt || this.state.view !== 'day') return;
+    const type = this.ctx.types.find((t) => t.name === appt.type_name);
+    this.fitting = {
+      before: type?.buffer_before_min ?? 0,
+      after: type?.buffer_after_min ?? 0,
+      length: minutesBetween(appt.local_start, appt.local_end),
+    };
+    for (const el of this.host.querySelectorAll<HTMLElement>('.ec-bg-event.free')) fitInto(el, this.fitting);
+  }
+
+  private clearFits(): void {
+    this.fitting = null;
+    for (const el of this.host.querySelectorAll<HTMLElement>('.ec-bg-event.free')) {
+      delete el.dataset.fits;
+      el.style.clipPath = '';
+    }
   }
 
   /** The window changed size: a month redraws its cells when more or fewer lines fit. */
