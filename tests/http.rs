@@ -82,7 +82,16 @@ story!(
             let r = s.get(path).await;
             assert_eq!(r.status, StatusCode::OK, "{r:?}");
             assert_eq!(r.body["status"], "ok");
+            // No worker runs beside this server: nothing is being sent.
+            assert_eq!(r.body["notification_channels"], json!([]));
         }
+        s.t.app.set_sending(&vetdesk_store::ClaimScope {
+            email: true,
+            sms: false,
+            desktop: vetdesk_store::DesktopScope::All,
+        });
+        let r = s.get("/health").await;
+        assert_eq!(r.body["notification_channels"], json!(["email", "desktop"]));
     }
 );
 
@@ -1000,6 +1009,8 @@ async fn the_serve_command_listens_where_it_says() {
     let _ = child.wait();
     let health: Value = health.expect("health").json().await.expect("JSON");
     assert_eq!(health["status"], "ok");
+    // No VETDESK_SMTP_… or VETDESK_SMS_… here: the worker sends nothing, and says so.
+    assert_eq!(health["notification_channels"], serde_json::json!([]));
 
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_vetdesk"))
         .args([

@@ -2,6 +2,12 @@ import { defineConfig } from '@playwright/test';
 
 // UI tests in Debian's Chromium (never a downloaded browser) against a real
 // `vetdesk serve` on a fresh demo database, started by tests/global-setup.ts.
+const SIZES: [number, number][] = [
+  [1920, 1080],
+  [1366, 768],
+  [1024, 768],
+];
+
 export default defineConfig({
   testDir: 'tests',
   outputDir: 'test-results/artifacts',
@@ -15,6 +21,16 @@ export default defineConfig({
   timeout: 60_000,
   expect: { timeout: 5_000 },
   reporter: [['list'], ['./tests/summary-reporter.ts']],
+  // The stories at one roomy size; the front desk's everyday bugs (desk.spec.ts)
+  // at the three screen sizes clinics have: a large monitor, a laptop, an old 4:3.
+  projects: [
+    { name: 'stories', testIgnore: /desk\.spec\.ts/ },
+    ...SIZES.map(([width, height]) => ({
+      name: `${width}x${height}`,
+      testMatch: /desk\.spec\.ts/,
+      use: { viewport: { width, height } },
+    })),
+  ],
   use: {
     browserName: 'chromium',
     headless: true,

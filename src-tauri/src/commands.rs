@@ -13,7 +13,7 @@ use crate::Desktop;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use std::sync::Arc;
-use tauri::State;
+use tauri::{Manager, State};
 use uuid::Uuid;
 use vetdesk_app::views::{AppointmentDetails, Availability, Calendar, ConflictReport};
 use vetdesk_app::{App, AppError, MessagePreview, OutboxQuery, SessionGrant, TemplateView};
@@ -110,10 +110,16 @@ pub async fn me(desktop: Shared<'_>, token: Option<String>) -> Result<User> {
 
 #[tauri::command]
 #[tracing::instrument(skip_all, name = "command.health")]
-pub async fn health() -> Result<Health> {
+pub async fn health<R: tauri::Runtime>(handle: tauri::AppHandle<R>) -> Result<Health> {
+    // Health answers even where no Desktop is managed (a window with only this command).
+    let sending = handle
+        .try_state::<Arc<Desktop>>()
+        .map(|desktop| desktop.app().sending_channels())
+        .unwrap_or_default();
     Ok(Health {
         status: "ok",
         version: env!("CARGO_PKG_VERSION"),
+        notification_channels: sending.iter().map(|c| c.as_str()).collect(),
     })
 }
 

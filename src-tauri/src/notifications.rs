@@ -102,10 +102,13 @@ pub fn start(app: App, signed_in: Option<&Principal>) -> Running {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "notification worker: off");
+                app.set_sending(&Default::default());
                 return;
             }
         };
-        let worker = Worker::new(app, channels, WorkerConfig::default());
+        let worker = Worker::new(app.clone(), channels, WorkerConfig::default());
+        // What the health command reports (and the UI warns about when empty).
+        app.set_sending(&worker.scope());
         if worker.scope().is_empty() {
             tracing::info!("notification worker: off (no channel on); messages stay queued");
             return;

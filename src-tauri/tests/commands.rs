@@ -306,7 +306,10 @@ fn no_session_no_data() -> Result<(), String> {
     )?;
     assert_eq!(e["code"], "unauthenticated", "{e}");
     // Health needs no session (the UI polls it for the connection indicator).
-    assert_eq!(h.ok("health", json!({}))?["status"], "ok");
+    let health = h.ok("health", json!({}))?;
+    assert_eq!(health["status"], "ok");
+    // This harness runs no notification worker: nothing is sent, and health says so.
+    assert_eq!(health["notification_channels"], json!([]));
     Ok(())
 }
 

@@ -122,11 +122,14 @@ pub async fn background_worker(
         );
         return Ok(None);
     }
+    ctx.app.set_sending(&worker.scope());
     let stop = worker.stop_handle();
+    let app = ctx.app.clone();
     let task = tokio::spawn(async move {
         if let Err(e) = worker.run().await {
             tracing::error!(error = %e, "the notification worker stopped");
         }
+        app.set_sending(&Default::default());
     });
     Ok(Some((stop, task)))
 }

@@ -460,8 +460,14 @@ test('the manager adds time off and that day shows the vet away', async ({ page 
   await page.getByRole('combobox', { name: 'Vet' }).selectOption(ben.id);
   await expect(page.locator(`.manage-body[data-vet="${ben.id}"]`)).toBeVisible();
   const form = page.getByRole('form', { name: 'Add time off' });
-  await form.getByLabel('From').fill(`${d.date}T00:00`);
-  await form.getByLabel('Until').fill(`${d.date}T23:59`);
+  // Typed as the app shows dates and times everywhere: "Thu 17 Dec 2026, 00:00".
+  const day = `${new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(
+    new Date(`${d.date}T00:00:00Z`),
+  )} ${d.date.slice(0, 4)}`;
+  await form.getByLabel('From').fill(`${day}, 00:00`);
+  await form.getByLabel('From').press('Tab');
+  await form.getByLabel('Until').fill(`${day}, 23:59`);
+  await form.getByLabel('Until').press('Tab');
   await form.getByLabel('Reason').fill('Conference');
   await shot(page, '15-manage-time-off');
   await form.getByRole('button', { name: 'Add' }).click();

@@ -161,6 +161,7 @@ test('an admin adds a user, changes their role and disables them', async ({ page
   expect(await other.signIn({ username: 'temp.desk', password: 'a-long-enough-password' })).toBe(true);
 
   await row.getByLabel('Role of temp.desk').selectOption('admin');
+  await page.getByRole('dialog', { name: 'Change role' }).getByRole('button', { name: 'Make Administrator' }).click();
   await expect(page.getByText('temp.desk is now Administrator.')).toBeVisible();
   await row.getByRole('button', { name: 'Disable' }).click();
   await expect(page.getByText('temp.desk can no longer sign in.')).toBeVisible();

@@ -27,9 +27,9 @@ pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, Expl
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
-use vetdesk_core::{LoginThrottle, Principal, ThrottleRule};
-use vetdesk_store::Store;
+use vetdesk_core::{LoginThrottle, MessageChannel, Principal, ThrottleRule};
 pub use vetdesk_store::{Change, ChangeOp};
+use vetdesk_store::{ClaimScope, DesktopScope, Store};
 
 /// Where the application reads the time. Tests and the demo seeder use [`ManualClock`].
 pub trait Clock: Send + Sync {
@@ -125,6 +125,9 @@ pub struct App {
     settings: Settings,
     principal: Arc<Principal>,
     throttle: Arc<Mutex<Throttles>>,
+    /// The channels the notification worker beside this application sends
+    /// through, as the process that runs it says (empty: nothing goes out).
+    sending: Arc<Mutex<Vec<MessageChannel>>>,
 }
 
 impl App {
@@ -139,7 +142,33 @@ impl App {
             settings,
             principal: Arc::new(Principal::local("local")),
             throttle: Arc::new(Mutex::new(throttle)),
+            sending: Arc::default(),
         }
+    }
+
+    /// Record what this process's notification worker sends (`vetdesk serve`
+    /// and the desktop app call it when their worker starts, and with an empty
+    /// scope when it stops).
+    pub fn set_sending(&self, scope: &ClaimScope) {
+        let on = [
+            (scope.email, MessageChannel::Email),
+            (scope.sms, MessageChannel::Sms),
+            (scope.desktop != DesktopScope::None, MessageChannel::Desktop),
+        ];
+        *self.sending.lock().unwrap_or_else(|e| e.into_inner()) = on
+            .into_iter()
+            .filter(|(yes, _)| *yes)
+            .map(|(_, c)| c)
+            .collect();
+    }
+
+    /// The channels this process's notification worker sends through; empty
+    /// when it runs none, so owners' messages only wait in the outbox.
+    pub fn sending_channels(&self) -> Vec<MessageChannel> {
+        self.sending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The same application acting as `principal`: what it may do, and whom

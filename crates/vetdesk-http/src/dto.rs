@@ -549,6 +549,11 @@ impl TryFrom<TimeOffBody> for app::TimeOffInput {
 pub struct Health {
     pub status: &'static str,
     pub version: &'static str,
+    /// The channels this server's notification worker sends through (`email`,
+    /// `sms`, `desktop`). Empty when it sends nothing: messages then wait in the
+    /// outbox (unless another worker on the same database sends them).
+    #[schema(example = json!(["email", "sms"]))]
+    pub notification_channels: Vec<&'static str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

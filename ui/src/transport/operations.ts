@@ -167,7 +167,7 @@ export interface Operations {
   login: { args: { username: string; password: string }; result: T.Session };
   logout: { args: Record<string, never>; result: void };
   me: { args: Record<string, never>; result: T.User };
-  health: { args: Record<string, never>; result: { status: string; version: string } };
+  health: { args: Record<string, never>; result: T.Health };
 
   calendar: { args: CalendarArgs; result: T.Calendar };
   availability: { args: AvailabilityArgs; result: T.Availability };

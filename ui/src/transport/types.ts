@@ -233,6 +233,13 @@ export type MessageKind = 'confirmation' | 'reminder' | 'reschedule' | 'cancella
 export type MessageChannel = 'email' | 'sms' | 'desktop';
 export type MessageStatus = 'pending' | 'sent' | 'failed' | 'skipped' | 'voided';
 
+export interface Health {
+  status: string;
+  version: string;
+  /** What the server's notification worker sends through; empty: nothing goes out (older servers: absent). */
+  notification_channels?: MessageChannel[];
+}
+
 export interface OutboxMessage {
   id: Uuid;
   key: string;

@@ -11,12 +11,29 @@ import { noticeChange } from './details';
 import { debounce, h, replace } from './dom';
 import { MANAGE_TABS, manageScreen, type ManageTab } from './manage';
 import { myDayPanel } from './myday';
+import { NOTIFICATIONS_OFF, ownersReached } from './notify-status';
 import { canBook, canManageOwners, canManageSchedule, ROLE_LABEL, type Who } from './roles';
 import { signInScreen, type SignInOutcome } from './signin';
 import { Toasts } from './toast';
-import { addDays, longDay, monthTitle, shortDay, todayIn } from './time';
+import { addDays, longDay, monthTitle, offsetMinutes, shortDay, todayIn } from './time';
 
 const TOKEN_KEY = 'vetdesk.session';
+/** The clinic last shown on this workstation: the next sign-in here starts on it. */
+const CLINIC_KEY = 'vetdesk.clinic';
+
+/**
+ * A workstation's first clinic, before it has used one: the clinic in this
+ * computer's time zone (a London desk's computer keeps London time), else one
+ * whose clock reads the same now, else the first.
+ */
+export function homeClinic(clinics: Clinic[], zone = Intl.DateTimeFormat().resolvedOptions().timeZone): Clinic | undefined {
+  const here = offsetMinutes(zone);
+  return (
+    clinics.find((c) => c.time_zone === zone) ??
+    clinics.find((c) => offsetMinutes(c.time_zone) === here) ??
+    clinics[0]
+  );
+}
 
 type Screen = { kind: 'calendar'; myDay: boolean } | { kind: 'manage'; tab: ManageTab };
 
@@ -59,6 +76,12 @@ export class VetdeskApp {
   private link: LinkState = 'connecting';
   private serverUp = true;
   private readonly linkEl = h('span', { class: 'link', id: 'link-state', role: 'status' });
+  /** Shown while the server sends no email or SMS: nobody should believe owners are reminded. */
+  private readonly notifyEl = h(
+    'span',
+    { class: 'notify-off', id: 'notify-state', title: NOTIFICATIONS_OFF, hidden: true },
+    'Notifications off',
+  );
   private clinicId = '';
   private screen: Screen = { kind: 'calendar', myDay: false };
   private main = h('main', { class: 'workspace', id: 'workspace' });
@@ -186,9 +209,9 @@ export class VetdeskApp {
       const mine = ctx.vets.find((v) => v.id === who.vet_id)?.clinics[0];
       if (mine) return mine;
     }
-    const last = localStorage.getItem('vetdesk.clinic');
+    const last = localStorage.getItem(CLINIC_KEY);
     if (last && ctx.clinics.some((c) => c.id === last)) return last;
-    return ctx.clinics[0]?.id ?? '';
+    return homeClinic(ctx.clinics)?.id ?? '';
   }
 
   private applyRoute(route: Route, first = false): void {
@@ -238,7 +261,7 @@ export class VetdeskApp {
       { class: 'topbar' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'v'), 'vetdesk'),
       this.toolbar,
-      h('div', { class: 'topbar-end' }, this.linkEl, userBox, lockButton),
+      h('div', { class: 'topbar-end' }, this.notifyEl, this.linkEl, userBox, lockButton),
     );
     replace(
       this.root,
@@ -280,7 +303,7 @@ export class VetdeskApp {
 
   private render(state: CalendarState): void {
     const ctx = this.ctx as Ctx;
-    localStorage.setItem('vetdesk.clinic', this.clinicId);
+    localStorage.setItem(CLINIC_KEY, this.clinicId);
     this.calendar?.destroy();
     this.calendar = null;
     this.side.hidden = true;
@@ -489,7 +512,8 @@ export class VetdeskApp {
     });
     const poll = async () => {
       try {
-        await this.transport.invoke('health', {});
+        const health = await this.transport.invoke('health', {});
+        this.notifyEl.hidden = ownersReached(health) !== false;
         if (!this.serverUp) {
           this.serverUp = true;
           this.calendar?.refresh();

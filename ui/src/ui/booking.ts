@@ -4,10 +4,12 @@
 
 import { sentence, TransportError } from '../transport';
 import type { AppointmentType, Client, Pet, VetRef } from '../transport/types';
+import { askBeforeDiscarding } from './ask';
 import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { debounce, h, replace } from './dom';
 import { addMinutes, hhmm, shortDay } from './time';
+import { shownId, whenField } from './when';
 
 export interface Proposal {
   vetId: string;
@@ -46,11 +48,10 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
   const startInput = h('input', {
     id: 'book-start',
     name: 'start',
-    type: 'datetime-local',
-    step: 300,
     value: proposal.start.slice(0, 16),
     required: true,
   });
+  const startField = whenField(startInput, { time: true });
   const preferredType = usualType(ctx);
   const typeSelect = h(
     'select',
@@ -120,7 +121,8 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
         ),
       ),
     );
-    if (search.value.trim() && !candidates.length) {
+    // Once a pet is chosen the search is put away: an empty list then means "done", not "no match".
+    if (!chosen && search.value.trim() && !candidates.length) {
       results.appendChild(h('li', { class: 'empty' }, 'No pet or owner matches that name.'));
     }
     search.setAttribute('aria-expanded', candidates.length ? 'true' : 'false');
@@ -165,7 +167,7 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
         seen.add(pet.id);
         list.push({ pet, owner: await ownerName(pet.owner) });
       }
-      if (ticket !== searchTicket) return;
+      if (ticket !== searchTicket || chosen) return;
       candidates = list.slice(0, 10);
       active = 0;
       renderResults();
@@ -193,6 +195,7 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
             chosenLine.hidden = true;
             search.hidden = false;
             search.focus();
+            runSearch();
             updateButton();
           },
         },
@@ -284,8 +287,8 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
       { class: 'grid2' },
       h('label', { for: 'book-vet' }, 'Vet'),
       vetSelect,
-      h('label', { for: 'book-start' }, 'Start'),
-      startInput,
+      h('label', { for: shownId(startInput) }, 'Start'),
+      startField,
       h('label', { for: 'book-type' }, 'Type'),
       typeSelect,
       h('label', { for: 'book-duration' }, 'Minutes'),
@@ -303,6 +306,8 @@ export function openBooking(ctx: Ctx, proposal: Proposal, calendarVets: VetRef[]
   const dialog = h('dialog', { class: 'booking', 'aria-label': 'New appointment' }, form);
   cancelButton.addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => dialog.remove());
+  // A pet found or a reason typed is work: Esc asks before throwing it away.
+  askBeforeDiscarding(dialog, () => chosen !== null || search.value.trim() !== '' || reason.value.trim() !== '');
 
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();

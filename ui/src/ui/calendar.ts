@@ -100,8 +100,37 @@ const WEEK_DETAIL_VETS = 6;
 const WEEK_DETAIL_LIMIT = 400;
 /** The slice of a summarised week: an hour reads at a glance, and merges more. */
 const BUCKET_MS = 3_600_000;
-/** Appointments listed in a month cell before "+N more". */
+/** Appointments listed in a month cell before "+N more", when the cell cannot be measured. */
 const MONTH_PER_DAY = 4;
+/** One line of a month cell's list (styles.css: 12 px text, 1.4 line height, padding and gap). */
+const MONTH_LINE_PX = 21;
+
+/** What a dragged appointment needs of free time: its length and its type's buffers, in minutes. */
+interface Fitting {
+  before: number;
+  after: number;
+  length: number;
+}
+
+/**
+ * Draw a free block as the part where a dragged appointment may lie: it starts
+ * `before` minutes in and ends `after` minutes early (the buffers must be free
+ * too); a block too short for all three is not free for it at all.
+ * `data-fits` says which, for the person's screen reader and the tests.
+ */
+function fitInto(el: HTMLElement, f: Fitting): void {
+  const start = el.dataset.freeStart;
+  const end = el.dataset.freeEnd;
+  if (!start || !end) return;
+  const room = minutesBetween(start, end);
+  if (room < f.before + f.length + f.after) {
+    el.dataset.fits = 'none';
+    return;
+  }
+  const px = el.getBoundingClientRect().height / room;
+  el.dataset.fits = `${addMinutes(start, f.before)}/${addMinutes(end, -f.after)}`;
+  el.style.clipPath = `inset(${f.before * px}px 0 ${f.after * px}px 0)`;
+}
 
 export interface HourSummary {
   date: string;
@@ -175,6 +204,13 @@ export class CalendarScreen {
   private grid = '';
   /** Called after each load (the "my day" panel listens). */
   onLoaded: (cal: Calendar) => void = () => {};
+  /** The appointment being dragged: free time shows only where it fits. */
+  private fitting: Fitting | null = null;
+  /** Appointments a month cell lists at the current size, "+N more" included. */
+  private perDay = MONTH_PER_DAY;
+  /** The events last handed to the library, to redraw month cells after a resize. */
+  private events: EC.EventInput[] = [];
+  private readonly resize = new ResizeObserver(() => this.fitMonth());
 
   constructor(
     private readonly ctx: Ctx,
@@ -215,7 +251,10 @@ export class CalendarScreen {
       slotLabelFormat: { hour: '2-digit', minute: '2-digit', hour12: false },
       dayHeaderFormat: { weekday: 'short', day: 'numeric', month: 'short' },
       views: {
-        dayGridMonth: { dayHeaderFormat: { weekday: 'long' } },
+        // A month cell holds one event, our own list with its own "+N more", sized to
+        // the cell (monthLines): the library's limit would hide the whole list
+        // behind "+1 more" whenever it is a pixel too tall (a laptop screen).
+        dayGridMonth: { dayHeaderFormat: { weekday: 'long' }, dayMaxEvents: false },
       },
       resources: [],
       events: [],
@@ -225,7 +264,9 @@ export class CalendarScreen {
         if (free) {
           info.el.dataset.vet = free.vet_id;
           info.el.dataset.freeStart = free.local_start.slice(0, 16);
+          info.el.dataset.freeEnd = free.local_end.slice(0, 16);
           info.el.title = `Free ${hhmm(free.local_start)}–${hhmm(free.local_end)}: click to book`;
+          if (this.fitting) fitInto(info.el, this.fitting);
         }
       },
       eventClick: (info) => {
@@ -245,11 +286,18 @@ export class CalendarScreen {
       dateClick: (info) => this.dateClick(info),
       eventDrop: (info) => void this.moved(info.event, info.revert, info.delta, info.newResource),
       eventResize: (info) => void this.moved(info.event, info.revert, null, undefined, info.endDelta),
-      eventDragStart: () => (this.moving = true),
+      eventDragStart: (info) => {
+        this.moving = true;
+        this.showFits(info.event);
+      },
       eventResizeStart: () => (this.moving = true),
-      eventDragStop: () => this.settleSoon(),
+      eventDragStop: () => {
+        this.clearFits();
+        this.settleSoon();
+      },
       eventResizeStop: () => this.settleSoon(),
     });
+    this.resize.observe(this.host);
     void this.load();
   }
 
@@ -301,6 +349,7 @@ export class CalendarScreen {
     // A load still on its way finds `loading` moved on and draws nothing.
     this.loading++;
     this.destroyed = true;
+    this.resize.disconnect();
     void destroyCalendar(this.ec);
     this.host.remove();
   }
@@ -488,12 +537,62 @@ export class CalendarScreen {
       await new Promise((done) => requestAnimationFrame(done));
       if (ticket !== this.loading) return;
     }
+    if (this.state.view === 'month') this.perDay = this.monthLines();
+    this.events = events;
     this.ec.setOption('events', events);
     this.el.dataset.loadedDate = this.state.date;
     this.el.dataset.loadedView = this.state.view;
     this.el.dataset.appointments = String(
       cal.days.reduce((n, d) => n + d.appointments.length, 0),
     );
+  }
+
+  /**
+   * How many lines a month cell has room for below its day number (the rows
+   * share the calendar's height evenly), and that room as `--month-room`, which
+   * caps the list so it never spills into the next week.
+   */
+  private monthLines(): number {
+    const cell = this.host.querySelector<HTMLElement>('.ec-month-view .ec-day');
+    const head = cell?.querySelector<HTMLElement>('.ec-day-head');
+    if (!cell || !head) return MONTH_PER_DAY;
+    const room = cell.clientHeight - head.offsetHeight - 4;
+    this.host.style.setProperty('--month-room', `${Math.max(room, MONTH_LINE_PX)}px`);
+    return Math.max(1, Math.floor(room / MONTH_LINE_PX));
+  }
+
+  /**
+   * While an appointment is dragged in a day, each free block is drawn only
+   * where that appointment fits: its own length and its type's buffers, as the
+   * server's check counts them (green time it would be refused on is not green).
+   */
+  private showFits(event: EC.Event): void {
+    const appt = event.extendedProps.appt as CalendarAppointment | undefined;
+    if (!appt || this.state.view !== 'day') return;
+    const type = this.ctx.types.find((t) => t.name === appt.type_name);
+    this.fitting = {
+      before: type?.buffer_before_min ?? 0,
+      after: type?.buffer_after_min ?? 0,
+      length: minutesBetween(appt.local_start, appt.local_end),
+    };
+    for (const el of this.host.querySelectorAll<HTMLElement>('.ec-bg-event.free')) fitInto(el, this.fitting);
+  }
+
+  private clearFits(): void {
+    this.fitting = null;
+    for (const el of this.host.querySelectorAll<HTMLElement>('.ec-bg-event.free')) {
+      delete el.dataset.fits;
+      el.style.clipPath = '';
+    }
+  }
+
+  /** The window changed size: a month redraws its cells when more or fewer lines fit. */
+  private fitMonth(): void {
+    if (this.state.view !== 'month' || this.el.dataset.loadedView !== 'month') return;
+    const lines = this.monthLines();
+    if (lines === this.perDay) return;
+    this.perDay = lines;
+    this.ec.setOption('events', [...this.events]);
   }
 
   private content(info: EC.EventContentInfo): EC.Content | undefined {
@@ -515,7 +614,8 @@ export class CalendarScreen {
     const monthDay = props.monthDay as CalendarDay | undefined;
     if (monthDay) {
       const list = monthDay.appointments;
-      const shown = list.length <= MONTH_PER_DAY + 1 ? list.length : MONTH_PER_DAY;
+      // All of them when they fit; otherwise one line fewer, for "+N more".
+      const shown = list.length <= this.perDay ? list.length : Math.max(this.perDay - 1, 1);
       const multiVet = !this.state.vetId;
       return {
         domNodes: [

@@ -6,18 +6,34 @@ import { sentence, TransportError } from '../transport';
 import type { AppointmentDetails, Change } from '../transport/types';
 import type { Ctx } from './context';
 import { tint } from './context';
+import { askBeforeDiscarding } from './ask';
 import { h, replace } from './dom';
 import { canReschedule, STATUS_LABEL, STEP_LABEL, stepsFor, type Step } from './roles';
-import { hhmm, longDay, wallAt, offsetMinutes } from './time';
+import { dayTime, hhmm, longDay, wallAt, offsetMinutes } from './time';
+
+interface OpenDialog {
+  id: string;
+  /** The version the dialog shows. */
+  version: number;
+  /** A step of this dialog's own is on its way to the server. */
+  acting: boolean;
+  /** The newest version the stream announced meanwhile. */
+  seen: number;
+  reload: (why: string) => void;
+}
 
 /** The dialog that is open, so live changes can refresh it. */
-let open: { id: string; version: number; reload: (why: string) => void } | null = null;
+let open: OpenDialog | null = null;
+
+const SOMEONE_ELSE = 'Someone else just changed this appointment; this is the latest version.';
 
 /** A change arrived from the stream: refresh the open dialog if it is about its appointment. */
 export function noticeChange(change: Change): void {
-  if (open && change.entity === 'appointment' && change.id === open.id && change.version > open.version) {
-    open.reload('Someone else just changed this appointment; this is the latest version.');
-  }
+  if (!open || change.entity !== 'appointment' || change.id !== open.id) return;
+  // The stream often announces the dialog's own step before the step's answer
+  // arrives: wait for the answer, which says which version that step made.
+  if (open.acting) open.seen = Math.max(open.seen, change.version);
+  else if (change.version > open.version) open.reload(SOMEONE_ELSE);
 }
 
 const ACTION_WORDS: Record<string, string> = {
@@ -32,8 +48,7 @@ const ACTION_WORDS: Record<string, string> = {
 };
 
 function localTime(instant: string, timeZone: string): string {
-  const wall = wallAt(new Date(instant), offsetMinutes(timeZone, new Date(instant)));
-  return `${wall.slice(0, 10)} ${hhmm(wall)}`;
+  return dayTime(wallAt(new Date(instant), offsetMinutes(timeZone, new Date(instant))));
 }
 
 export async function openDetails(ctx: Ctx, id: string): Promise<void> {
@@ -51,6 +66,8 @@ export async function openDetails(ctx: Ctx, id: string): Promise<void> {
   closeButton.addEventListener('click', () => dialog.close());
   // A half-typed cancel reason survives a reload of the dialog.
   let cancelDraft: string | null = null;
+  const watch: OpenDialog = { id, version: details.meta.version, acting: false, seen: 0, reload: (why) => void reload(why) };
+  askBeforeDiscarding(dialog, () => (cancelDraft ?? '').trim() !== '');
 
   const say = (text: string, tone: 'info' | 'error' = 'info') => {
     notice.textContent = text;
@@ -70,6 +87,8 @@ export async function openDetails(ctx: Ctx, id: string): Promise<void> {
 
   const act = async (step: Step, button: HTMLButtonElement, reason?: string) => {
     button.disabled = true;
+    watch.acting = true;
+    watch.seen = 0;
     try {
       const args = { id, version: details.meta.version };
       details =
@@ -85,6 +104,7 @@ export async function openDetails(ctx: Ctx, id: string): Promise<void> {
         ACTION_WORDS[step] ?? 'Done',
       );
       ctx.refresh();
+      if (watch.seen > details.meta.version) void reload(SOMEONE_ELSE);
     } catch (e) {
       if (e instanceof TransportError && (e.code === 'stale_version' || e.code === 'invalid_transition')) {
         ctx.refresh();
@@ -93,12 +113,15 @@ export async function openDetails(ctx: Ctx, id: string): Promise<void> {
         say(sentence(e), 'error');
         button.disabled = false;
       }
+    } finally {
+      watch.acting = false;
     }
   };
 
   const render = () => {
     const d = details;
-    open = { id, version: d.meta.version, reload: (why) => void reload(why) };
+    watch.version = d.meta.version;
+    open = watch;
     const started = Date.now() >= new Date(d.slot.start).getTime();
     const steps = stepsFor(ctx.who, d, started);
     const actions = h('div', { class: 'step-actions' });

@@ -7,9 +7,11 @@
 import { sentence } from '../transport';
 import type { ManagedUser, MessageChannel, MessageKind, MessageTemplate, OutboxMessage } from '../transport/types';
 import type { Ctx } from './context';
+import { confirmDialog } from './ask';
 import { h, replace } from './dom';
+import { NOTIFICATIONS_OFF, overdueMessages, ownersReached, type Overdue } from './notify-status';
 import { ROLE_LABEL } from './roles';
-import { hhmm, offsetMinutes, wallAt } from './time';
+import { dayTime, offsetMinutes, wallAt } from './time';
 
 const KIND_LABEL: Record<MessageKind, string> = {
   confirmation: 'Confirmation',
@@ -28,8 +30,7 @@ const CHANNEL_LABEL: Record<MessageChannel, string> = {
 
 function clinicTime(ctx: Ctx, instant: string): string {
   const zone = ctx.clinic().time_zone;
-  const wall = wallAt(new Date(instant), offsetMinutes(zone, new Date(instant)));
-  return `${wall.slice(0, 10)} ${hhmm(wall)}`;
+  return dayTime(wallAt(new Date(instant), offsetMinutes(zone, new Date(instant))));
 }
 
 function errorLine(): HTMLParagraphElement {
@@ -39,10 +40,38 @@ function errorLine(): HTMLParagraphElement {
 // ---------- failed messages ----------
 
 export async function messagesTab(ctx: Ctx, body: HTMLElement): Promise<void> {
-  const page = await ctx.transport
-    .invoke('list_outbox', { status: 'failed', limit: 100 })
-    .catch((e) => (ctx.toasts.show(sentence(e), 'error'), null));
+  const [page, health, overdue] = await Promise.all([
+    ctx.transport
+      .invoke('list_outbox', { status: 'failed', limit: 100 })
+      .catch((e) => (ctx.toasts.show(sentence(e), 'error'), null)),
+    ctx.transport.invoke('health', {}).catch(() => null),
+    overdueMessages(ctx).catch(() => null),
+  ]);
   const items = page?.items ?? [];
+  const reached = ownersReached(health);
+  const late = overdue?.count ?? 0;
+  const lateLine = (o: Overdue) =>
+    `${o.count.toLocaleString('en-GB')} ${o.count === 1 ? 'message is' : 'messages are'} overdue` +
+    (o.oldest ? `, the oldest since ${clinicTime(ctx, o.oldest.due_at)}.` : '.');
+  // Nothing failed is not the same as everything sent: say which it is.
+  const state =
+    reached === false
+      ? h(
+          'div',
+          { class: 'banner banner-error', role: 'alert' },
+          h('strong', {}, 'Notifications are off. '),
+          NOTIFICATIONS_OFF,
+          overdue && late ? h('p', {}, lateLine(overdue)) : null,
+        )
+      : overdue && late
+        ? h(
+            'div',
+            { class: 'banner banner-error', role: 'alert' },
+            h('strong', {}, 'Messages are not going out. '),
+            lateLine(overdue),
+            ' Check that the notification worker is running (vetdesk serve, vetdesk worker or the desktop app).',
+          )
+        : null;
   const preview = h('section', { class: 'message-preview', 'aria-label': 'Message preview', 'aria-live': 'polite' });
   const rerender = () => void messagesTab(ctx, body);
   const row = (m: OutboxMessage) =>
@@ -106,6 +135,7 @@ export async function messagesTab(ctx: Ctx, body: HTMLElement): Promise<void> {
   replace(
     body,
     h('div', { class: 'manage-head' }, h('span', {}, 'Messages that could not be sent')),
+    state,
     items.length
       ? h(
           'table',
@@ -117,7 +147,11 @@ export async function messagesTab(ctx: Ctx, body: HTMLElement): Promise<void> {
           ),
           h('tbody', {}, items.map(row)),
         )
-      : h('p', { class: 'muted' }, 'No failed messages: everything due has gone out.'),
+      : h(
+          'p',
+          { class: 'muted' },
+          !overdue ? 'No failed messages.' : late || reached === false ? 'No failed messages yet.' : 'No failed messages: everything due has gone out.',
+        ),
     page && page.total > items.length ? h('p', { class: 'muted' }, `Showing ${items.length} of ${page.total}.`) : null,
     preview,
   );
@@ -253,7 +287,21 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
       { 'aria-label': `Role of ${u.username}` },
       roles.map((r) => h('option', { value: r, selected: r === u.role, disabled: r === 'vet' && !u.vet_id }, ROLE_LABEL[r])),
     );
-    role.addEventListener('change', () => void change(u, { role: role.value as ManagedUser['role'] }, `${u.username} is now ${ROLE_LABEL[role.value as ManagedUser['role']]}.`));
+    role.addEventListener('change', async () => {
+      const next = role.value as ManagedUser['role'];
+      // A role decides what someone may do: one slip of a select must not make an administrator.
+      const sure = await confirmDialog({
+        title: 'Change role',
+        text: `Make ${u.username} ${ROLE_LABEL[next]}? Their sessions end, and they sign in again with the new role’s rights.`,
+        yes: `Make ${ROLE_LABEL[next]}`,
+        no: `Keep ${ROLE_LABEL[u.role]}`,
+      });
+      if (!sure) {
+        role.value = u.role;
+        return;
+      }
+      await change(u, { role: next }, `${u.username} is now ${ROLE_LABEL[next]}.`);
+    });
     return h(
       'tr',
       { 'data-username': u.username },
@@ -278,7 +326,8 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
   };
   const username = h('input', { name: 'username', required: true, size: 16, autocomplete: 'off' });
   const name = h('input', { name: 'display_name', required: true, size: 24 });
-  const role = h('select', { name: 'role' }, roles.map((r) => h('option', { value: r }, ROLE_LABEL[r])));
+  // Most people added are front desk; an administrator is the exception, chosen on purpose.
+  const role = h('select', { name: 'role' }, roles.map((r) => h('option', { value: r, selected: r === 'front_desk' }, ROLE_LABEL[r])));
   const vet = h('select', { name: 'vet_id' }, h('option', { value: '' }, '—'), ctx.vets.map((v) => h('option', { value: v.id }, v.name)));
   const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
   const error = errorLine();

@@ -8,7 +8,8 @@ import type { Ctx } from './context';
 import { h, replace } from './dom';
 import { messagesTab, templatesTab, usersTab } from './manage-notify';
 import { canManageOwners, canManageSchedule } from './roles';
-import { hhmm, offsetMinutes, todayIn, wallAt } from './time';
+import { dayTime, longDay, offsetMinutes, todayIn, wallAt } from './time';
+import { whenField } from './when';
 
 export type ManageTab = 'hours' | 'time-off' | 'types' | 'clients' | 'messages' | 'templates' | 'users';
 
@@ -126,8 +127,8 @@ async function hoursTab(ctx: Ctx, body: HTMLElement, vetId = ''): Promise<void> 
   );
   const weekday = h('select', { name: 'weekday' }, WEEKDAYS.map((d) => h('option', { value: d }, WEEKDAY_LABEL[d])));
   const span = h('input', { name: 'span', placeholder: '09:00-12:30', required: true, size: 12 });
-  const from = h('input', { name: 'valid_from', type: 'date', value: todayIn(clinic.time_zone), required: true });
-  const to = h('input', { name: 'valid_to', type: 'date' });
+  const from = h('input', { name: 'valid_from', value: todayIn(clinic.time_zone), required: true });
+  const to = h('input', { name: 'valid_to' });
   replace(
     body,
     h('div', { class: 'manage-head' }, h('span', {}, `Weekly hours at ${clinic.name} for `), vetPicker(ctx, vet, (id) => void hoursTab(ctx, body, id))),
@@ -144,8 +145,8 @@ async function hoursTab(ctx: Ctx, body: HTMLElement, vetId = ''): Promise<void> 
             {},
             h('td', {}, WEEKDAY_LABEL[r.weekday.slice(0, 3).toLowerCase()] ?? r.weekday),
             h('td', {}, r.span),
-            h('td', {}, r.valid_from),
-            h('td', {}, r.valid_to ?? '—'),
+            h('td', {}, longDay(r.valid_from, true)),
+            h('td', {}, r.valid_to ? longDay(r.valid_to, true) : '—'),
             h(
               'td',
               {},
@@ -171,7 +172,7 @@ async function hoursTab(ctx: Ctx, body: HTMLElement, vetId = ''): Promise<void> 
       ),
     ),
     sorted.length ? null : h('p', { class: 'muted' }, 'No working hours here yet: this vet is never free at this clinic.'),
-    form('Add working hours', [field('Day', weekday), field('Hours', span), field('From', from), field('Until (optional)', to)], async () => {
+    form('Add working hours', [field('Day', weekday), field('Hours', span), field('From', whenField(from, { time: false })), field('Until (optional)', whenField(to, { time: false }))], async () => {
       await ctx.transport.invoke('create_hours', {
         vet_id: vet,
         clinic_id: clinic.id,
@@ -194,14 +195,11 @@ async function timeOffTab(ctx: Ctx, body: HTMLElement, vetId = ''): Promise<void
   const list = await ctx.transport
     .invoke('list_time_off', { vet_id: vet })
     .catch((e) => (ctx.toasts.show(sentence(e), 'error'), [] as TimeOff[]));
-  const local = (instant: string) => {
-    const wall = wallAt(new Date(instant), offsetMinutes(clinic.time_zone, new Date(instant)));
-    return `${wall.slice(0, 10)} ${hhmm(wall)}`;
-  };
+  const local = (instant: string) => dayTime(wallAt(new Date(instant), offsetMinutes(clinic.time_zone, new Date(instant))));
   const rerender = () => void timeOffTab(ctx, body, vet);
   body.dataset.vet = vet;
-  const start = h('input', { name: 'start', type: 'datetime-local', required: true });
-  const end = h('input', { name: 'end', type: 'datetime-local', required: true });
+  const start = h('input', { name: 'start', required: true });
+  const end = h('input', { name: 'end', required: true });
   const reason = h('input', { name: 'reason', placeholder: 'Holiday, course…' });
   replace(
     body,
@@ -248,7 +246,7 @@ async function timeOffTab(ctx: Ctx, body: HTMLElement, vetId = ''): Promise<void
       ),
     ),
     list.length ? null : h('p', { class: 'muted' }, 'No time off booked.'),
-    form('Add time off', [field('From', start), field('Until', end), field('Reason', reason)], async () => {
+    form('Add time off', [field('From', whenField(start, { time: true })), field('Until', whenField(end, { time: true })), field('Reason', reason)], async () => {
       await ctx.transport.invoke('create_time_off', {
         vet_id: vet,
         clinic_id: clinic.id,

@@ -103,6 +103,11 @@ export function monthTitle(date: string): string {
   return monthFmt.format(new Date(asUtc(date)));
 }
 
+/** "Wed 25 Nov 2026, 10:00": a moment in the one format the app uses everywhere. */
+export function dayTime(wall: string): string {
+  return `${longDay(wall.slice(0, 10), true)}, ${hhmm(wall)}`;
+}
+
 /** "Wed 25 Nov, 10:00–10:30" */
 export function span(start: string, end: string): string {
   return `${shortDay(start.slice(0, 10))}, ${hhmm(start)}–${hhmm(end)}`;
