@@ -186,6 +186,8 @@ pub enum Command {
         #[arg(long)]
         no_worker: bool,
         #[command(flatten)]
+        server: ServerArgs,
+        #[command(flatten)]
         notify: NotifyArgs,
     },
     /// Send due notifications (email, SMS, desktop) until stopped with Ctrl-C or SIGTERM.
@@ -216,6 +218,45 @@ pub enum Command {
         #[command(subcommand)]
         cmd: SecretCmd,
     },
+}
+
+/// The HTTP server's network options (each also a `VETDESK_…` variable).
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// Believe `X-Forwarded-For` only from this proxy: an address or a network
+    /// such as 10.0.0.0/8 (repeat it, or separate with commas). Without one,
+    /// the connection's own address is the client's.
+    #[arg(
+        long = "trusted-proxy",
+        env = "VETDESK_TRUSTED_PROXIES",
+        value_name = "ADDR|NET",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+    /// Seconds a client may take to send a request's headers (or keep an idle connection).
+    #[arg(
+        long,
+        env = "VETDESK_HEADER_TIMEOUT_SECS",
+        default_value_t = 10,
+        value_name = "SECS"
+    )]
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take until its answer starts (its body included).
+    #[arg(
+        long,
+        env = "VETDESK_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        value_name = "SECS"
+    )]
+    pub request_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(
+        long,
+        env = "VETDESK_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        value_name = "N"
+    )]
+    pub max_connections: usize,
 }
 
 /// Where notifications go. Every option can also be set in the environment;

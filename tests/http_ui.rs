@@ -41,7 +41,8 @@ async fn serve_with_ui() -> Served {
     let router = vetdesk_http::ui::with_ui(vetdesk_http::router(t.app.clone()), ui);
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
-        vetdesk_http::serve_router(router, "127.0.0.1:0".parse().expect("addr"), |addr| {
+        let addr = "127.0.0.1:0".parse().expect("addr");
+        vetdesk_http::serve_router(router, addr, vetdesk_http::Limits::default(), |addr| {
             let _ = tx.send(addr);
         })
         .await

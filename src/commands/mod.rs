@@ -116,8 +116,20 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
             ui,
             no_ui,
             no_worker,
+            server,
             notify,
-        } => serve(ctx, &bind, ui, no_ui, (!no_worker).then_some(notify)).await,
+        } => {
+            let config = server_config(server)?;
+            serve(
+                ctx,
+                &bind,
+                &config,
+                ui,
+                no_ui,
+                (!no_worker).then_some(notify),
+            )
+            .await
+        }
         C::Worker { once, notify } => notify::worker(ctx, notify, once).await,
         C::Outbox { cmd, list } => notify::outbox(ctx, cmd, list).await,
         C::Templates { cmd } => notify::templates(ctx, cmd).await,
@@ -139,12 +151,37 @@ fn built_ui() -> Option<vetdesk_http::ui::UiDir> {
         .find_map(|dir| vetdesk_http::ui::UiDir::new(dir).ok())
 }
 
+/// The HTTP server's configuration from `vetdesk serve`'s options.
+fn server_config(args: crate::cli::ServerArgs) -> Result<vetdesk_http::ServerConfig> {
+    use std::time::Duration;
+    let trusted_proxies =
+        vetdesk_http::TrustedProxies::parse(args.trusted_proxies.iter().map(String::as_str))
+            .map_err(|e| Failure::invalid(format!("--trusted-proxy: {e}")))?;
+    if args.header_timeout_secs == 0 || args.request_timeout_secs == 0 || args.max_connections == 0
+    {
+        return Err(Failure::invalid(
+            "--header-timeout-secs, --request-timeout-secs and --max-connections must be above 0",
+        ));
+    }
+    Ok(vetdesk_http::ServerConfig {
+        trusted_proxies,
+        limits: vetdesk_http::Limits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs),
+            request_timeout: Duration::from_secs(args.request_timeout_secs),
+            max_connections: args.max_connections,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+}
+
 /// `vetdesk serve`: the HTTP API over the same application, and the built
 /// calendar UI when there is one, until Ctrl-C; with the notification worker
 /// as a background task.
 async fn serve(
     ctx: &Ctx,
     bind: &str,
+    config: &vetdesk_http::ServerConfig,
     ui: Option<std::path::PathBuf>,
     no_ui: bool,
     notify: Option<crate::cli::NotifyArgs>,
@@ -169,11 +206,11 @@ async fn serve(
         }
     };
     let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
-    let mut router = vetdesk_http::router(ctx.app.clone());
+    let mut router = vetdesk_http::router_with(ctx.app.clone(), config);
     if let Some(ui) = ui {
         router = vetdesk_http::ui::with_ui(router, ui);
     }
-    let served = vetdesk_http::serve_router(router, addr, |local| {
+    let served = vetdesk_http::serve_router(router, addr, config.limits, |local| {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
         let what = match &ui_path {

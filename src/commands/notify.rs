@@ -80,8 +80,8 @@ async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
         Some("all") => Some(DesktopScope::All),
         Some(vet) => Some(DesktopScope::Vet(resolve::vet(&ctx.app, vet).await?)),
     };
-    let channels =
-        vetdesk_notify::build_channels(ChannelConfig { smtp, sms, desktop }).map_err(invalid)?;
+    let channels = vetdesk_notify::build_channels(ChannelConfig { smtp, sms, desktop })
+        .map_err(|e| invalid(e.to_string()))?;
     if a.batch == 0 || a.batch > vetdesk_app::MAX_CLAIM {
         return Err(invalid(format!(
             "--batch must be between 1 and {}",
@@ -162,7 +162,7 @@ pub async fn worker(ctx: &Ctx, a: NotifyArgs, once: bool) -> Result<Reply> {
     }
     let stop = worker.stop_handle();
     tokio::spawn(async move {
-        stop_signal().await;
+        vetdesk_http::server::stop_signal().await;
         stop.stop();
     });
     eprintln!("vetdesk worker is sending notifications (Ctrl-C to stop)");
@@ -174,27 +174,6 @@ pub async fn worker(ctx: &Ctx, a: NotifyArgs, once: bool) -> Result<Reply> {
         text: String::new(),
         code: None,
     })
-}
-
-async fn stop_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }
 
 fn message_id(raw: &str) -> Result<OutboxId> {

@@ -19,6 +19,7 @@ pub const OTHER_VET: (&str, &str) = ("ben", "ben-password-1");
 pub struct Server {
     pub t: TestApp,
     pub base: String,
+    pub addr: std::net::SocketAddr,
     pub http: reqwest::Client,
     /// Sent by `get`/`post`/`put`/`patch`/`delete`: the admin's, unless changed.
     pub token: Option<String>,
@@ -41,13 +42,20 @@ pub struct Reply {
 
 /// Start a server over `t`'s application, add one user per role, and sign each in.
 pub async fn spawn_server(t: TestApp) -> Server {
+    spawn_server_with(t, vetdesk_http::ServerConfig::default()).await
+}
+
+/// As [`spawn_server`], with the server configured.
+pub async fn spawn_server_with(t: TestApp, config: vetdesk_http::ServerConfig) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind port 0");
     let addr = listener.local_addr().expect("local address");
     let app = t.app.clone();
     let task = tokio::spawn(async move {
-        vetdesk_http::serve_on(listener, app).await.expect("serve");
+        vetdesk_http::serve_app_on(listener, app, &config)
+            .await
+            .expect("serve");
     });
     let users = [
         (ADMIN, "admin", None),
@@ -70,6 +78,7 @@ pub async fn spawn_server(t: TestApp) -> Server {
     let mut s = Server {
         t,
         base: format!("http://{addr}"),
+        addr,
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -9,11 +9,12 @@
 //! store keeps only its SHA-256, so a copy of the database opens no session.
 
 use crate::records::{check_version, Versioned};
+use crate::throttle::Refused;
 use crate::{App, AppError, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -105,25 +106,26 @@ fn decoy_hash() -> &'static str {
     })
 }
 
-async fn verify_password(password: String, hash: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || {
-        let Ok(parsed) = PasswordHash::new(&hash) else {
-            return false;
-        };
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))
+/// Check a password against a stored hash (blocking: run it off the async threads).
+fn verify_password(password: &str, hash: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok()
 }
 
-fn retry_after(wait: Duration) -> AppError {
-    let secs = (wait.num_milliseconds().max(0) as u64)
-        .div_ceil(1000)
-        .max(1);
-    AppError::TooManyAttempts {
-        retry_after_secs: secs,
+/// The error for an attempt that may not go ahead, with how long to wait.
+fn refused(r: Refused) -> AppError {
+    let secs = |ms: i64| (ms.max(0) as u64).div_ceil(1000).max(1);
+    match r {
+        Refused::Throttled(wait) => AppError::TooManyAttempts {
+            retry_after_secs: secs(wait.num_milliseconds()),
+        },
+        Refused::Busy(waited) => AppError::SignInBusy {
+            retry_after_secs: secs(waited.as_millis().min(i64::MAX as u128) as i64),
+        },
     }
 }
 
@@ -168,8 +170,11 @@ impl App {
 
     // ---------- signing in ----------
 
-    /// Sign in: check the password and open a session. Failures are throttled
-    /// per username and per `source` (the client's address), and audited.
+    /// Sign in: check the password and open a session. Every attempt is
+    /// counted as a failure per username and per `source` (the client's
+    /// address, or a label such as `desktop`) before its password is checked,
+    /// and given back only if it signs in; failures are audited. At most
+    /// `max_concurrent_verifications` passwords are checked at once.
     #[tracing::instrument(skip_all, fields(username = %username.trim()))]
     pub async fn login(
         &self,
@@ -178,23 +183,19 @@ impl App {
         source: Option<&str>,
     ) -> Result<SessionGrant> {
         let now = self.now();
-        let user_key = format!("user:{}", username.trim().to_lowercase());
-        let source_key = source.map(|s| format!("addr:{s}"));
-        {
-            let mut t = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
-            t.per_user.check(&user_key, now).map_err(retry_after)?;
-            if let Some(k) = &source_key {
-                t.per_source.check(k, now).map_err(retry_after)?;
+        let attempt = self
+            .throttle
+            .reserve(username, source, now)
+            .map_err(refused)?;
+        let checked = self.check_password(username, password).await;
+        let (found, password_ok) = match checked {
+            Ok(c) => c,
+            Err(e) => {
+                // Not a wrong guess: the store failed or no slot came free.
+                self.throttle.release(&attempt);
+                return Err(e);
             }
-        }
-        let found = match Username::parse(username) {
-            Ok(name) => self.store.read().await?.user_by_name(name.as_str()).await?,
-            Err(_) => None,
         };
-        let hash = found
-            .as_ref()
-            .map_or_else(|| decoy_hash().to_string(), |(_, h)| h.clone());
-        let password_ok = verify_password(password.to_string(), hash).await?;
         let refusal = match &found {
             None => Some(WRONG_CREDENTIALS),
             Some(_) if !password_ok => Some(WRONG_CREDENTIALS),
@@ -202,46 +203,16 @@ impl App {
             Some(_) => None,
         };
         if let Some(reason) = refusal {
-            {
-                let mut t = self.throttle.lock().unwrap_or_else(|p| p.into_inner());
-                t.per_user.fail(&user_key, now);
-                if let Some(k) = &source_key {
-                    t.per_source.fail(k, now);
-                }
-            }
-            let who = found.as_ref().map(|(u, _)| u.clone());
-            let failed = self.acting_as(match &who {
-                Some(u) => Principal::of(u),
-                None => Principal {
-                    user_id: None,
-                    username: username.trim().chars().take(64).collect(),
-                    role: Role::Vet,
-                    vet_id: None,
-                },
-            });
-            let mut tx = self.store.write().await?;
-            failed
-                .audit(
-                    tx.as_mut(),
-                    "auth.login_failed",
-                    "session",
-                    who.as_ref().map(|u| u.id.0),
-                    None,
-                    Some(serde_json::json!({ "reason": reason, "source": source })),
-                )
+            let who = found.map(|(u, _)| u);
+            self.audit_failed_login(username, who, reason, source)
                 .await?;
-            tx.commit().await?;
             tracing::info!(reason, "sign-in refused");
             return Err(AppError::Unauthenticated(reason.to_string()));
         }
         let Some((user, _)) = found else {
             return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
         };
-        self.throttle
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .per_user
-            .succeed(&user_key);
+        self.throttle.succeed(&attempt);
         let token = new_token();
         let session = SessionRecord {
             token_hash: token_hash(&token),
@@ -269,6 +240,62 @@ impl App {
             expires_at: session.expires_at,
             user,
         })
+    }
+
+    /// The user a username names (if any) and whether the password is theirs.
+    /// An unknown username is checked against a decoy hash, so it takes as long.
+    async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<(Option<(User, String)>, bool)> {
+        let found = match Username::parse(username) {
+            Ok(name) => self.store.read().await?.user_by_name(name.as_str()).await?,
+            Err(_) => None,
+        };
+        let hash = found
+            .as_ref()
+            .map_or_else(|| decoy_hash().to_string(), |(_, h)| h.clone());
+        let password = password.to_string();
+        let ok = self
+            .throttle
+            .verify(move || verify_password(&password, &hash))
+            .await
+            .map_err(refused)?
+            .map_err(AppError::Internal)?;
+        Ok((found, ok))
+    }
+
+    /// One audit line for a refused sign-in, naming the user when there is one.
+    async fn audit_failed_login(
+        &self,
+        username: &str,
+        who: Option<User>,
+        reason: &str,
+        source: Option<&str>,
+    ) -> Result<()> {
+        let failed = self.acting_as(match &who {
+            Some(u) => Principal::of(u),
+            None => Principal {
+                user_id: None,
+                username: username.trim().chars().take(64).collect(),
+                role: Role::Vet,
+                vet_id: None,
+            },
+        });
+        let mut tx = self.store.write().await?;
+        failed
+            .audit(
+                tx.as_mut(),
+                "auth.login_failed",
+                "session",
+                who.as_ref().map(|u| u.id.0),
+                None,
+                Some(serde_json::json!({ "reason": reason, "source": source })),
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Who a bearer token belongs to, if its session is live.

@@ -90,6 +90,9 @@ pub enum AppError {
     Forbidden(#[from] Denied),
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// Every password-verification slot stayed busy while this sign-in waited.
+    #[error("too many sign-ins at once; try again in {retry_after_secs} seconds")]
+    SignInBusy { retry_after_secs: u64 },
 }
 
 fn list(conflicts: &[Conflict], tz: Tz) -> String {
@@ -117,7 +120,9 @@ impl AppError {
             AppError::Internal(_) => ErrorCode::Internal,
             AppError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             AppError::Forbidden(_) => ErrorCode::Forbidden,
-            AppError::TooManyAttempts { .. } => ErrorCode::TooManyAttempts,
+            AppError::TooManyAttempts { .. } | AppError::SignInBusy { .. } => {
+                ErrorCode::TooManyAttempts
+            }
         }
     }
 

@@ -13,6 +13,7 @@ mod error;
 mod notifications;
 mod records;
 mod scheduling;
+mod throttle;
 pub mod views;
 
 pub use access::{SessionGrant, UserInput, UserPatch, MAX_AUDIT_PAGE};
@@ -24,10 +25,12 @@ pub use notifications::{
 };
 pub use records::*;
 pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
+pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};
 
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
-use vetdesk_core::{LoginThrottle, MessageChannel, Principal, ThrottleRule};
+use throttle::SignInThrottle;
+use vetdesk_core::{MessageChannel, Principal};
 pub use vetdesk_store::{Change, ChangeOp};
 use vetdesk_store::{ClaimScope, DesktopScope, Store};
 
@@ -81,8 +84,14 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// Failed sign-ins allowed per username.
     pub login_per_user: ThrottleRule,
-    /// Failed sign-ins allowed per client address.
+    /// Failed sign-ins allowed per client address (IPv6 by its /64).
     pub login_per_source: ThrottleRule,
+    /// Password verifications (argon2id, ~19 MiB each) that may run at once;
+    /// about the number of CPUs.
+    pub max_concurrent_verifications: usize,
+    /// How long a sign-in waits for a verification slot before it is told to
+    /// try again (429 with `Retry-After`).
+    pub verification_wait: std::time::Duration,
     /// Flush the worker's outcome records (sent, failed, skipped) to disk
     /// before the next message goes out. Off by default: without it a power
     /// cut may resend a message (same Message-ID), never lose one
@@ -105,15 +114,12 @@ impl Default for Settings {
                 max_failures: 20,
                 window: Duration::minutes(15),
             },
+            max_concurrent_verifications: std::thread::available_parallelism()
+                .map_or(2, std::num::NonZeroUsize::get),
+            verification_wait: std::time::Duration::from_secs(10),
             durable_message_records: false,
         }
     }
-}
-
-/// Failed sign-ins, shared by every clone of an [`App`].
-pub(crate) struct Throttles {
-    pub(crate) per_user: LoginThrottle,
-    pub(crate) per_source: LoginThrottle,
 }
 
 /// The application service, acting as one [`Principal`]: the local operator
@@ -124,7 +130,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     settings: Settings,
     principal: Arc<Principal>,
-    throttle: Arc<Mutex<Throttles>>,
+    throttle: Arc<SignInThrottle>,
     /// The channels the notification worker beside this application sends
     /// through, as the process that runs it says (empty: nothing goes out).
     sending: Arc<Mutex<Vec<MessageChannel>>>,
@@ -132,16 +138,13 @@ pub struct App {
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        let throttle = Throttles {
-            per_user: LoginThrottle::new(settings.login_per_user),
-            per_source: LoginThrottle::new(settings.login_per_source),
-        };
+        let throttle = SignInThrottle::new(&settings);
         App {
             store,
             clock,
             settings,
             principal: Arc::new(Principal::local("local")),
-            throttle: Arc::new(Mutex::new(throttle)),
+            throttle: Arc::new(throttle),
             sending: Arc::default(),
         }
     }
@@ -199,6 +202,10 @@ impl App {
     }
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+    /// How many password verifications this process has run, and the most at once.
+    pub fn sign_in_stats(&self) -> SignInStats {
+        self.throttle.stats()
     }
     /// Every committed change from now on (live calendars refresh from this).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {

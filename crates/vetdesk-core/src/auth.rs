@@ -1,13 +1,12 @@
-//! Who may do what: users, their roles, the role matrix, and the login throttle.
+//! Who may do what: users, their roles, the role matrix, and the sign-in throttle's rule.
 //!
 //! The matrix is a single `match` that says yes only to what it lists: a
 //! permission nobody wrote down is denied (deny by default). README.md carries
 //! the same table, and the HTTP tests check it cell by cell.
 
 use crate::{Meta, Name, UserId, ValidationError, VetId};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
 /// What a signed-in person is at the clinic.
@@ -329,59 +328,4 @@ pub struct User {
 pub struct ThrottleRule {
     pub max_failures: usize,
     pub window: Duration,
-}
-
-/// Failed sign-in attempts per key (a username, a network address), in a
-/// sliding window. Pure: the caller passes the time.
-#[derive(Debug, Clone)]
-pub struct LoginThrottle {
-    rule: ThrottleRule,
-    failures: HashMap<String, VecDeque<DateTime<Utc>>>,
-}
-
-impl LoginThrottle {
-    pub fn new(rule: ThrottleRule) -> Self {
-        LoginThrottle {
-            rule,
-            failures: HashMap::new(),
-        }
-    }
-
-    /// `Err(wait)` when `key` has used up its failures: how long until the
-    /// oldest one leaves the window.
-    pub fn check(&mut self, key: &str, now: DateTime<Utc>) -> Result<(), Duration> {
-        let rule = self.rule;
-        let Some(q) = self.failures.get_mut(key) else {
-            return Ok(());
-        };
-        while q.front().is_some_and(|t| *t + rule.window <= now) {
-            q.pop_front();
-        }
-        if q.is_empty() {
-            self.failures.remove(key);
-            return Ok(());
-        }
-        match q.front() {
-            Some(oldest) if q.len() >= rule.max_failures => Err(*oldest + rule.window - now),
-            _ => Ok(()),
-        }
-    }
-
-    pub fn fail(&mut self, key: &str, now: DateTime<Utc>) {
-        // Bound the memory an attacker spraying usernames can take.
-        if self.failures.len() >= 100_000 {
-            let window = self.rule.window;
-            self.failures
-                .retain(|_, q| q.back().is_some_and(|t| *t + window > now));
-        }
-        let q = self.failures.entry(key.to_string()).or_default();
-        q.push_back(now);
-        while q.len() > self.rule.max_failures {
-            q.pop_front();
-        }
-    }
-
-    pub fn succeed(&mut self, key: &str) {
-        self.failures.remove(key);
-    }
 }

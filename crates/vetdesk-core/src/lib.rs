@@ -19,9 +19,7 @@ pub mod schedule;
 pub mod time;
 pub mod validate;
 
-pub use auth::{
-    Denied, LoginThrottle, Password, Permission, Principal, Role, ThrottleRule, User, Username,
-};
+pub use auth::{Denied, Password, Permission, Principal, Role, ThrottleRule, User, Username};
 pub use availability::{availability, free_blocks, validate_grid, SlotQuery, VetSlots};
 pub use calendar::{group_by_local_day, view_range, View};
 pub use conflicts::{check, explain, Conflict, Explanation, Proposal};

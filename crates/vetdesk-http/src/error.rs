@@ -99,7 +99,7 @@ fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::Internal => "Internal error",
         ErrorCode::Unauthenticated => "Sign in first",
         ErrorCode::Forbidden => "Not allowed for your role",
-        ErrorCode::TooManyAttempts => "Too many failed sign-ins",
+        ErrorCode::TooManyAttempts => "Too many sign-in attempts",
     }
 }
 
@@ -139,9 +139,8 @@ impl Problem {
                 p.conflicts = serde_json::to_value(&conflicts).ok();
             }
             AppError::StaleVersion { current, .. } => p.current = current.map(|c| *c),
-            AppError::TooManyAttempts { retry_after_secs } => {
-                p.retry_after = Some(retry_after_secs)
-            }
+            AppError::TooManyAttempts { retry_after_secs }
+            | AppError::SignInBusy { retry_after_secs } => p.retry_after = Some(retry_after_secs),
             _ => {}
         }
         p

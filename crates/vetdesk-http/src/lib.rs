@@ -6,11 +6,13 @@
 //! signed-in user, and handlers reach the application only as that user
 //! ([`extract::Acting`]); the application layer checks the role.
 
+pub mod client;
 pub mod dto;
 pub mod error;
 pub mod extract;
 mod nul;
 mod routes;
+pub mod server;
 pub mod ui;
 
 use axum::extract::DefaultBodyLimit;
@@ -20,9 +22,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use error::{ApiError, PROBLEM_JSON};
-use std::net::SocketAddr;
 use std::sync::Arc;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -33,6 +35,9 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use vetdesk_app::App;
+
+pub use client::{ClientAddr, SignInRate, TrustedProxies};
+pub use server::{serve_listener, serve_router, Limits, ServerConfig};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -75,11 +80,17 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-fn api() -> OpenApiRouter<App> {
+/// Every operation; `sign_in` limits `POST /auth/login` per address.
+fn api(sign_in: Option<client::SignInLimit>) -> OpenApiRouter<App> {
     use routes::{access as x, appointments as a, events as e, notifications as n, records as r};
+    let login = OpenApiRouter::new().routes(routes!(x::login));
+    let login = match sign_in {
+        Some(limit) => login.layer(limit),
+        None => login,
+    };
     OpenApiRouter::new()
         .routes(routes!(routes::health))
-        .routes(routes!(x::login))
+        .merge(login)
         .routes(routes!(x::logout))
         .routes(routes!(x::me))
         .routes(routes!(x::list_users, x::create_user))
@@ -136,7 +147,7 @@ fn api() -> OpenApiRouter<App> {
 /// The OpenAPI 3.1 document of everything [`router`] serves under `/api/v1`.
 pub fn openapi() -> Document {
     let (_, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", api())
+        .nest("/api/v1", api(None))
         .split_for_parts();
     with_problems(doc)
 }
@@ -235,15 +246,24 @@ fn if_match_schema() -> RefOr<Schema> {
         .into()
 }
 
-/// The whole HTTP application: `/api/v1/…`, `/health`, problem documents for
-/// unknown routes and methods, a body limit and a tracing span per request.
+/// The whole HTTP application with the default [`ServerConfig`].
 pub fn router(app: App) -> Router {
+    router_with(app, &ServerConfig::default())
+}
+
+/// The whole HTTP application: `/api/v1/…`, `/health`, problem documents for
+/// unknown routes and methods, the client's address, the sign-in rate limit,
+/// request and body deadlines, a body limit, the `/api` response headers and
+/// a tracing span per request.
+pub fn router_with(app: App, config: &ServerConfig) -> Router {
     let (api, _) = OpenApiRouter::<App>::new()
-        .nest("/api/v1", api())
+        .nest("/api/v1", api(client::sign_in_limit(config.sign_in_rate)))
         .split_for_parts();
     let document: Arc<str> = serde_json::to_string(&openapi())
         .unwrap_or_else(|_| "{}".into())
         .into();
+    let proxies = Arc::new(config.trusted_proxies.clone());
+    let limits = config.limits;
     // The seed books with `POST /appointments/`; the slash is accepted, not documented twice.
     api.route(
         "/api/v1/appointments/",
@@ -271,8 +291,17 @@ pub fn router(app: App) -> Router {
     ))
     // A panic in a handler is a bug: the client gets a 500 problem, the log the cause.
     .layer(CatchPanicLayer::new())
+    .layer(RequestBodyTimeoutLayer::new(limits.body_timeout))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout,
+    ))
     .layer(middleware::from_fn(problems_only))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(middleware::from_fn(move |req, next| {
+        TrustedProxies::middleware(proxies.clone(), req, next)
+    }))
+    .layer(middleware::from_fn(api_headers))
     // Spans name the path, never the query: `/events?access_token=…` must not reach a log.
     .layer(
         TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
@@ -280,6 +309,26 @@ pub fn router(app: App) -> Router {
         }),
     )
     .with_state(app)
+}
+
+/// Every response says `X-Content-Type-Options: nosniff`; every `/api`
+/// response also `Cache-Control: no-store` (it may hold clients' details,
+/// and a shared front-desk PC's browser cache must not keep them).
+pub async fn api_headers(req: Request<axum::body::Body>, next: Next) -> Response {
+    let is_api = req.uri().path().starts_with("/api");
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    if is_api {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
+    res
 }
 
 /// Whatever axum answers on its own (405, 413, …) leaves as a problem too.
@@ -325,72 +374,18 @@ async fn problems_only(req: Request<axum::body::Body>, next: Next) -> Response {
     }
 }
 
-/// Serve until the process is stopped; `on_listen` hears the bound address
-/// (useful with port 0).
-pub async fn serve(app: App, addr: SocketAddr) -> std::io::Result<()> {
-    serve_with(app, addr, |_| {}).await
-}
-
-pub async fn serve_with(
-    app: App,
-    addr: SocketAddr,
-    on_listen: impl FnOnce(SocketAddr),
-) -> std::io::Result<()> {
-    serve_router(router(app), addr, on_listen).await
-}
-
-/// Serve a router built from [`router`] (e.g. with [`ui::with_ui`]) until stopped.
-pub async fn serve_router(
-    router: Router,
-    addr: SocketAddr,
-    on_listen: impl FnOnce(SocketAddr),
-) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    on_listen(listener.local_addr()?);
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    let server = axum::serve(listener, service).with_graceful_shutdown(stop_signal());
-    // Open event streams never end by themselves: give requests in flight a
-    // few seconds after the signal, then stop regardless.
-    tokio::select! {
-        done = server => done,
-        () = async {
-            stop_signal().await;
-            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
-        } => Ok(()),
-    }
-}
-
-/// Ctrl-C, or SIGTERM from a service manager: finish the requests in flight, then stop.
-async fn stop_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
-}
-
 /// Serve [`router`] on a listener the caller bound (tests bind port 0), until
 /// the task is dropped.
 pub async fn serve_on(listener: tokio::net::TcpListener, app: App) -> std::io::Result<()> {
-    axum::serve(listener, service(app)).await
+    serve_app_on(listener, app, &ServerConfig::default()).await
 }
 
-/// [`router`] with each connection's peer address (sign-in throttling uses it).
-fn service(
+/// As [`serve_on`], with a configuration.
+pub async fn serve_app_on(
+    listener: tokio::net::TcpListener,
     app: App,
-) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
-    router(app).into_make_service_with_connect_info::<SocketAddr>()
+    config: &ServerConfig,
+) -> std::io::Result<()> {
+    let router = router_with(app, config);
+    serve_listener(listener, router, config.limits, std::future::pending()).await
 }

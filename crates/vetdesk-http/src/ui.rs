@@ -65,7 +65,8 @@ impl UiDir {
     }
 }
 
-/// `router` (the API) with the UI added at `/`.
+/// `router` (the API) with the UI added at `/`. What is added here gets the
+/// same response headers as the API ([`crate::api_headers`]).
 pub fn with_ui(router: Router, ui: UiDir) -> Router {
     let files = Router::new().fallback(serve).with_state(Arc::new(ui));
     router
@@ -73,6 +74,7 @@ pub fn with_ui(router: Router, ui: UiDir) -> Router {
         .route("/api/", any(no_route))
         .route("/api/{*rest}", any(no_route))
         .fallback_service(files)
+        .layer(axum::middleware::from_fn(crate::api_headers))
 }
 
 async fn no_route() -> ApiError {

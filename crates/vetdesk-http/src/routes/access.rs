@@ -1,9 +1,10 @@
 //! Signing in and out, users (admin only), and the audit log (admin only).
 //! The role checks themselves live in the application layer.
 
+use crate::client::ClientAddr;
 use crate::dto::*;
 use crate::error::ApiError;
-use crate::extract::{Acting, BearerToken, ClientAddr, IfMatch, Json, Path, Query};
+use crate::extract::{Acting, BearerToken, IfMatch, Json, Path, Query};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -15,12 +16,13 @@ use vetdesk_store::{AuditRecord, Page};
 type Result<T> = std::result::Result<T, ApiError>;
 
 /// Sign in with a username and password: a bearer token for the other endpoints.
-/// Failed attempts are limited per username and per client address (429 with `Retry-After`).
+/// Attempts are limited per client address, and failed ones per username and
+/// per address (429 with `Retry-After`).
 #[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginBody,
     security(()),
     responses((status = 200, description = "Signed in", body = SessionView),
         (status = 401, description = "Wrong username or password, or a disabled account", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many failed sign-ins; wait `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many sign-in attempts; wait `Retry-After` seconds", body = crate::error::Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn login(
     State(app): State<App>,
