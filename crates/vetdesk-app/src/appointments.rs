@@ -132,8 +132,15 @@ impl App {
             at: now,
         };
         tx.add_history(&history).await?;
-        self.queue_notifications(tx.as_mut(), Event::Booked, &appt, &clinic, now)
-            .await?;
+        self.queue_notifications(
+            tx.as_mut(),
+            Event::Booked,
+            &appt,
+            &clinic,
+            Some(&client),
+            now,
+        )
+        .await?;
         self.audit(
             tx.as_mut(),
             "appointment.book",
@@ -218,8 +225,15 @@ impl App {
         })
         .await?;
         let clinic = require_clinic(tx.as_mut(), appt.clinic_id).await?;
-        self.queue_notifications(tx.as_mut(), Event::Stepped(action), &appt, &clinic, now)
-            .await?;
+        self.queue_notifications(
+            tx.as_mut(),
+            Event::Stepped(action),
+            &appt,
+            &clinic,
+            None,
+            now,
+        )
+        .await?;
         self.audit(
             tx.as_mut(),
             &format!("appointment.{}", action.as_str()),
@@ -385,7 +399,7 @@ impl App {
         })
         .await?;
         let moved = Event::Rescheduled { previous: old.slot };
-        self.queue_notifications(tx.as_mut(), moved, &appt, &clinic, now)
+        self.queue_notifications(tx.as_mut(), moved, &appt, &clinic, None, now)
             .await?;
         self.audit(
             tx.as_mut(),

@@ -175,18 +175,28 @@ async fn template_of(
 impl App {
     /// Write the messages an appointment change causes, in the change's own
     /// transaction: void what it made pointless, add what it calls for.
+    /// `owner` is the appointment's client when the caller has read it
+    /// already in this transaction (it is read here otherwise).
     pub(crate) async fn queue_notifications(
         &self,
         tx: &mut dyn Tx,
         event: Event,
         appointment: &Appointment,
         clinic: &Clinic,
+        owner: Option<&Client>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let client = tx
-            .client(appointment.client_id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Client, appointment.client_id))?;
+        let read;
+        let client = match owner {
+            Some(c) if c.id == appointment.client_id => c,
+            _ => {
+                read = tx
+                    .client(appointment.client_id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found(Entity::Client, appointment.client_id))?;
+                &read
+            }
+        };
         let settings = settings_of(tx, clinic.id).await?;
         let pending: Vec<PendingMessage> = match event {
             Event::Booked => Vec::new(),
@@ -203,7 +213,7 @@ impl App {
         let p = plan(&PlanInput {
             event,
             appointment,
-            client: &client,
+            client,
             tz: clinic.time_zone,
             settings: &settings,
             pending: &pending,
