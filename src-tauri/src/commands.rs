@@ -288,7 +288,7 @@ pub async fn list_clients(
     let app = desktop.acting(token.as_deref()).await?;
     let q = args.read()?;
     Ok(app
-        .search_clients(q.q.as_deref(), q.limit.unwrap_or(50))
+        .search_clients(q.q.as_deref(), q.limit.unwrap_or(vetdesk_app::DEFAULT_PAGE))
         .await?)
 }
 
@@ -340,7 +340,7 @@ pub async fn list_pets(
         .pets(
             q.owner_id.map(ClientId),
             q.q.as_deref(),
-            q.limit.unwrap_or(50),
+            q.limit.unwrap_or(vetdesk_app::DEFAULT_PAGE),
         )
         .await?)
 }

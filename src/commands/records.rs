@@ -316,7 +316,10 @@ pub async fn clients(ctx: &Ctx, cmd: Option<ClientsCmd>, list: ClientsList) -> R
         ClientsCmd::List(ClientsList { search, limit }) => {
             let clients = ctx
                 .app
-                .search_clients(search.as_deref(), limit.unwrap_or(50))
+                .search_clients(
+                    search.as_deref(),
+                    limit.unwrap_or(vetdesk_app::DEFAULT_PAGE),
+                )
                 .await?;
             ctx.reply(&clients, |cs| {
                 let mut t = Table::new(["NAME", "EMAIL", "PHONE", "PREFERS", "VER", "ID"]);
@@ -413,7 +416,11 @@ pub async fn pets(ctx: &Ctx, cmd: Option<PetsCmd>, list: PetsList) -> Result<Rep
             };
             let pets = ctx
                 .app
-                .pets(owner, search.as_deref(), limit.unwrap_or(50))
+                .pets(
+                    owner,
+                    search.as_deref(),
+                    limit.unwrap_or(vetdesk_app::DEFAULT_PAGE),
+                )
                 .await?;
             let mut owners = HashMap::new();
             if !ctx.json {

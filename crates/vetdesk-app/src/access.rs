@@ -8,6 +8,7 @@
 //! Passwords are hashed with argon2id. A bearer token is 32 random bytes; the
 //! store keeps only its SHA-256, so a copy of the database opens no session.
 
+use crate::paging::page_limit;
 use crate::records::{check_version, Versioned};
 use crate::throttle::Refused;
 use crate::{App, AppError, Result};
@@ -571,24 +572,8 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn audit_log(&self, mut filter: AuditFilter) -> Result<Page<AuditRecord>> {
         self.require(Permission::ReadAudit)?;
-        if filter.limit == 0 {
-            filter.limit = 50;
-        }
-        if filter.limit > MAX_AUDIT_PAGE {
-            return Err(ValidationError::Other(format!(
-                "a page holds at most {MAX_AUDIT_PAGE} audit lines"
-            ))
-            .into());
-        }
-        if let (Some(f), Some(t)) = (filter.from, filter.to) {
-            if t <= f {
-                return Err(ValidationError::EndNotAfterStart {
-                    start: f.to_rfc3339(),
-                    end: t.to_rfc3339(),
-                }
-                .into());
-            }
-        }
+        filter.limit = page_limit(filter.limit, MAX_AUDIT_PAGE, "audit lines")?;
+        crate::paging::window(filter.from, filter.to)?;
         Ok(self.store.read().await?.audit_log(&filter).await?)
     }
 }

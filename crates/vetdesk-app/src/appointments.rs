@@ -4,6 +4,7 @@
 //! transaction, so two workstations can never both win a slot.
 
 use crate::access::snap;
+use crate::paging::{page_limit, window};
 use crate::records::{check_version, require_clinic, require_vet_at};
 use crate::scheduling::{length, load_type};
 use crate::views::{AppointmentDetails, LocalSlot};
@@ -436,24 +437,8 @@ impl App {
         mut filter: AppointmentFilter,
     ) -> Result<Page<AppointmentView>> {
         self.require(Permission::ReadSchedule)?;
-        if filter.limit == 0 {
-            filter.limit = 50;
-        }
-        if filter.limit > MAX_PAGE {
-            return Err(ValidationError::Other(format!(
-                "a page holds at most {MAX_PAGE} appointments"
-            ))
-            .into());
-        }
-        if let (Some(f), Some(t)) = (filter.from, filter.to) {
-            if t <= f {
-                return Err(ValidationError::EndNotAfterStart {
-                    start: f.to_rfc3339(),
-                    end: t.to_rfc3339(),
-                }
-                .into());
-            }
-        }
+        filter.limit = page_limit(filter.limit, MAX_PAGE, "appointments")?;
+        window(filter.from, filter.to)?;
         if let Some(text) = &filter.text {
             if text.chars().count() > 200 {
                 return Err(ValidationError::TooLong {

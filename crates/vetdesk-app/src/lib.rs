@@ -11,10 +11,13 @@ mod appointments;
 pub mod demo;
 mod error;
 mod notifications;
+mod paging;
 mod records;
 mod scheduling;
 mod throttle;
 pub mod views;
+
+pub use paging::DEFAULT_PAGE;
 
 pub use access::{SessionGrant, UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest};

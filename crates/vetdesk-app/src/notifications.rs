@@ -11,6 +11,7 @@
 //! already planned.
 
 use crate::access::snap;
+use crate::paging::page_limit;
 use crate::records::require_clinic;
 use crate::{App, AppError, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -380,13 +381,7 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn outbox(&self, q: OutboxQuery) -> Result<Page<OutboxRecord>> {
         self.require(Permission::ReadSchedule)?;
-        let limit = if q.limit == 0 { 50 } else { q.limit };
-        if limit > MAX_OUTBOX_PAGE {
-            return Err(ValidationError::Other(format!(
-                "a page holds at most {MAX_OUTBOX_PAGE} messages"
-            ))
-            .into());
-        }
+        let limit = page_limit(q.limit, MAX_OUTBOX_PAGE, "messages")?;
         let filter = OutboxFilter {
             statuses: q.statuses,
             appointment: q.appointment,

@@ -109,7 +109,7 @@ pub async fn list_clients(
     Query(q): Query<SearchQuery>,
 ) -> Result<Json<Vec<Client>>> {
     Ok(Json(
-        app.search_clients(q.q.as_deref(), q.limit.unwrap_or(50))
+        app.search_clients(q.q.as_deref(), q.limit.unwrap_or(vetdesk_app::DEFAULT_PAGE))
             .await?,
     ))
 }
@@ -157,7 +157,7 @@ pub async fn list_pets(
         app.pets(
             q.owner_id.map(ClientId),
             q.q.as_deref(),
-            q.limit.unwrap_or(50),
+            q.limit.unwrap_or(vetdesk_app::DEFAULT_PAGE),
         )
         .await?,
     ))
