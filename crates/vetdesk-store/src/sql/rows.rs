@@ -75,6 +75,12 @@ impl<'r, D: Dialect> Cols<'r, D> {
     pub(crate) fn opt_json(&self, col: &str) -> Result<Option<serde_json::Value>> {
         D::opt_json(self.row, col)
     }
+    pub(crate) fn opt_email(&self, col: &str) -> Result<Option<Email>> {
+        self.opt_text(col)?
+            .map(Email::parse)
+            .transpose()
+            .map_err(corrupt)
+    }
     pub(crate) fn name(&self, col: &'static str) -> Result<Name> {
         Name::parse(col, self.text(col)?).map_err(corrupt)
     }
@@ -118,11 +124,7 @@ pub(crate) fn vet<D: Dialect>(r: Cols<'_, D>) -> Result<Vet> {
     Ok(Vet {
         id: VetId(r.uuid("id")?),
         name: r.name("name")?,
-        email: r
-            .opt_text("email")?
-            .map(Email::parse)
-            .transpose()
-            .map_err(corrupt)?,
+        email: r.opt_email("email")?,
         clinics: Vec::new(),
         meta: r.meta()?,
     })
@@ -132,11 +134,7 @@ pub(crate) fn client<D: Dialect>(r: Cols<'_, D>) -> Result<Client> {
     Ok(Client {
         id: ClientId(r.uuid("id")?),
         name: r.name("name")?,
-        email: r
-            .opt_text("email")?
-            .map(Email::parse)
-            .transpose()
-            .map_err(corrupt)?,
+        email: r.opt_email("email")?,
         phone: r
             .opt_text("phone")?
             .map(Phone::parse)
