@@ -120,6 +120,33 @@ story!(
     }
 );
 
+story!(
+    multi_thread async fn a_sign_in_abandoned_mid_check_keeps_its_slot_until_the_check_ends(t) {
+        let generous = ThrottleRule { max_failures: 1000, window: chrono::Duration::minutes(15) };
+        let settings = Settings {
+            max_concurrent_verifications: 1,
+            verification_wait: Duration::from_millis(1),
+            login_per_user: generous,
+            login_per_source: generous,
+            ..Settings::default()
+        };
+        let app = App::new(t.app.store().clone(), t.clock.clone(), settings);
+        let first = tokio::spawn({
+            let app = app.clone();
+            async move { app.login("nobody", "a-wrong-password", None).await }
+        });
+        while app.sign_in_stats().verified == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The client hangs up while its password is being checked...
+        first.abort();
+        // ...and the check it started still occupies the only slot.
+        let next = app.login("nobody", "a-wrong-password", None).await;
+        assert!(matches!(next, Err(AppError::SignInBusy { .. })), "{next:?}");
+        assert_eq!(app.sign_in_stats().peak_concurrent, 1);
+    }
+);
+
 // ---------- forwarded addresses ----------
 
 fn config(rate: u32, proxies: &[&str]) -> ServerConfig {
