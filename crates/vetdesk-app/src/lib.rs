@@ -13,10 +13,11 @@ mod error;
 mod notifications;
 mod records;
 mod scheduling;
+mod signin;
 mod throttle;
 pub mod views;
 
-pub use access::{SessionGrant, UserInput, UserPatch, MAX_AUDIT_PAGE};
+pub use access::{UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest};
 pub use error::{AppError, ErrorCode, Result};
 pub use notifications::{
@@ -25,6 +26,7 @@ pub use notifications::{
 };
 pub use records::*;
 pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
+pub use signin::SessionGrant;
 pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};
 
 use chrono::{DateTime, Duration, Utc};
