@@ -87,18 +87,26 @@ story!(
     }
 );
 
+/// The test app with one password check at a time, a 1 ms wait for it, and
+/// the failure limits out of the way.
+fn one_verification_at_a_time(t: &TestApp) -> App {
+    let generous = ThrottleRule {
+        max_failures: 1000,
+        window: chrono::Duration::minutes(15),
+    };
+    let settings = Settings {
+        max_concurrent_verifications: 1,
+        verification_wait: Duration::from_millis(1),
+        login_per_user: generous,
+        login_per_source: generous,
+        ..Settings::default()
+    };
+    App::new(t.app.store().clone(), t.clock.clone(), settings)
+}
+
 story!(
     multi_thread async fn sign_ins_past_the_verification_cap_wait_then_are_told_to_retry(t) {
-        // One password check at a time, a 1 ms wait for it, and failure limits out of the way.
-        let generous = ThrottleRule { max_failures: 1000, window: chrono::Duration::minutes(15) };
-        let settings = Settings {
-            max_concurrent_verifications: 1,
-            verification_wait: Duration::from_millis(1),
-            login_per_user: generous,
-            login_per_source: generous,
-            ..Settings::default()
-        };
-        let app = App::new(t.app.store().clone(), t.clock.clone(), settings);
+        let app = one_verification_at_a_time(&t);
         let attempts = futures_util::future::join_all(
             (0..8).map(|_| app.login("nobody", "a-wrong-password", Some("203.0.113.9"))),
         )
@@ -122,15 +130,7 @@ story!(
 
 story!(
     multi_thread async fn a_sign_in_abandoned_mid_check_keeps_its_slot_until_the_check_ends(t) {
-        let generous = ThrottleRule { max_failures: 1000, window: chrono::Duration::minutes(15) };
-        let settings = Settings {
-            max_concurrent_verifications: 1,
-            verification_wait: Duration::from_millis(1),
-            login_per_user: generous,
-            login_per_source: generous,
-            ..Settings::default()
-        };
-        let app = App::new(t.app.store().clone(), t.clock.clone(), settings);
+        let app = one_verification_at_a_time(&t);
         let first = tokio::spawn({
             let app = app.clone();
             async move { app.login("nobody", "a-wrong-password", None).await }
