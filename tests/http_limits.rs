@@ -13,6 +13,7 @@ use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use vetdesk_app::{App, AppError, ErrorCode, Settings, ThrottleRule};
 use vetdesk_http::{Limits, ServerConfig, SignInRate, TrustedProxies};
 
 fn is_problem(r: &Reply, status: u16, code: &str) -> bool {
@@ -83,6 +84,66 @@ story!(
             .call(None, Method::POST, "/auth/login", Some(json!({ "username": DESK.0, "password": DESK.1 })))
             .await;
         assert!(is_problem(&r, 429, "too_many_attempts"), "{r:?}");
+    }
+);
+
+/// The test app with one password check at a time, a 1 ms wait for it, and
+/// the failure limits out of the way.
+fn one_verification_at_a_time(t: &TestApp) -> App {
+    let generous = ThrottleRule {
+        max_failures: 1000,
+        window: chrono::Duration::minutes(15),
+    };
+    let settings = Settings {
+        max_concurrent_verifications: 1,
+        verification_wait: Duration::from_millis(1),
+        login_per_user: generous,
+        login_per_source: generous,
+        ..Settings::default()
+    };
+    App::new(t.app.store().clone(), t.clock.clone(), settings)
+}
+
+story!(
+    multi_thread async fn sign_ins_past_the_verification_cap_wait_then_are_told_to_retry(t) {
+        let app = one_verification_at_a_time(&t);
+        let attempts = futures_util::future::join_all(
+            (0..8).map(|_| app.login("nobody", "a-wrong-password", Some("203.0.113.9"))),
+        )
+        .await;
+        let busy: Vec<_> = attempts
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .filter(|e| matches!(e, AppError::SignInBusy { retry_after_secs } if *retry_after_secs >= 1))
+            .collect();
+        let checked = attempts
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(|e| e.code() == ErrorCode::Unauthenticated))
+            .count();
+        assert!(!busy.is_empty() && checked >= 1 && busy.len() + checked == 8, "{attempts:?}");
+        // Busy is answered as 429 too_many_attempts, like the throttles.
+        assert!(busy.iter().all(|e| e.code() == ErrorCode::TooManyAttempts));
+        let stats = app.sign_in_stats();
+        assert_eq!((stats.verified, stats.peak_concurrent), (checked as u64, 1));
+    }
+);
+
+story!(
+    multi_thread async fn a_sign_in_abandoned_mid_check_keeps_its_slot_until_the_check_ends(t) {
+        let app = one_verification_at_a_time(&t);
+        let first = tokio::spawn({
+            let app = app.clone();
+            async move { app.login("nobody", "a-wrong-password", None).await }
+        });
+        while app.sign_in_stats().verified == 0 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        // The client hangs up while its password is being checked...
+        first.abort();
+        // ...and the check it started still occupies the only slot.
+        let next = app.login("nobody", "a-wrong-password", None).await;
+        assert!(matches!(next, Err(AppError::SignInBusy { .. })), "{next:?}");
+        assert_eq!(app.sign_in_stats().peak_concurrent, 1);
     }
 );
 

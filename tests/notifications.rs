@@ -758,3 +758,65 @@ story!(
         }
     }
 );
+
+/// A channel that refuses every message quoting its recipient, as mail
+/// servers and SMS gateways do.
+struct QuotingRefusal;
+
+#[async_trait::async_trait]
+impl vetdesk_notify::Channel for QuotingRefusal {
+    async fn send(&self, m: &Outgoing) -> Result<Delivery, SendError> {
+        Err(SendError::Permanent(format!(
+            "550 5.1.1 <{}>: mailbox unavailable",
+            m.to.address
+        )))
+    }
+}
+
+/// What the log says, kept in memory.
+#[derive(Clone, Default)]
+struct Log(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Log {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+story!(
+    async fn an_owners_address_in_an_error_stays_in_the_outbox_not_the_log(t) {
+        let log = Log::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let a = t.book(&t.alice_vet, "2027-03-05T10:00", &t.consult).await.expect("booked");
+        let channels = Channels { email: Some(Arc::new(QuotingRefusal)), sms: None, desktop: None };
+        let mut w = Worker::new(t.app.clone(), channels, config());
+        assert_eq!(w.drain().await.expect("step").failed, 1);
+        // The front desk sees the whole reason, address included, to fix it.
+        let m = messages(&t, a.view.appointment.id).await.remove(0);
+        let error = m.last_error.unwrap_or_default();
+        let address = error
+            .split_once('<')
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .map(|(address, _)| address.to_string())
+            .expect("the refusal quotes the address");
+        assert!(address.contains('@'), "{error}");
+        // The log says what went wrong, without whom it was for.
+        let logged = String::from_utf8_lossy(&log.0.lock().unwrap_or_else(|p| p.into_inner())).to_string();
+        assert!(logged.contains("message refused for good"), "{logged}");
+        assert!(logged.contains("550 5.1.1 <[redacted]>: mailbox unavailable"), "{logged}");
+        assert!(!logged.contains(&address), "{logged}");
+    }
+);

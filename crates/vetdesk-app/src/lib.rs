@@ -14,12 +14,13 @@ mod notifications;
 mod paging;
 mod records;
 mod scheduling;
+mod signin;
 mod throttle;
 pub mod views;
 
 pub use paging::DEFAULT_PAGE;
 
-pub use access::{SessionGrant, UserInput, UserPatch, MAX_AUDIT_PAGE};
+pub use access::{UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest};
 pub use error::{AppError, ErrorCode, Result};
 pub use notifications::{
@@ -28,6 +29,7 @@ pub use notifications::{
 };
 pub use records::*;
 pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
+pub use signin::SessionGrant;
 pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};
 
 use chrono::{DateTime, Duration, Utc};

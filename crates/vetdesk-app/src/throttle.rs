@@ -20,8 +20,8 @@ use std::hash::BuildHasher;
 use std::net::IpAddr;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Mutex;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Semaphore;
 pub use vetdesk_core::ThrottleRule;
 
 /// How many keys each throttle remembers at most (the least recently used go first).
@@ -125,14 +125,20 @@ pub(crate) struct Attempt {
     at: DateTime<Utc>,
 }
 
-/// Everything sign-in throttling keeps, shared by every clone of an `App`.
-pub(crate) struct SignInThrottle {
-    keys: Mutex<(LoginThrottle, LoginThrottle)>,
-    verifications: Semaphore,
-    wait: std::time::Duration,
+/// Verifications made, running and the most at once.
+#[derive(Default)]
+struct Counters {
     verified: AtomicU64,
     running: AtomicUsize,
     peak: AtomicUsize,
+}
+
+/// Everything sign-in throttling keeps, shared by every clone of an `App`.
+pub(crate) struct SignInThrottle {
+    keys: Mutex<(LoginThrottle, LoginThrottle)>,
+    verifications: Arc<Semaphore>,
+    wait: std::time::Duration,
+    counters: Arc<Counters>,
 }
 
 /// Why an attempt may not go ahead.
@@ -151,11 +157,9 @@ impl SignInThrottle {
                 LoginThrottle::new(settings.login_per_user, capacity),
                 LoginThrottle::new(settings.login_per_source, capacity),
             )),
-            verifications: Semaphore::new(settings.max_concurrent_verifications.max(1)),
+            verifications: Arc::new(Semaphore::new(settings.max_concurrent_verifications.max(1))),
             wait: settings.verification_wait,
-            verified: AtomicU64::new(0),
-            running: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
+            counters: Arc::default(),
         }
     }
 
@@ -208,31 +212,37 @@ impl SignInThrottle {
     }
 
     /// Run `verify` (a blocking argon2 check) once a verification slot is
-    /// free, waiting at most the configured time for one.
+    /// free, waiting at most the configured time for one. The slot goes with
+    /// the blocking task, so a sign-in abandoned mid-check (the client hung
+    /// up) still holds it until its check is done.
     pub(crate) async fn verify<F>(&self, verify: F) -> Result<Result<bool, String>, Refused>
     where
         F: FnOnce() -> bool + Send + 'static,
     {
-        let permit: SemaphorePermit<'_> =
-            match tokio::time::timeout(self.wait, self.verifications.acquire()).await {
-                Ok(Ok(p)) => p,
-                Ok(Err(_)) | Err(_) => return Err(Refused::Busy(self.wait)),
-            };
-        let now_running = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.peak.fetch_max(now_running, Ordering::SeqCst);
-        self.verified.fetch_add(1, Ordering::SeqCst);
-        let result = tokio::task::spawn_blocking(verify)
+        let acquire = self.verifications.clone().acquire_owned();
+        let slot = match tokio::time::timeout(self.wait, acquire).await {
+            Ok(Ok(slot)) => slot,
+            Ok(Err(_)) | Err(_) => return Err(Refused::Busy(self.wait)),
+        };
+        let counters = self.counters.clone();
+        counters.verified.fetch_add(1, Ordering::SeqCst);
+        let check = move || {
+            let running = counters.running.fetch_add(1, Ordering::SeqCst) + 1;
+            counters.peak.fetch_max(running, Ordering::SeqCst);
+            let ok = verify();
+            counters.running.fetch_sub(1, Ordering::SeqCst);
+            drop(slot);
+            ok
+        };
+        Ok(tokio::task::spawn_blocking(check)
             .await
-            .map_err(|e| e.to_string());
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        drop(permit);
-        Ok(result)
+            .map_err(|e| e.to_string()))
     }
 
     pub(crate) fn stats(&self) -> SignInStats {
         SignInStats {
-            verified: self.verified.load(Ordering::SeqCst),
-            peak_concurrent: self.peak.load(Ordering::SeqCst),
+            verified: self.counters.verified.load(Ordering::SeqCst),
+            peak_concurrent: self.counters.peak.load(Ordering::SeqCst),
         }
     }
 }

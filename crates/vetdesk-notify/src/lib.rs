@@ -11,6 +11,7 @@
 mod channel;
 mod desktop;
 mod email;
+mod redact;
 pub mod secrets;
 mod sms;
 mod worker;
@@ -18,7 +19,8 @@ mod worker;
 pub use channel::{Channel, Delivery, SendError};
 pub use desktop::DesktopChannel;
 pub use email::{send_on_new_connection, EmailChannel, Security, SmtpConfig};
-pub use sms::{SmsChannel, SmsConfig, IDEMPOTENCY_HEADER};
+pub use redact::redact;
+pub use sms::{SmsChannel, SmsConfig, SmsSetupError, IDEMPOTENCY_HEADER};
 pub use worker::{
     default_name, Channels, Rate, StepReport, StopHandle, Worker, WorkerConfig, WorkerError,
 };
@@ -34,13 +36,22 @@ pub struct ChannelConfig {
     pub desktop: Option<DesktopScope>,
 }
 
+/// Why the configured channels cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum ChannelError {
+    #[error("{0}")]
+    Email(String),
+    #[error(transparent)]
+    Sms(#[from] SmsSetupError),
+}
+
 /// Set up the configured channels, saying in the log which are off and why.
-pub fn build_channels(config: ChannelConfig) -> Result<Channels, String> {
+pub fn build_channels(config: ChannelConfig) -> Result<Channels, ChannelError> {
     let mut channels = Channels::default();
     match config.smtp {
         Some(c) => {
             tracing::info!(host = %c.host, port = c.port, security = ?c.security, "email: on");
-            channels.email = Some(Arc::new(EmailChannel::new(c)?));
+            channels.email = Some(Arc::new(EmailChannel::new(c).map_err(ChannelError::Email)?));
         }
         None => tracing::info!("email: off (no SMTP server configured: set VETDESK_SMTP_HOST)"),
     }

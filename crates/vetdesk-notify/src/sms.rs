@@ -37,6 +37,39 @@ impl fmt::Debug for SmsConfig {
     }
 }
 
+/// Why the SMS channel cannot be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SmsSetupError {
+    #[error("the SMS gateway URL '{url}' is not a URL: {reason}")]
+    NotAUrl { url: String, reason: String },
+    /// The token and the owners' numbers would cross the network in clear.
+    #[error("the SMS gateway URL '{url}' must start with https:// (http:// only to this machine: localhost, 127.0.0.1 or ::1)")]
+    NotHttps { url: String },
+    #[error("cannot set up the SMS client: {0}")]
+    Client(String),
+}
+
+/// Is `url` one the channel may post to: https, or http to a loopback host?
+fn check_gateway(base: &str) -> Result<(), SmsSetupError> {
+    let url = reqwest::Url::parse(base).map_err(|e| SmsSetupError::NotAUrl {
+        url: base.to_string(),
+        reason: e.to_string(),
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(SmsSetupError::NotHttps {
+            url: base.to_string(),
+        }),
+    }
+}
+
 pub struct SmsChannel {
     config: SmsConfig,
     url: String,
@@ -44,13 +77,9 @@ pub struct SmsChannel {
 }
 
 impl SmsChannel {
-    pub fn new(config: SmsConfig) -> Result<Self, String> {
+    pub fn new(config: SmsConfig) -> Result<Self, SmsSetupError> {
         let base = config.base_url.trim_end_matches('/');
-        if !(base.starts_with("https://") || base.starts_with("http://")) {
-            return Err(format!(
-                "the SMS gateway URL '{base}' must start with https://"
-            ));
-        }
+        check_gateway(base)?;
         let url = format!(
             "{base}/2010-04-01/Accounts/{}/Messages.json",
             config.account
@@ -59,7 +88,7 @@ impl SmsChannel {
             .timeout(config.timeout)
             .user_agent("vetdesk")
             .build()
-            .map_err(|e| format!("cannot set up the SMS client: {e}"))?;
+            .map_err(|e| SmsSetupError::Client(e.to_string()))?;
         Ok(SmsChannel { config, url, http })
     }
 }

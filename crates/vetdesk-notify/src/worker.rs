@@ -12,6 +12,7 @@
 //! the same message.
 
 use crate::channel::{Channel, SendError};
+use crate::redact::redact;
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -360,13 +361,13 @@ impl Worker {
                     }
                     Err(SendError::Permanent(error)) => {
                         r.failed += 1;
-                        tracing::warn!(message = %out.id, %error, "message refused for good");
+                        tracing::warn!(message = %out.id, error = %redact(&error, &out.to.address), "message refused for good");
                         Finish::Failed { error }
                     }
                     Err(SendError::Transient(error)) => {
                         if c.message.attempts >= self.config.max_attempts {
                             r.failed += 1;
-                            tracing::warn!(message = %out.id, %error, attempts = c.message.attempts, "message failed after its last attempt");
+                            tracing::warn!(message = %out.id, error = %redact(&error, &out.to.address), attempts = c.message.attempts, "message failed after its last attempt");
                             Finish::Failed {
                                 error: format!(
                                     "{error} (gave up after {} attempts)",
@@ -383,7 +384,7 @@ impl Worker {
                                 c.message.attempts,
                                 jitter(),
                             );
-                            tracing::info!(message = %out.id, %error, retry_in_s = pause.num_seconds(), "message will be retried");
+                            tracing::info!(message = %out.id, error = %redact(&error, &out.to.address), retry_in_s = pause.num_seconds(), "message will be retried");
                             Finish::Retry {
                                 at: self.app.now() + pause,
                                 error,

@@ -172,14 +172,45 @@ async fn the_sms_gateway_gets_the_form_the_auth_and_the_idempotency_key() {
     })
     .expect("channel");
     assert!(matches!(wrong.send(&m).await, Err(SendError::Permanent(e)) if e.contains("401")));
-    assert!(SmsChannel::new(SmsConfig {
-        base_url: "ftp://gateway".into(),
+    // The token and owners' numbers never cross a network in clear: https,
+    // or http only to this machine.
+    let config = |url: &str| SmsConfig {
+        base_url: url.into(),
         account: "AC77".into(),
         token: "tok".to_string().into(),
         from: "+1".into(),
         timeout: Duration::from_secs(1),
-    })
-    .is_err());
+    };
+    for url in [
+        "http://gateway.example",
+        "http://192.168.1.20:8080/",
+        "http://[2001:db8::1]/",
+        "ftp://gateway",
+        "http://127.0.0.1.example/",
+    ] {
+        assert!(
+            matches!(
+                SmsChannel::new(config(url)),
+                Err(SmsSetupError::NotHttps { .. })
+            ),
+            "{url} should be refused"
+        );
+    }
+    assert!(matches!(
+        SmsChannel::new(config("gateway.example")),
+        Err(SmsSetupError::NotAUrl { .. })
+    ));
+    for url in [
+        "https://api.twilio.com",
+        "http://127.0.0.1:9000/",
+        "http://localhost:9000",
+        "http://[::1]:9000",
+    ] {
+        assert!(
+            SmsChannel::new(config(url)).is_ok(),
+            "{url} should be accepted"
+        );
+    }
 }
 
 #[tokio::test]
