@@ -8,12 +8,14 @@ pub mod auth;
 pub mod availability;
 pub mod calendar;
 pub mod conflicts;
+#[cfg(feature = "test-support")]
 pub mod fixture;
 pub mod ids;
 pub mod lifecycle;
 pub mod message;
 pub mod model;
 pub mod notification;
+#[cfg(feature = "test-support")]
 pub mod reference;
 pub mod schedule;
 pub mod time;
