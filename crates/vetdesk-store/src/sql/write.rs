@@ -63,7 +63,8 @@ impl<D: Dialect> SqlTx<D> {
         }
     }
 
-    /// Append to the change log, and keep the change to announce at commit.
+    /// Append to the change log, and keep the change to announce at commit
+    /// where this store announces its own (SQLite).
     pub(crate) async fn log_change(
         &mut self,
         entity: Entity,
@@ -73,20 +74,23 @@ impl<D: Dialect> SqlTx<D> {
         op: ChangeOp,
         at: DateTime<Utc>,
     ) -> Result<()> {
+        let values = args![
+            entity.as_str(),
+            id,
+            clinic_id.map(|c| c.0),
+            version,
+            op.as_str(),
+            at
+        ];
+        let insert = "INSERT INTO change_log (entity, entity_id, clinic_id, version, op, at) \
+                      VALUES ($1, $2, $3, $4, $5, $6)";
+        if self.changes.is_none() {
+            // PostgreSQL: the change_log trigger announces it; nothing to keep.
+            self.exec(insert, values).await?;
+            return Ok(());
+        }
         let seq = self
-            .one(
-                "INSERT INTO change_log (entity, entity_id, clinic_id, version, op, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
-                args![
-                    entity.as_str(),
-                    id,
-                    clinic_id.map(|c| c.0),
-                    version,
-                    op.as_str(),
-                    at
-                ],
-                |r| r.int("seq"),
-            )
+            .one(&format!("{insert} RETURNING seq"), values, |r| r.int("seq"))
             .await?
             .ok_or_else(|| StoreError::Corrupt("the change log returned no position".into()))?;
         self.pending.push(Change {

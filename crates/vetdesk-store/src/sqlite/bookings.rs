@@ -70,6 +70,7 @@ async fn per_vet<T>(
     tx: &mut SqlTx<Sqlite>,
     sql: &str,
     r: &Range<'_>,
+    with_ignoring: bool,
     unpack: fn(&str) -> Result<T>,
     start: fn(&T) -> chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<(VetId, T)>> {
@@ -83,7 +84,7 @@ async fn per_vet<T>(
             .bind(lo - MAX_BLOCK.num_milliseconds())
             .bind(hi)
             .bind(lo);
-        if sql == queries::BUSY_OF_VET {
+        if with_ignoring {
             q = q.bind(r.ignoring.map(|a| a.0));
         }
         let packed: Option<String> = q.fetch_one(&mut *tx.tx).await?;
@@ -119,10 +120,13 @@ impl Engine for Sqlite {
 
     async fn bookings(tx: &mut SqlTx<Self>, r: &Range<'_>) -> Result<Vec<(VetId, Booking)>> {
         let sql = queries::BOOKINGS_OF_VET;
-        per_vet(tx, sql, r, unpack_booking, |b| b.blocked.start()).await
+        per_vet(tx, sql, r, false, unpack_booking, |b| b.blocked.start()).await
     }
 
     async fn busy(tx: &mut SqlTx<Self>, r: &Range<'_>) -> Result<Vec<(VetId, Interval)>> {
-        per_vet(tx, queries::BUSY_OF_VET, r, unpack_busy, |iv| iv.start()).await
+        per_vet(tx, queries::BUSY_OF_VET, r, true, unpack_busy, |iv| {
+            iv.start()
+        })
+        .await
     }
 }
