@@ -293,3 +293,41 @@ story!(
         assert_eq!(ok.status, StatusCode::OK);
     }
 );
+
+// ---------- what hyper refuses before vetdesk sees it ----------
+
+/// Send `request` raw and read the whole answer: its status line, headers and body.
+async fn raw(addr: std::net::SocketAddr, request: &[u8]) -> (String, String, serde_json::Value) {
+    let mut stream = TcpStream::connect(addr).await.expect("connect");
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(request).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (
+        status,
+        head.to_ascii_lowercase(),
+        serde_json::from_str(body).unwrap_or_default(),
+    )
+}
+
+story!(
+    async fn requests_hyper_cannot_read_are_refused_with_problem_documents(t) {
+        let s = spawn_server(t).await;
+        let long_uri = format!("GET /api/v1/clinics?q={} HTTP/1.1\r\nhost: x\r\n\r\n", "a".repeat(70 * 1024));
+        let huge_headers = format!("GET /health HTTP/1.1\r\nhost: x\r\nx-pad: {}\r\n\r\n", "b".repeat(600 * 1024));
+        let garbage = "NOT HTTP AT ALL\r\n\r\n".to_string();
+        for (request, status) in [(long_uri, 414), (huge_headers, 431), (garbage, 400)] {
+            let (line, head, body) = raw(s.addr, request.as_bytes()).await;
+            assert!(line.starts_with(&format!("HTTP/1.1 {status} ")), "{status}: {line}");
+            assert!(head.contains("content-type: application/problem+json"), "{status}: {head}");
+            assert_eq!(body["status"], status, "{body}");
+            assert_eq!(body["code"], "invalid_input", "{body}");
+            assert_eq!(body["type"], "urn:vetdesk:problem:invalid_input", "{body}");
+        }
+        // The server still answers normally afterwards.
+        assert_eq!(s.get("/clinics").await.status, StatusCode::OK);
+    }
+);

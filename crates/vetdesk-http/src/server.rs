@@ -4,10 +4,14 @@
 //! (the rest wait in the listen backlog), and — in [`crate::router_with`] — a
 //! deadline for the whole request and between the chunks of its body.
 //!
+//! hyper's own refusals of requests it cannot parse leave as problem
+//! documents too ([`crate::parse_error`]).
+//!
 //! HTTP/1.1 only: browsers speak it to a plain-HTTP server, and a TLS proxy in
 //! front may speak HTTP/2 to them.
 
 use crate::client::{SignInRate, TrustedProxies};
+use crate::parse_error::ProblemIo;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -114,7 +118,8 @@ pub async fn serve_listener(
                 req
             },
         );
-        let conn = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let io = TokioIo::new(ProblemIo::new(stream));
+        let conn = http.serve_connection(io, TowerToHyperService::new(service));
         let conn = graceful.watch(conn);
         tokio::spawn(async move {
             if let Err(e) = conn.await {
