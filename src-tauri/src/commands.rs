@@ -18,9 +18,9 @@ use uuid::Uuid;
 use vetdesk_app::views::{AppointmentDetails, Availability, Calendar, ConflictReport};
 use vetdesk_app::{App, AppError, MessagePreview, OutboxQuery, SessionGrant, TemplateView};
 use vetdesk_core::*;
-use vetdesk_http::dto::*;
 use vetdesk_store::Entity;
 use vetdesk_store::{OutboxRecord, Page};
+use vetdesk_wire::*;
 
 type Result<T> = std::result::Result<T, CommandError>;
 type Shared<'a> = State<'a, Arc<Desktop>>;

@@ -199,13 +199,13 @@ fn too_many(e: GovernorError) -> Response {
         GovernorError::TooManyRequests { wait_time, .. } => {
             let wait = wait_time.max(1);
             let mut p = Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
+                StatusCode::TOO_MANY_REQUESTS.as_u16(),
                 vetdesk_app::ErrorCode::TooManyAttempts.as_str(),
                 "Too many sign-in attempts",
                 format!("too many sign-in attempts from this address; try again in {wait} seconds"),
             );
             p.retry_after = Some(wait);
-            p.into_response()
+            crate::error::respond(p)
         }
         other => crate::error::ApiError::App(vetdesk_app::AppError::Internal(format!(
             "the sign-in rate limit failed: {other}"

@@ -1,41 +1,14 @@
 //! Every failure leaves as `application/problem+json` (RFC 9457) carrying the
-//! stable `code` the other adapters use. The mapping from [`AppError`] to a
-//! status lives here and nowhere else.
+//! stable `code` the other adapters use. The document and the mapping from
+//! [`AppError`] to a status are the wire crate's ([`problem`]); this module
+//! makes them responses.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 use vetdesk_app::{AppError, ErrorCode};
+pub use vetdesk_wire::problem::{self, Problem};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
-
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Problem {
-    /// A URI naming the kind of problem (`urn:vetdesk:problem:<code>`).
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// The stable machine-readable code (`invalid_input`, `not_found`, `conflict`, …).
-    pub code: String,
-    /// Every reason the time is not free (conflicts only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<crate::dto::ConflictView>>)]
-    pub conflicts: Option<serde_json::Value>,
-    /// Each conflict in words, in the clinic's time (conflicts only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub messages: Option<Vec<String>>,
-    /// The record as it is now (stale versions, when known).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
-    pub current: Option<serde_json::Value>,
-    /// Seconds to wait before trying again (also sent as `Retry-After`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
-}
 
 /// What a handler can fail with.
 #[derive(Debug)]
@@ -69,131 +42,55 @@ impl ApiError {
 
 /// The HTTP status for an application error code.
 pub fn status_of(code: ErrorCode) -> StatusCode {
-    match code {
-        ErrorCode::InvalidInput | ErrorCode::InvalidTransition => StatusCode::UNPROCESSABLE_ENTITY,
-        ErrorCode::NotFound => StatusCode::NOT_FOUND,
-        ErrorCode::Conflict | ErrorCode::StaleVersion | ErrorCode::Duplicate => {
-            StatusCode::CONFLICT
-        }
-        ErrorCode::Busy | ErrorCode::StoreUnavailable | ErrorCode::SchemaTooNew => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
-        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-        ErrorCode::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-    }
+    StatusCode::from_u16(problem::status_of(code)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-fn title_of(code: ErrorCode) -> &'static str {
-    match code {
-        ErrorCode::InvalidInput => "Invalid input",
-        ErrorCode::NotFound => "Not found",
-        ErrorCode::Conflict => "The time is not available",
-        ErrorCode::StaleVersion => "Changed by someone else",
-        ErrorCode::InvalidTransition => "Invalid status change",
-        ErrorCode::Duplicate => "Duplicate",
-        ErrorCode::Busy => "The database is busy",
-        ErrorCode::StoreUnavailable => "The database is unavailable",
-        ErrorCode::SchemaTooNew => "The database is newer than this server",
-        ErrorCode::Internal => "Internal error",
-        ErrorCode::Unauthenticated => "Sign in first",
-        ErrorCode::Forbidden => "Not allowed for your role",
-        ErrorCode::TooManyAttempts => "Too many sign-in attempts",
+/// A problem document as a response, with `Retry-After` and `WWW-Authenticate`
+/// where its status calls for them.
+pub fn respond(p: Problem) -> Response {
+    let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&p).unwrap_or_default();
+    let mut res = (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+        body,
+    )
+        .into_response();
+    if let Some(secs) = p.retry_after {
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
-}
-
-impl Problem {
-    pub fn new(status: StatusCode, code: &str, title: &str, detail: String) -> Self {
-        Problem {
-            kind: format!("urn:vetdesk:problem:{code}"),
-            title: title.to_string(),
-            status: status.as_u16(),
-            detail,
-            code: code.to_string(),
-            conflicts: None,
-            messages: None,
-            current: None,
-            retry_after: None,
-        }
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"vetdesk\""),
+        );
     }
-
-    /// The problem document for an application error (the desktop app reuses it for
-    /// its `{ code, message, details }`, so both adapters say the same).
-    pub fn from_app(e: AppError) -> Self {
-        let code = e.code();
-        let status = status_of(code);
-        let detail = if code == ErrorCode::Internal {
-            tracing::error!(error = %e, "internal error");
-            "something went wrong on the server; the cause has been logged".to_string()
-        } else {
-            e.to_string()
-        };
-        let mut p = Problem::new(status, code.as_str(), title_of(code), detail);
-        match e {
-            AppError::Conflict {
-                conflicts,
-                time_zone,
-            } => {
-                p.messages = Some(conflicts.iter().map(|c| c.describe(time_zone)).collect());
-                p.conflicts = serde_json::to_value(&conflicts).ok();
-            }
-            AppError::StaleVersion { current, .. } => p.current = current.map(|c| *c),
-            AppError::TooManyAttempts { retry_after_secs }
-            | AppError::SignInBusy { retry_after_secs } => p.retry_after = Some(retry_after_secs),
-            _ => {}
-        }
-        p
-    }
-}
-
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = serde_json::to_vec(&self).unwrap_or_default();
-        let mut res = (
-            status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
-            body,
-        )
-            .into_response();
-        if let Some(secs) = self.retry_after {
-            res.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"vetdesk\""),
-            );
-        }
-        res
-    }
+    res
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let invalid = ErrorCode::InvalidInput.as_str();
-        match self {
+        respond(match self {
             ApiError::App(e) => Problem::from_app(e),
             ApiError::Request { status, detail } => {
                 let title = status.canonical_reason().unwrap_or("Bad request");
-                Problem::new(status, invalid, title, detail)
+                Problem::new(status.as_u16(), invalid, title, detail)
             }
             ApiError::NoRoute => Problem::new(
-                StatusCode::NOT_FOUND,
+                StatusCode::NOT_FOUND.as_u16(),
                 ErrorCode::NotFound.as_str(),
                 "Not found",
                 "there is no such resource".into(),
             ),
             ApiError::MethodNotAllowed => Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
+                StatusCode::METHOD_NOT_ALLOWED.as_u16(),
                 invalid,
                 "Method not allowed",
                 "this resource does not accept that method".into(),
             ),
-        }
-        .into_response()
+        })
     }
 }
 
@@ -217,28 +114,6 @@ mod tests {
             ct,
             serde_json::from_slice(&body).unwrap_or_default(),
         )
-    }
-
-    #[test]
-    fn every_code_has_a_status_and_only_internal_is_a_500() {
-        use ErrorCode::*;
-        for (code, status) in [
-            (InvalidInput, 422),
-            (NotFound, 404),
-            (Conflict, 409),
-            (StaleVersion, 409),
-            (InvalidTransition, 422),
-            (Duplicate, 409),
-            (Busy, 503),
-            (StoreUnavailable, 503),
-            (SchemaTooNew, 503),
-            (Internal, 500),
-            (Unauthenticated, 401),
-            (Forbidden, 403),
-            (TooManyAttempts, 429),
-        ] {
-            assert_eq!(status_of(code).as_u16(), status, "{code:?}");
-        }
     }
 
     #[tokio::test]

@@ -7,10 +7,12 @@
 //! ([`extract::Acting`]); the application layer checks the role.
 
 pub mod client;
-pub mod dto;
+/// The wire types, which live in `vetdesk-wire` so the desktop app can share them without an HTTP server.
+pub use vetdesk_wire as dto;
 pub mod error;
 pub mod extract;
 mod nul;
+mod parse_error;
 mod routes;
 pub mod server;
 pub mod ui;
@@ -45,7 +47,7 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "vetdesk", description = "Veterinary clinic scheduling: availability, booking, the appointment lifecycle and the records they run on. Times are clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339; errors are `application/problem+json` with a stable `code`."),
-    components(schemas(error::Problem)),
+    components(schemas(error::Problem, dto::ChangeView)),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     tags(
@@ -173,6 +175,14 @@ fn with_problems(mut doc: Document) -> Document {
     };
     let always = [
         ("400", "Malformed request (bad JSON, query, path or header)"),
+        (
+            "414",
+            "The request line is longer than the server reads (64 KB)",
+        ),
+        (
+            "431",
+            "The request's headers are larger than the server reads",
+        ),
         ("404", "No such record"),
         (
             "409",
@@ -358,13 +368,12 @@ async fn problems_only(req: Request<axum::body::Body>, next: Next) -> Response {
         StatusCode::NOT_FOUND => ApiError::NoRoute.into_response(),
         s if s.is_server_error() => {
             tracing::error!(status = %s, "a server error left without a problem document");
-            error::Problem::new(
-                s,
+            error::respond(error::Problem::new(
+                s.as_u16(),
                 vetdesk_app::ErrorCode::Internal.as_str(),
                 "Internal error",
                 "something went wrong on the server; the cause has been logged".into(),
-            )
-            .into_response()
+            ))
         }
         s => ApiError::Request {
             status: s,

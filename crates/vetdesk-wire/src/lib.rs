@@ -1,6 +1,9 @@
-//! Wire types: what `/api/v1` accepts, with their OpenAPI schemas, and their
-//! conversion into the application layer's requests. Conversions only parse
-//! (ids, times, weekdays); every rule is the application layer's.
+//! Wire types: what `/api/v1` and the desktop app's commands accept, with
+//! their OpenAPI schemas, their conversion into the application layer's
+//! requests, and the error shapes both adapters answer with ([`problem`]).
+//! Conversions only parse (ids, times, weekdays); every rule is the
+//! application layer's. This crate links no HTTP server: the desktop app
+//! depends on it, not on `vetdesk-http`.
 
 mod access;
 pub use access::*;
@@ -16,6 +19,8 @@ use vetdesk_core::*;
 
 mod views;
 pub use views::*;
+pub mod problem;
+pub use problem::{ErrorBody, Problem};
 
 fn time(raw: &str) -> Result<TimeInput, app::AppError> {
     Ok(TimeInput::parse(raw)?)
@@ -115,8 +120,9 @@ impl TryFrom<ExplainQuery> for app::ExplainRequest {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AppointmentListQuery {
+    /// Only these statuses (repeat the parameter, or separate them by commas).
     #[param(value_type = Option<Vec<StatusView>>, explode = true)]
-    #[serde(skip)]
+    #[serde(default)]
     pub status: Vec<String>,
     pub vet_id: Option<Uuid>,
     pub clinic_id: Option<Uuid>,
@@ -151,19 +157,16 @@ fn instant(
 
 impl AppointmentListQuery {
     /// From the raw query pairs, so `status` can repeat.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, crate::error::ApiError> {
+    /// A pair that cannot be read is refused with a sentence naming it.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, String> {
         let mut q = AppointmentListQuery::default();
         let uuid = |k: &str, v: &str| {
-            Uuid::parse_str(v.trim()).map_err(|_| {
-                crate::error::ApiError::bad_request(format!("{k}: {v:?} is not a UUID"))
-            })
+            Uuid::parse_str(v.trim()).map_err(|_| format!("{k}: {v:?} is not a UUID"))
         };
         let number = |k: &str, v: &str| {
-            v.trim().parse::<u32>().map_err(|_| {
-                crate::error::ApiError::bad_request(format!(
-                    "{k}: {v:?} is not a non-negative number"
-                ))
-            })
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{k}: {v:?} is not a non-negative number"))
         };
         for (k, v) in pairs {
             match k.as_str() {

@@ -5,7 +5,7 @@
 //! response against them, so a drift between a mirror and the real value fails
 //! the test command.
 
-use super::MetaView;
+use crate::MetaView;
 use chrono::{DateTime, NaiveDate, Utc};
 use utoipa::ToSchema;
 use uuid::Uuid;

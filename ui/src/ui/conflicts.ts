@@ -13,9 +13,9 @@ export function reasons(
   const conflicts = (report.conflicts ?? []) as Conflict[];
   return messages.map((message, i) => {
     const c = conflicts[i];
-    const id = typeof c?.appointment_id === 'string' ? c.appointment_id : null;
-    const other = id ? lookup(id) : undefined;
-    if (c?.kind !== 'overlap' || !other) return message;
+    if (c?.kind !== 'overlap') return message;
+    const other = lookup(c.appointment_id);
+    if (!other) return message;
     const when = `${hhmm(other.local_start)}–${hhmm(other.local_end)}`;
     return c.buffer_only
       ? `too close to ${other.pet_name} (${other.client_name}) at ${when}, which needs time around it`

@@ -87,7 +87,9 @@ pub async fn list(
     Acting(app): Acting,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<Page<AppointmentView>>> {
-    let filter = AppointmentListQuery::from_pairs(pairs)?.into_filter()?;
+    let filter = AppointmentListQuery::from_pairs(pairs)
+        .map_err(ApiError::bad_request)?
+        .into_filter()?;
     Ok(Json(app.appointments(filter).await?))
 }
 
