@@ -812,3 +812,48 @@ story!(async fn conflict_messages_speak_the_clinics_local_time(t) {
         )]
     );
 });
+
+story!(async fn availability_sees_what_another_workstation_wrote_at_once(t) {
+    // Availability's schedules are cached while the store is unchanged; a write
+    // made through another store on the same database must show at once.
+    let ask = || {
+        t.app.availability(req(
+            &t,
+            Some(&t.alice_vet),
+            "2027-03-02",
+            "2027-03-02",
+            &t.consult,
+        ))
+    };
+    let before = starts(&ask().await.unwrap(), t.alice_vet.id);
+    assert_eq!(before, starts(&ask().await.unwrap(), t.alice_vet.id));
+    assert_eq!(before.len(), 26);
+
+    let other = App::new(
+        vetdesk_store::open(&t.url).await.unwrap(),
+        t.clock.clone(),
+        Settings::default(),
+    );
+    other
+        .book(
+            t.book_request(&t.alice_vet, &t.london, "2027-03-02T10:00", &t.consult),
+            &t.actor,
+        )
+        .await
+        .unwrap();
+    let s = starts(&ask().await.unwrap(), t.alice_vet.id);
+    assert_eq!(s.len(), 26 - 3, "the other workstation's booking: {s:?}");
+
+    other
+        .add_time_off(TimeOffInput {
+            vet_id: t.alice_vet.id,
+            clinic_id: Some(t.london.id),
+            start: local("2027-03-02T13:00"),
+            end: local("2027-03-02T17:00"),
+            reason: None,
+        })
+        .await
+        .unwrap();
+    let s = starts(&ask().await.unwrap(), t.alice_vet.id);
+    assert_eq!(s.len(), 11 - 3, "the other workstation's time off: {s:?}");
+});

@@ -13,6 +13,7 @@ mod error;
 mod notifications;
 mod paging;
 mod records;
+mod schedule_cache;
 mod scheduling;
 mod signin;
 mod throttle;
@@ -139,6 +140,8 @@ pub struct App {
     /// The channels the notification worker beside this application sends
     /// through, as the process that runs it says (empty: nothing goes out).
     sending: Arc<Mutex<Vec<MessageChannel>>>,
+    /// Availability's schedules while the store has not changed.
+    schedules: Arc<schedule_cache::ScheduleCache>,
 }
 
 impl App {
@@ -151,6 +154,7 @@ impl App {
             principal: Arc::new(Principal::local("local")),
             throttle: Arc::new(throttle),
             sending: Arc::default(),
+            schedules: Arc::default(),
         }
     }
 

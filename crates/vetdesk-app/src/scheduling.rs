@@ -233,17 +233,17 @@ impl App {
             resolve_length(tx.as_mut(), req.duration_min, req.type_id).await?;
         let vets = self.vets_for(tx.as_mut(), &clinic, req.vet_id).await?;
         let ids: Vec<VetId> = vets.iter().map(|v| v.id).collect();
-        let schedules = load_schedules(
-            tx.as_mut(),
-            &clinic,
-            &ids,
-            range.first,
-            range.last,
-            Blocked::Anonymous {
-                ignoring: req.ignoring,
-            },
-        )
-        .await?;
+        let schedules = self
+            .schedules
+            .availability_schedules(
+                tx.as_mut(),
+                &clinic,
+                &ids,
+                range.first,
+                range.last,
+                req.ignoring,
+            )
+            .await?;
         drop(tx);
 
         let tz = clinic.time_zone;

@@ -311,6 +311,12 @@ pub trait Tx: AccessTx + OutboxTx + Send {
         ignoring: Option<AppointmentId>,
     ) -> Result<Vec<(VetId, Interval)>>;
     async fn save_appointment(&mut self, a: &Appointment, how: Write) -> Result<()>;
+    /// The last change-log position this transaction sees, where the engine
+    /// promises that an unchanged position means unchanged data (every write
+    /// appends to the change log, and writes commit in position order): a
+    /// cache read in this snapshot stays valid while the position stands.
+    /// `None` where the engine cannot promise it (PostgreSQL).
+    async fn change_position(&mut self) -> Result<Option<i64>>;
 
     async fn history(&mut self, id: AppointmentId) -> Result<Vec<HistoryEntry>>;
     async fn add_history(&mut self, h: &HistoryEntry) -> Result<()>;

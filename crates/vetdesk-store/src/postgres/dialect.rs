@@ -12,6 +12,7 @@ crate::sql::dialect!(
     date: |d: NaiveDate| d,
     {
         const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+        const ORDERED_CHANGES: bool = false;
 
         fn opt_int(r: &PgRow, col: &str) -> Result<Option<i64>> {
             // Counts of minutes and attempts are `integer`; versions and positions `bigint`.

@@ -117,6 +117,12 @@ pub(crate) trait Dialect: sqlx::Database {
     /// passes over rows another worker is claiming right now (`FOR UPDATE
     /// SKIP LOCKED`); SQLite's write transaction already holds the only lock.
     const CLAIM_LOCK: &'static str;
+
+    /// Whether writes commit in the order of their change-log positions, so an
+    /// unchanged last position means unchanged data. SQLite: one writer at a
+    /// time. Not PostgreSQL, whose positions come from a sequence before the
+    /// commit, so a later position can commit first.
+    const ORDERED_CHANGES: bool;
 }
 
 /// What the engines do their own way with appointments: the write that

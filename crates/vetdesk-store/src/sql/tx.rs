@@ -156,6 +156,17 @@ impl<D: Engine> Tx for SqlTx<D> {
         )
         .await
     }
+    async fn change_position(&mut self) -> Result<Option<i64>> {
+        if !D::ORDERED_CHANGES {
+            return Ok(None);
+        }
+        self.one(
+            "SELECT COALESCE(MAX(seq), 0) AS seq FROM change_log",
+            vec![],
+            |c| c.int("seq"),
+        )
+        .await
+    }
     #[tracing::instrument(skip_all, fields(appointment = %a.id))]
     async fn save_appointment(&mut self, a: &Appointment, how: Write) -> Result<()> {
         D::save_appointment(self, a, how).await

@@ -19,6 +19,7 @@ crate::sql::dialect!(
     date: |d: NaiveDate| d.format("%Y-%m-%d").to_string(),
     {
         const CLAIM_LOCK: &'static str = "";
+        const ORDERED_CHANGES: bool = true;
 
         fn opt_int(r: &SqliteRow, col: &str) -> Result<Option<i64>> {
             Ok(r.try_get(col)?)
