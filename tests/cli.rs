@@ -721,7 +721,11 @@ fn nth_checkup(n: usize) -> (&'static str, String) {
     let (day, week) = (rest % 2, rest / 2);
     let date = chrono::NaiveDate::from_ymd_opt(2099, 6, 1).expect("a date")
         + chrono::Duration::days((week * 7 + day) as i64);
-    let minute = if slot < 6 { 9 * 60 + slot * 30 } else { 13 * 60 + (slot - 6) * 30 };
+    let minute = if slot < 6 {
+        9 * 60 + slot * 30
+    } else {
+        13 * 60 + (slot - 6) * 30
+    };
     (vet, format!("{date}T{:02}:{:02}", minute / 60, minute % 60))
 }
 
@@ -749,20 +753,37 @@ fn import_books_in_batches_and_a_refused_line_never_takes_its_neighbours_down() 
 
     let before = p.vd.appointment_total();
     let out = p.vd.run(&format!("--json import {}", file.display()));
-    assert_eq!(out.code, 2, "the first failure decides: invalid input; {}", out.stderr);
+    assert_eq!(
+        out.code, 2,
+        "the first failure decides: invalid input; {}",
+        out.stderr
+    );
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     let problems: Vec<(u64, &str)> = v["problems"]
         .as_array()
         .expect("problems")
         .iter()
-        .map(|p| (p["line"].as_u64().unwrap_or(0), p["code"].as_str().unwrap_or("")))
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap_or(0),
+                p["code"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         problems,
-        [(3, "conflict"), (4, "invalid_input"), (505, "invalid_input"), (510, "conflict")]
+        [
+            (3, "conflict"),
+            (4, "invalid_input"),
+            (505, "invalid_input"),
+            (510, "conflict")
+        ]
     );
     assert_eq!(v["booked"].as_array().map(Vec::len), Some(520));
-    assert_eq!((v["conflicts"].as_u64(), v["failed"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (v["conflicts"].as_u64(), v["failed"].as_u64()),
+        (Some(2), Some(2))
+    );
     assert_eq!(p.vd.appointment_total(), before + 520);
     // Lines 2 and 5, either side of the two refused in the first batch, are booked: Dr Ann's
     // first day is full. The invalid line's slot stays free.
@@ -777,9 +798,17 @@ fn import_books_in_batches_and_a_refused_line_never_takes_its_neighbours_down() 
     // The human report says the same, line by line.
     let again = p.vd.run(&format!("import {}", file.display()));
     assert_eq!(again.code, 2);
-    assert!(again.stdout.starts_with("line 1: the time is not available"), "{}", again.stdout);
     assert!(
-        again.stdout.contains("0 booked, 522 refused as conflicts, 2 failed"),
+        again
+            .stdout
+            .starts_with("line 1: the time is not available"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again
+            .stdout
+            .contains("0 booked, 522 refused as conflicts, 2 failed"),
         "{}",
         again.stdout
     );

@@ -429,7 +429,14 @@ impl App {
             ignoring: Some(id),
         };
         let conflicts = self
-            .conflicts_in(tx.as_mut(), &mut Reads::default(), &clinic, vet_id, &proposal, now)
+            .conflicts_in(
+                tx.as_mut(),
+                &mut Reads::default(),
+                &clinic,
+                vet_id,
+                &proposal,
+                now,
+            )
             .await?;
         if !conflicts.is_empty() {
             return Err(AppError::Conflict {
@@ -464,8 +471,15 @@ impl App {
         })
         .await?;
         let moved = Event::Rescheduled { previous: old.slot };
-        self.queue_notifications(tx.as_mut(), &mut Reads::default(), moved, &appt, &clinic, now)
-            .await?;
+        self.queue_notifications(
+            tx.as_mut(),
+            &mut Reads::default(),
+            moved,
+            &appt,
+            &clinic,
+            now,
+        )
+        .await?;
         self.audit(
             tx.as_mut(),
             "appointment.reschedule",

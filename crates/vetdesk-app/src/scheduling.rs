@@ -375,8 +375,15 @@ impl App {
             ignoring: req.ignoring,
         };
         Ok(ConflictReport::new(
-            self.conflicts_in(tx.as_mut(), &mut Reads::default(), &clinic, vet.id, &proposal, now)
-                .await?,
+            self.conflicts_in(
+                tx.as_mut(),
+                &mut Reads::default(),
+                &clinic,
+                vet.id,
+                &proposal,
+                now,
+            )
+            .await?,
             tz,
         ))
     }

@@ -168,7 +168,9 @@ impl<D: Dialect> SqlTx<D> {
     /// Open the savepoint: what is written from here on can be undone alone.
     pub(crate) async fn savepoint(&mut self) -> Result<()> {
         if self.savepoint.is_some() {
-            return Err(StoreError::Unsupported("savepoints do not nest: one is open already".into()));
+            return Err(StoreError::Unsupported(
+                "savepoints do not nest: one is open already".into(),
+            ));
         }
         self.exec(SAVEPOINT, args![]).await?;
         self.savepoint = Some(self.pending.len());
