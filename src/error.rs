@@ -6,7 +6,7 @@ use vetdesk_app::{AppError, ErrorCode};
 use vetdesk_core::ValidationError;
 
 /// A failed command: the stable code and a message for a person.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Failure {
     pub code: ErrorCode,
     pub message: String,

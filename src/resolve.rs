@@ -3,6 +3,9 @@
 //! out exactly one record (an exact name wins over partial matches).
 
 use crate::error::{Failure, Result};
+use std::collections::HashMap;
+use std::future::Future;
+use std::hash::Hash;
 use uuid::Uuid;
 use vetdesk_app::{App, ErrorCode};
 use vetdesk_core::{AppointmentId, AppointmentTypeId, ClientId, ClinicId, PetId, VetId};
@@ -187,6 +190,60 @@ pub async fn pet(app: &App, owner: Option<ClientId>, text: &str) -> Result<PetId
         },
     )?;
     Ok(p.id)
+}
+
+/// Names already resolved, and what they resolved to (a failure too): a file
+/// for `vetdesk import` names the same few clinics, vets, types and pets on
+/// thousands of lines, and each lookup reads the store. One command's worth;
+/// a single `book` starts with an empty one.
+#[derive(Default)]
+pub struct Names {
+    clinics: HashMap<String, Result<ClinicId>>,
+    vets: HashMap<String, Result<VetId>>,
+    types: HashMap<String, Result<AppointmentTypeId>>,
+    clients: HashMap<String, Result<ClientId>>,
+    pets: HashMap<(Option<ClientId>, String), Result<PetId>>,
+}
+
+/// The answer kept under `key`, or what `look` answers: kept when it is
+/// final (a record, none, or several), not when the store failed to answer.
+async fn remembered<K: Eq + Hash, T: Clone>(
+    memo: &mut HashMap<K, Result<T>>,
+    key: K,
+    look: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    if let Some(answer) = memo.get(&key) {
+        return answer.clone();
+    }
+    let answer = look.await;
+    let is_final = match &answer {
+        Ok(_) => true,
+        Err(f) => matches!(f.code, ErrorCode::NotFound | ErrorCode::InvalidInput),
+    };
+    if is_final {
+        memo.insert(key, answer.clone());
+    }
+    answer
+}
+
+impl Names {
+    pub async fn clinic(&mut self, app: &App, text: &str) -> Result<ClinicId> {
+        remembered(&mut self.clinics, text.to_string(), clinic(app, text)).await
+    }
+    pub async fn vet(&mut self, app: &App, text: &str) -> Result<VetId> {
+        remembered(&mut self.vets, text.to_string(), vet(app, text)).await
+    }
+    pub async fn appointment_type(&mut self, app: &App, text: &str) -> Result<AppointmentTypeId> {
+        let look = appointment_type(app, text);
+        remembered(&mut self.types, text.to_string(), look).await
+    }
+    pub async fn client(&mut self, app: &App, text: &str) -> Result<ClientId> {
+        remembered(&mut self.clients, text.to_string(), client(app, text)).await
+    }
+    pub async fn pet(&mut self, app: &App, owner: Option<ClientId>, text: &str) -> Result<PetId> {
+        let key = (owner, text.to_string());
+        remembered(&mut self.pets, key, pet(app, owner, text)).await
+    }
 }
 
 /// Appointments are named by id only.

@@ -713,6 +713,107 @@ fn import_books_each_line_and_reports_every_refusal() {
     assert_eq!(p.vd.appointment_total(), before + 3);
 }
 
+/// The n-th free checkup slot of the practice, from 2099-06-01: Mondays and
+/// Tuesdays, Dr Ann then Dr Bob, 14 half-hours a day each.
+fn nth_checkup(n: usize) -> (&'static str, String) {
+    let (slot, rest) = (n % 14, n / 14);
+    let (vet, rest) = (["ann", "bob"][rest % 2], rest / 2);
+    let (day, week) = (rest % 2, rest / 2);
+    let date = chrono::NaiveDate::from_ymd_opt(2099, 6, 1).expect("a date")
+        + chrono::Duration::days((week * 7 + day) as i64);
+    let minute = if slot < 6 {
+        9 * 60 + slot * 30
+    } else {
+        13 * 60 + (slot - 6) * 30
+    };
+    (vet, format!("{date}T{:02}:{:02}", minute / 60, minute % 60))
+}
+
+#[test]
+fn import_books_in_batches_and_a_refused_line_never_takes_its_neighbours_down() {
+    let p = Practice::new();
+    let file = p.vd.db.with_file_name("many.jsonl");
+    let booking = |n: usize, pet: &str| {
+        let (vet, start) = nth_checkup(n);
+        serde_json::json!({"clinic": "testville", "vet": vet, "pet": pet, "type": "checkup", "start": start})
+            .to_string()
+    };
+    // 520 good lines, more than one transaction's worth, with refusals among them:
+    // line 3 takes the slot line 2 took a moment before in the same batch, line 4 is
+    // invalid once inside the batch (a 2-minute duration), line 505 is not JSON, and
+    // line 510 takes line 1's slot, committed by the batch before.
+    let mut lines: Vec<String> = (0..520).map(|n| booking(n, &p.rex)).collect();
+    lines.insert(2, booking(1, &p.whiskers));
+    let mut short: serde_json::Value = serde_json::from_str(&booking(600, &p.rex)).unwrap();
+    short["duration"] = 2.into();
+    lines.insert(3, short.to_string());
+    lines.insert(504, "{\"clinic\": ".to_string());
+    lines.insert(509, booking(0, &p.whiskers));
+    std::fs::write(&file, lines.join("\n")).unwrap();
+
+    let before = p.vd.appointment_total();
+    let out = p.vd.run(&format!("--json import {}", file.display()));
+    assert_eq!(
+        out.code, 2,
+        "the first failure decides: invalid input; {}",
+        out.stderr
+    );
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let problems: Vec<(u64, &str)> = v["problems"]
+        .as_array()
+        .expect("problems")
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap_or(0),
+                p["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (3, "conflict"),
+            (4, "invalid_input"),
+            (505, "invalid_input"),
+            (510, "conflict")
+        ]
+    );
+    assert_eq!(v["booked"].as_array().map(Vec::len), Some(520));
+    assert_eq!(
+        (v["conflicts"].as_u64(), v["failed"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(p.vd.appointment_total(), before + 520);
+    // Lines 2 and 5, either side of the two refused in the first batch, are booked: Dr Ann's
+    // first day is full. The invalid line's slot stays free.
+    let booked_on = |n: usize| {
+        let (vet, start) = nth_checkup(n);
+        let day = &start[..10];
+        p.vd.json(&format!("appointments --vet {vet} --from {day} --to {day}"))["total"].as_u64()
+    };
+    assert_eq!(booked_on(0), Some(14));
+    assert_eq!(booked_on(600), Some(0));
+
+    // The human report says the same, line by line.
+    let again = p.vd.run(&format!("import {}", file.display()));
+    assert_eq!(again.code, 2);
+    assert!(
+        again
+            .stdout
+            .starts_with("line 1: the time is not available"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again
+            .stdout
+            .contains("0 booked, 522 refused as conflicts, 2 failed"),
+        "{}",
+        again.stdout
+    );
+}
+
 #[test]
 fn the_first_admin_is_added_from_the_command_line_and_everything_is_audited() {
     let p = Practice::new();

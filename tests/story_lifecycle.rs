@@ -351,3 +351,79 @@ story!(async fn past_and_outside_hours_bookings_are_refused(t) {
     );
     assert_eq!(t.footprint().await, before);
 });
+
+story!(async fn a_batch_books_each_request_as_book_would_and_refusals_leave_nothing(t) {
+    // One booking made alone: what a booking writes, table by table.
+    let before = t.footprint().await;
+    let alone = t
+        .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
+        .await
+        .unwrap();
+    let after = t.footprint().await;
+    let one: Vec<i64> = after.iter().zip(&before).map(|(a, b)| a - b).collect();
+    assert!(one[15] > 0, "a booking queues messages: {one:?}");
+
+    let mut unknown_pet = t.book_request(&t.ben_vet, &t.london, "2027-03-02T14:00", &t.consult);
+    unknown_pet.pet_id = PetId(uuid::Uuid::now_v7());
+    let mut other = t.book_request(&t.ben_vet, &t.london, "2027-03-02T11:15", &t.consult);
+    other.pet_id = t.other_pet.id;
+    let reqs = [
+        t.book_request(&t.alice_vet, &t.london, "2027-03-02T09:00", &t.consult),
+        t.book_request(&t.alice_vet, &t.london, "2027-03-02T10:15", &t.consult), // the store's
+        t.book_request(&t.ben_vet, &t.london, "2027-03-02T11:00", &t.consult),
+        other,       // overlaps the request just before it, in the same batch
+        unknown_pet, // invalid
+        t.book_request(&t.ben_vet, &t.london, "2027-03-02T15:00", &t.consult),
+    ];
+    let results = t.app.book_batch(&reqs, &t.actor).await.unwrap();
+    let codes: Vec<Option<ErrorCode>> = results
+        .iter()
+        .map(|r| r.as_ref().err().map(AppError::code))
+        .collect();
+    assert_eq!(
+        codes,
+        [None, Some(ErrorCode::Conflict), None, Some(ErrorCode::Conflict), Some(ErrorCode::NotFound), None]
+    );
+    let booked: Vec<&views::AppointmentDetails> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let named = |r: &Result<views::AppointmentDetails>| match r {
+        Err(AppError::Conflict { conflicts, .. }) => conflicts
+            .iter()
+            .filter_map(|c| match c {
+                Conflict::Overlap { appointment_id, .. } => Some(*appointment_id),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+        other => panic!("not a conflict: {other:?}"),
+    };
+    assert_eq!(named(&results[1]), [alone.view.appointment.id]);
+    assert_eq!(named(&results[3]), [booked[1].view.appointment.id]);
+
+    // Three bookings wrote exactly three times what one booking writes; the three
+    // refusals wrote nothing at all.
+    let batch: Vec<i64> = t.footprint().await.iter().zip(&after).map(|(a, b)| a - b).collect();
+    assert_eq!(batch, one.iter().map(|n| n * 3).collect::<Vec<_>>());
+    // ...and every row belongs to one of the three: its messages and its audit line.
+    for d in &booked {
+        let id = d.view.appointment.id;
+        // What the batch answered is what is stored.
+        assert_eq!(&&t.app.appointment(id).await.unwrap(), d);
+        let messages = t
+            .app
+            .outbox(OutboxQuery { appointment: Some(id), ..OutboxQuery::default() })
+            .await
+            .unwrap();
+        assert_eq!(messages.total as i64, one[15], "{id}");
+        let audit = t
+            .app
+            .audit_log(vetdesk_store::AuditFilter {
+                entity_id: Some(id.0),
+                limit: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let actions: Vec<&str> = audit.items.iter().map(|l| l.action.as_str()).collect();
+        assert_eq!(actions, ["appointment.book"], "{id}");
+    }
+    assert_eq!(t.overlapping_pairs().await, 0);
+});

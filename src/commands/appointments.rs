@@ -4,7 +4,7 @@ use super::{date, next_day, time, Ctx, Reply};
 use crate::cli::{ActArgs, AppointmentsArgs, BookArgs, RescheduleArgs};
 use crate::error::{Failure, Result};
 use crate::output::{dated_span, instant_in, Table};
-use crate::resolve;
+use crate::resolve::{self, Names};
 use chrono::{DateTime, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -36,7 +36,7 @@ fn summary(verb: &str, d: &AppointmentDetails) -> String {
 }
 
 pub async fn book(ctx: &Ctx, a: BookArgs) -> Result<Reply> {
-    let req = book_request(ctx, a).await?;
+    let req = book_request(ctx, &mut Names::default(), a).await?;
     match ctx.app.book(req, &ctx.actor).await {
         Ok(d) => ctx.reply(&d, |d| summary("booked", d)),
         Err(e) => Err(e.into()),
@@ -60,6 +60,49 @@ pub struct ImportProblem {
     pub message: String,
 }
 
+/// How many lines of an import go into one write transaction.
+const IMPORT_BATCH: usize = 500;
+
+impl ImportReport {
+    fn refused(&mut self, line: usize, f: Failure) {
+        if f.code == ErrorCode::Conflict {
+            self.conflicts += 1;
+        } else {
+            self.failed += 1;
+        }
+        self.problems.push(ImportProblem {
+            line,
+            code: f.code,
+            message: f.message,
+        });
+    }
+
+    /// Book the lines gathered so far (line number, request), in one batch.
+    async fn book(&mut self, ctx: &Ctx, batch: &mut Vec<(usize, BookRequest)>) {
+        if batch.is_empty() {
+            return;
+        }
+        let (lines, reqs): (Vec<usize>, Vec<BookRequest>) = batch.drain(..).unzip();
+        match ctx.app.book_batch(&reqs, &ctx.actor).await {
+            Ok(results) => {
+                for (line, r) in lines.into_iter().zip(results) {
+                    match r {
+                        Ok(d) => self.booked.push(d.view.appointment.id),
+                        Err(e) => self.refused(line, e.into()),
+                    }
+                }
+            }
+            // Nothing of the batch was kept: each of its lines failed so.
+            Err(e) => {
+                let f = Failure::from(e);
+                for line in lines {
+                    self.refused(line, f.clone());
+                }
+            }
+        }
+    }
+}
+
 pub async fn import(ctx: &Ctx, file: &str) -> Result<Reply> {
     let text = if file == "-" {
         std::io::read_to_string(std::io::stdin())
@@ -73,34 +116,30 @@ pub async fn import(ctx: &Ctx, file: &str) -> Result<Reply> {
         failed: 0,
         problems: Vec::new(),
     };
+    let mut names = Names::default();
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let outcome = async {
+        let req = async {
             let a: BookArgs = serde_json::from_str(line)
                 .map_err(|e| Failure::invalid(format!("not a booking line: {e}")))?;
-            let req = book_request(ctx, a).await?;
-            Ok::<_, Failure>(ctx.app.book(req, &ctx.actor).await?)
+            book_request(ctx, &mut names, a).await
         }
         .await;
-        match outcome {
-            Ok(d) => report.booked.push(d.view.appointment.id),
-            Err(f) => {
-                if f.code == ErrorCode::Conflict {
-                    report.conflicts += 1;
-                } else {
-                    report.failed += 1;
-                }
-                report.problems.push(ImportProblem {
-                    line: i + 1,
-                    code: f.code,
-                    message: f.message,
-                });
-            }
+        match req {
+            Ok(req) => batch.push((i + 1, req)),
+            Err(f) => report.refused(i + 1, f),
+        }
+        if batch.len() == IMPORT_BATCH {
+            report.book(ctx, &mut batch).await;
         }
     }
+    report.book(ctx, &mut batch).await;
+    // Lines refused before booking were noted first: report every line in file order.
+    report.problems.sort_by_key(|p| p.line);
     // The first refusal that was not a conflict decides the status; conflicts alone give 4.
     let code = report
         .problems
@@ -125,17 +164,18 @@ pub async fn import(ctx: &Ctx, file: &str) -> Result<Reply> {
     Ok(reply)
 }
 
-/// A `book` command or import line as a request, its names resolved.
-async fn book_request(ctx: &Ctx, a: BookArgs) -> Result<BookRequest> {
+/// A `book` command or import line as a request, its names resolved (each
+/// name once per command: see [`Names`]).
+async fn book_request(ctx: &Ctx, names: &mut Names, a: BookArgs) -> Result<BookRequest> {
     let start = time(&a.start)?;
-    let clinic_id = resolve::clinic(&ctx.app, &a.clinic).await?;
-    let vet_id = resolve::vet(&ctx.app, &a.vet).await?;
-    let type_id = resolve::appointment_type(&ctx.app, &a.type_).await?;
+    let clinic_id = names.clinic(&ctx.app, &a.clinic).await?;
+    let vet_id = names.vet(&ctx.app, &a.vet).await?;
+    let type_id = names.appointment_type(&ctx.app, &a.type_).await?;
     let client_id = match &a.client {
-        Some(c) => Some(resolve::client(&ctx.app, c).await?),
+        Some(c) => Some(names.client(&ctx.app, c).await?),
         None => None,
     };
-    let pet_id = resolve::pet(&ctx.app, client_id, &a.pet).await?;
+    let pet_id = names.pet(&ctx.app, client_id, &a.pet).await?;
     let req = BookRequest {
         clinic_id,
         vet_id,

@@ -5,8 +5,9 @@
 
 use crate::access::snap;
 use crate::paging::{page_limit, window};
+use crate::reads::Reads;
 use crate::records::{check_version, require_clinic, require_vet_at};
-use crate::scheduling::{length, load_type};
+use crate::scheduling::length;
 use crate::views::{AppointmentDetails, LocalSlot};
 use crate::{App, AppError, Result};
 use chrono::Duration;
@@ -50,36 +51,108 @@ fn whole_minute(field: &'static str, t: chrono::DateTime<chrono::Utc>) -> Result
     Ok(())
 }
 
+/// The most bookings [`App::book_batch`] takes at once: one write transaction
+/// each, so a batch holds SQLite's write lock for a few tens of milliseconds.
+pub const MAX_BOOK_BATCH: usize = 1000;
+
 impl App {
     /// Book an appointment: checked for every conflict inside the write transaction.
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, vet = %req.vet_id, actor = %actor.0))]
     pub async fn book(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
         self.require(Permission::Book)?;
-        retrying(|| self.book_once(req.clone(), actor)).await
+        retrying(|| self.book_once(&req, actor)).await
     }
 
-    async fn book_once(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
-        let reason = optional_text("reason", req.reason.as_deref())?;
-        let notes = optional_text("notes", req.notes.as_deref())?;
+    async fn book_once(&self, req: &BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
         let now = self.now();
         let mut tx = self.store.write().await?;
-        let (vet, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
-        let pet = tx
-            .pet(req.pet_id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Pet, req.pet_id))?;
+        let booked = self
+            .book_in(tx.as_mut(), &mut Reads::default(), req, actor, now)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(appointment = %booked.view.appointment.id, "booked");
+        Ok(booked)
+    }
+
+    /// Book many appointments in one write transaction, each exactly as
+    /// [`App::book`] books one: checked against the store and against the
+    /// bookings before it in `reqs`, with its history line, change-log lines,
+    /// outbox rows and audit line. Each is written under a savepoint, so a
+    /// refused one leaves nothing behind and never takes its neighbours down;
+    /// the answer has one result per request, in order. The records the
+    /// bookings name are read once per batch ([`Reads`]).
+    ///
+    /// The outer error means the batch as a whole failed and nothing of it
+    /// was kept (the store stayed busy through the retries, or the commit
+    /// failed). At most [`MAX_BOOK_BATCH`] requests.
+    #[tracing::instrument(skip_all, fields(count = reqs.len(), actor = %actor.0))]
+    pub async fn book_batch(
+        &self,
+        reqs: &[BookRequest],
+        actor: &Actor,
+    ) -> Result<Vec<Result<AppointmentDetails>>> {
+        self.require(Permission::Book)?;
+        if reqs.len() > MAX_BOOK_BATCH {
+            return Err(ValidationError::Other(format!(
+                "at most {MAX_BOOK_BATCH} bookings at once, not {}",
+                reqs.len()
+            ))
+            .into());
+        }
+        retrying(|| self.book_batch_once(reqs, actor)).await
+    }
+
+    async fn book_batch_once(
+        &self,
+        reqs: &[BookRequest],
+        actor: &Actor,
+    ) -> Result<Vec<Result<AppointmentDetails>>> {
+        let now = self.now();
+        let mut tx = self.store.write().await?;
+        let mut reads = Reads::default();
+        let mut out = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            tx.savepoint().await?;
+            let booked = self.book_in(tx.as_mut(), &mut reads, req, actor, now).await;
+            match &booked {
+                Ok(_) => tx.release_savepoint().await?,
+                // A transient failure: the whole batch runs again.
+                Err(AppError::Busy) => return Err(AppError::Busy),
+                Err(_) => tx.rollback_to_savepoint().await?,
+            }
+            out.push(booked);
+        }
+        tx.commit().await?;
+        let booked = out.iter().filter(|r| r.is_ok()).count();
+        tracing::info!(booked, refused = out.len() - booked, "batch booked");
+        Ok(out)
+    }
+
+    /// The booking rule, once for [`App::book`] and [`App::book_batch`]: the
+    /// checks, the conflict check, and every write a booking makes, inside a
+    /// write transaction the caller opened and commits. Records come through
+    /// `reads`; appointments are always read afresh.
+    async fn book_in(
+        &self,
+        tx: &mut dyn Tx,
+        reads: &mut Reads,
+        req: &BookRequest,
+        actor: &Actor,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<AppointmentDetails> {
+        let reason = optional_text("reason", req.reason.as_deref())?;
+        let notes = optional_text("notes", req.notes.as_deref())?;
+        let (vet, clinic) = reads.vet_at(tx, req.vet_id, req.clinic_id).await?;
+        let pet = reads.pet(tx, req.pet_id).await?;
         let client_id = req.client_id.unwrap_or(pet.owner);
-        let client = tx
-            .client(client_id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Client, client_id))?;
+        let client = reads.client(tx, client_id).await?;
         if pet.owner != client_id {
             return Err(AppError::PetOwnerMismatch {
                 pet: pet.id.to_string(),
                 client: client_id.to_string(),
             });
         }
-        let kind = load_type(tx.as_mut(), req.type_id).await?;
+        let kind = reads.appointment_type(tx, req.type_id).await?;
         let (duration, before, after) = length(req.duration_min, Some(&kind))?;
         let start = req.start.resolve(clinic.time_zone);
         whole_minute("start", start)?;
@@ -91,7 +164,7 @@ impl App {
             ignoring: None,
         };
         let conflicts = self
-            .conflicts_in(tx.as_mut(), &clinic, req.vet_id, &proposal, now)
+            .conflicts_in(tx, reads, &clinic, req.vet_id, &proposal, now)
             .await?;
         if !conflicts.is_empty() {
             return Err(AppError::Conflict {
@@ -133,17 +206,10 @@ impl App {
             at: now,
         };
         tx.add_history(&history).await?;
-        self.queue_notifications(
-            tx.as_mut(),
-            Event::Booked,
-            &appt,
-            &clinic,
-            Some(&client),
-            now,
-        )
-        .await?;
+        self.queue_notifications(tx, reads, Event::Booked, &appt, &clinic, now)
+            .await?;
         self.audit(
-            tx.as_mut(),
+            tx,
             "appointment.book",
             "appointment",
             Some(appt.id.0),
@@ -151,8 +217,6 @@ impl App {
             snap(&appt),
         )
         .await?;
-        tx.commit().await?;
-        tracing::info!(appointment = %appt.id, "booked");
         // Everything the result holds was read or written above: no need to read it back.
         Ok(AppointmentDetails {
             local: LocalSlot::new(clinic.time_zone, slot),
@@ -228,10 +292,10 @@ impl App {
         let clinic = require_clinic(tx.as_mut(), appt.clinic_id).await?;
         self.queue_notifications(
             tx.as_mut(),
+            &mut Reads::default(),
             Event::Stepped(action),
             &appt,
             &clinic,
-            None,
             now,
         )
         .await?;
@@ -365,7 +429,14 @@ impl App {
             ignoring: Some(id),
         };
         let conflicts = self
-            .conflicts_in(tx.as_mut(), &clinic, vet_id, &proposal, now)
+            .conflicts_in(
+                tx.as_mut(),
+                &mut Reads::default(),
+                &clinic,
+                vet_id,
+                &proposal,
+                now,
+            )
             .await?;
         if !conflicts.is_empty() {
             return Err(AppError::Conflict {
@@ -400,8 +471,15 @@ impl App {
         })
         .await?;
         let moved = Event::Rescheduled { previous: old.slot };
-        self.queue_notifications(tx.as_mut(), moved, &appt, &clinic, None, now)
-            .await?;
+        self.queue_notifications(
+            tx.as_mut(),
+            &mut Reads::default(),
+            moved,
+            &appt,
+            &clinic,
+            now,
+        )
+        .await?;
         self.audit(
             tx.as_mut(),
             "appointment.reschedule",

@@ -12,6 +12,7 @@ pub mod demo;
 mod error;
 mod notifications;
 mod paging;
+mod reads;
 mod records;
 mod schedule_cache;
 mod scheduling;
@@ -22,7 +23,7 @@ pub mod views;
 pub use paging::DEFAULT_PAGE;
 
 pub use access::{UserInput, UserPatch, MAX_AUDIT_PAGE};
-pub use appointments::{BookRequest, RescheduleRequest};
+pub use appointments::{BookRequest, RescheduleRequest, MAX_BOOK_BATCH};
 pub use error::{AppError, ErrorCode, Result};
 pub use notifications::{
     Claimed, MessagePreview, OutboxQuery, Outgoing, Prepared, Recipient, SettingsPatch,

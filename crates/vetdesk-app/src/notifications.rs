@@ -12,6 +12,7 @@
 
 use crate::access::snap;
 use crate::paging::page_limit;
+use crate::reads::Reads;
 use crate::records::require_clinic;
 use crate::{App, AppError, Result};
 use chrono::{DateTime, Duration, Utc};
@@ -175,30 +176,20 @@ async fn template_of(
 
 impl App {
     /// Write the messages an appointment change causes, in the change's own
-    /// transaction: void what it made pointless, add what it calls for.
-    /// `owner` is the appointment's client when the caller has read it
-    /// already in this transaction (it is read here otherwise).
+    /// transaction: void what it made pointless, add what it calls for. The
+    /// appointment's client and the clinic's settings come through `reads`
+    /// (read here unless the transaction has read them already).
     pub(crate) async fn queue_notifications(
         &self,
         tx: &mut dyn Tx,
+        reads: &mut Reads,
         event: Event,
         appointment: &Appointment,
         clinic: &Clinic,
-        owner: Option<&Client>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let read;
-        let client = match owner {
-            Some(c) if c.id == appointment.client_id => c,
-            _ => {
-                read = tx
-                    .client(appointment.client_id)
-                    .await?
-                    .ok_or_else(|| AppError::not_found(Entity::Client, appointment.client_id))?;
-                &read
-            }
-        };
-        let settings = settings_of(tx, clinic.id).await?;
+        let client = reads.client(tx, appointment.client_id).await?;
+        let settings = reads.settings(tx, clinic.id).await?;
         let pending: Vec<PendingMessage> = match event {
             Event::Booked => Vec::new(),
             _ => tx
@@ -214,7 +205,7 @@ impl App {
         let p = plan(&PlanInput {
             event,
             appointment,
-            client,
+            client: &client,
             tz: clinic.time_zone,
             settings: &settings,
             pending: &pending,

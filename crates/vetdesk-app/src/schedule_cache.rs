@@ -11,6 +11,7 @@
 //! workstation wrote. PostgreSQL cannot promise that order, so there nothing
 //! is cached and every request reads afresh.
 
+use crate::reads::Reads;
 use crate::scheduling::{load_schedules, Blocked};
 use crate::Result;
 use chrono::NaiveDate;
@@ -32,8 +33,11 @@ struct Key {
     ignoring: Option<AppointmentId>,
 }
 
+/// Each answer with the change-log position it was read at.
+type Entries = LruCache<Key, (i64, Arc<Vec<VetSchedule>>)>;
+
 pub(crate) struct ScheduleCache {
-    entries: Mutex<LruCache<Key, (i64, Arc<Vec<VetSchedule>>)>>,
+    entries: Mutex<Entries>,
 }
 
 impl Default for ScheduleCache {
@@ -78,6 +82,7 @@ impl ScheduleCache {
         let read = Arc::new(
             load_schedules(
                 tx,
+                &mut Reads::default(),
                 clinic,
                 vets,
                 first,
@@ -92,7 +97,7 @@ impl ScheduleCache {
         Ok(read)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<Key, (i64, Arc<Vec<VetSchedule>>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock leaves nothing half-written worth refusing.
         self.entries
             .lock()

@@ -2,6 +2,7 @@
 //! and calendars. Each loads the schedule inputs in one read transaction and
 //! hands them to the pure core.
 
+use crate::reads::Reads;
 use crate::records::{require_clinic, require_vet, require_vet_at};
 use crate::views::*;
 use crate::{App, AppError, Result};
@@ -111,6 +112,7 @@ pub(crate) enum Blocked {
 /// with time off and appointments loaded a day beyond each end.
 pub(crate) async fn load_schedules(
     tx: &mut dyn Tx,
+    reads: &mut Reads,
     clinic: &Clinic,
     vets: &[VetId],
     first: NaiveDate,
@@ -131,20 +133,20 @@ pub(crate) async fn load_schedules(
         .collect();
     let single = (vets.len() == 1).then(|| vets[0]);
 
-    for w in tx.working_hours(single, Some(clinic.id)).await? {
+    for w in reads.working_hours(tx, single, clinic.id).await? {
         if let Some(s) = by_vet.get_mut(&w.vet_id) {
             s.rules.push(WeeklyRule::from(&w));
         }
     }
-    for o in tx
-        .date_overrides(single, Some(clinic.id), pad_first, pad_last)
+    for o in reads
+        .date_overrides(tx, single, clinic.id, pad_first, pad_last)
         .await?
     {
         if let Some(s) = by_vet.get_mut(&o.vet_id) {
             s.overrides.push(DayOverride::from(&o));
         }
     }
-    for t in tx.time_off(single, Some(window)).await? {
+    for t in reads.time_off(tx, single, window).await? {
         if let Some(s) = by_vet.get_mut(&t.vet_id) {
             s.absences.push(Absence::from(&t));
         }
@@ -295,6 +297,7 @@ impl App {
         let local = vetdesk_core::time::to_local(tz, at).date();
         let schedules = load_schedules(
             tx.as_mut(),
+            &mut Reads::default(),
             &clinic,
             &[vet.id],
             local,
@@ -371,8 +374,15 @@ impl App {
             ignoring: req.ignoring,
         };
         Ok(ConflictReport::new(
-            self.conflicts_in(tx.as_mut(), &clinic, vet.id, &proposal, now)
-                .await?,
+            self.conflicts_in(
+                tx.as_mut(),
+                &mut Reads::default(),
+                &clinic,
+                vet.id,
+                &proposal,
+                now,
+            )
+            .await?,
             tz,
         ))
     }
@@ -381,6 +391,7 @@ impl App {
     pub(crate) async fn conflicts_in(
         &self,
         tx: &mut dyn Tx,
+        reads: &mut Reads,
         clinic: &Clinic,
         vet: VetId,
         p: &Proposal,
@@ -389,7 +400,8 @@ impl App {
         let tz = clinic.time_zone;
         let first = vetdesk_core::time::to_local(tz, p.slot.start()).date();
         let last = vetdesk_core::time::to_local(tz, p.slot.end()).date();
-        let schedules = load_schedules(tx, clinic, &[vet], first, last, Blocked::Named).await?;
+        let schedules =
+            load_schedules(tx, reads, clinic, &[vet], first, last, Blocked::Named).await?;
         let schedule = schedules
             .first()
             .ok_or_else(|| AppError::not_found(Entity::Vet, vet))?;
@@ -429,6 +441,7 @@ impl App {
             .await?;
         let schedules = load_schedules(
             tx.as_mut(),
+            &mut Reads::default(),
             &clinic,
             &ids,
             range.first,

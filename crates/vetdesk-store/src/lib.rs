@@ -232,6 +232,14 @@ pub struct Change {
 #[async_trait]
 pub trait Tx: AccessTx + OutboxTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
+    /// Open a savepoint, so that one item of a batch written in this
+    /// transaction can be undone without its neighbours. One at a time.
+    async fn savepoint(&mut self) -> Result<()>;
+    /// Keep what was written since the savepoint, and close it.
+    async fn release_savepoint(&mut self) -> Result<()>;
+    /// Undo everything written since the savepoint (rows, change-log lines,
+    /// changes to announce), and close it; the transaction goes on.
+    async fn rollback_to_savepoint(&mut self) -> Result<()>;
 
     async fn clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>>;
     async fn clinics(&mut self) -> Result<Vec<Clinic>>;

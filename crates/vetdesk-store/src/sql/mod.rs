@@ -242,6 +242,8 @@ pub(crate) struct SqlTx<D: Dialect> {
     /// Where to announce them: SQLite's own process. `None` on PostgreSQL,
     /// whose `change_log` trigger announces them to every listener.
     changes: Option<broadcast::Sender<Change>>,
+    /// How many of `pending` were written before the open savepoint, if one is open.
+    savepoint: Option<usize>,
 }
 
 impl<D: Dialect> SqlTx<D> {
@@ -253,6 +255,7 @@ impl<D: Dialect> SqlTx<D> {
             tx,
             pending: Vec::new(),
             changes,
+            savepoint: None,
         }
     }
 
@@ -286,6 +289,7 @@ impl<D: Dialect> SqlTx<D> {
             tx,
             pending,
             changes,
+            ..
         } = self;
         tx.commit().await?;
         if let Some(changes) = changes {

@@ -13,6 +13,15 @@ impl<D: Engine> Tx for SqlTx<D> {
     async fn commit(self: Box<Self>) -> Result<()> {
         self.commit_and_announce().await
     }
+    async fn savepoint(&mut self) -> Result<()> {
+        SqlTx::savepoint(self).await
+    }
+    async fn release_savepoint(&mut self) -> Result<()> {
+        SqlTx::release_savepoint(self).await
+    }
+    async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        SqlTx::rollback_to_savepoint(self).await
+    }
 
     async fn clinic(&mut self, id: ClinicId) -> Result<Option<Clinic>> {
         SqlTx::clinic(self, id).await

@@ -158,3 +158,43 @@ impl<D: Dialect> SqlTx<D> {
         Ok(version)
     }
 }
+
+/// The savepoint a batch of use cases opens around each one (see [`crate::Tx::savepoint`]).
+const SAVEPOINT: &str = "SAVEPOINT vetdesk_batch_item";
+const RELEASE: &str = "RELEASE SAVEPOINT vetdesk_batch_item";
+const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT vetdesk_batch_item";
+
+impl<D: Dialect> SqlTx<D> {
+    /// Open the savepoint: what is written from here on can be undone alone.
+    pub(crate) async fn savepoint(&mut self) -> Result<()> {
+        if self.savepoint.is_some() {
+            return Err(StoreError::Unsupported(
+                "savepoints do not nest: one is open already".into(),
+            ));
+        }
+        self.exec(SAVEPOINT, args![]).await?;
+        self.savepoint = Some(self.pending.len());
+        Ok(())
+    }
+
+    /// Keep what was written since the savepoint, and close it.
+    pub(crate) async fn release_savepoint(&mut self) -> Result<()> {
+        self.savepoint
+            .take()
+            .ok_or_else(|| StoreError::Unsupported("no savepoint is open".into()))?;
+        self.exec(RELEASE, args![]).await.map(drop)
+    }
+
+    /// Undo what was written since the savepoint (rows, change-log lines and
+    /// the changes to announce at commit), and close it.
+    pub(crate) async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        let kept = self
+            .savepoint
+            .take()
+            .ok_or_else(|| StoreError::Unsupported("no savepoint is open".into()))?;
+        self.exec(ROLLBACK_TO, args![]).await?;
+        self.exec(RELEASE, args![]).await?;
+        self.pending.truncate(kept);
+        Ok(())
+    }
+}
