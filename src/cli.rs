@@ -259,51 +259,48 @@ pub struct ServerArgs {
     pub max_connections: usize,
 }
 
-/// Where notifications go. Every option can also be set in the environment;
-/// the SMTP password and the SMS token only there (VETDESK_SMTP_PASSWORD,
-/// VETDESK_SMS_TOKEN) or in the OS keyring (`vetdesk secret set …`).
+/// Where notifications go. Each channel option is also a `VETDESK_…` variable
+/// (named in its help), and a flag overrides its variable; the SMTP password
+/// and the SMS token come only from the environment (VETDESK_SMTP_PASSWORD,
+/// VETDESK_SMS_TOKEN) or the OS keyring (`vetdesk secret set …`). They are
+/// read, and checked, by `vetdesk_notify::ChannelSettings`, as the desktop
+/// app reads them.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
-    /// The SMTP server (email is off without one).
-    #[arg(long, env = "VETDESK_SMTP_HOST", value_name = "HOST")]
+    /// The SMTP server; email is off without one [env: VETDESK_SMTP_HOST].
+    #[arg(long, value_name = "HOST")]
     pub smtp_host: Option<String>,
-    /// Its port (default: 25 plain, 587 starttls, 465 tls).
-    #[arg(long, env = "VETDESK_SMTP_PORT", value_name = "PORT")]
-    pub smtp_port: Option<u16>,
-    /// plain, starttls or tls.
-    #[arg(
-        long,
-        env = "VETDESK_SMTP_SECURITY",
-        default_value = "starttls",
-        value_name = "MODE"
-    )]
-    pub smtp_security: String,
-    /// Sign in to the SMTP server as this user (password: VETDESK_SMTP_PASSWORD or the keyring's smtp-password).
-    #[arg(long, env = "VETDESK_SMTP_USERNAME", value_name = "USER")]
+    /// Its port (default: 25 plain, 587 starttls, 465 tls) [env: VETDESK_SMTP_PORT].
+    #[arg(long, value_name = "PORT")]
+    pub smtp_port: Option<String>,
+    /// plain, starttls (the default) or tls [env: VETDESK_SMTP_SECURITY].
+    #[arg(long, value_name = "MODE")]
+    pub smtp_security: Option<String>,
+    /// Sign in to the SMTP server as this user (password: VETDESK_SMTP_PASSWORD
+    /// or the keyring's smtp-password) [env: VETDESK_SMTP_USERNAME].
+    #[arg(long, value_name = "USER")]
     pub smtp_username: Option<String>,
-    /// The sender, e.g. "Riverside Vets <reminders@riverside.example>".
-    #[arg(long, env = "VETDESK_SMTP_FROM", value_name = "MAILBOX")]
+    /// The sender, e.g. "Riverside Vets <reminders@riverside.example>" [env: VETDESK_SMTP_FROM].
+    #[arg(long, value_name = "MAILBOX")]
     pub smtp_from: Option<String>,
     /// A PEM file of certificate authorities to trust besides the public ones
-    /// (for a mail server whose certificate the clinic's own CA signed).
-    #[arg(long, env = "VETDESK_SMTP_CA_FILE", value_name = "PEM")]
-    pub smtp_ca_file: Option<std::path::PathBuf>,
-    /// The Twilio-compatible SMS gateway.
-    #[arg(
-        long,
-        env = "VETDESK_SMS_URL",
-        default_value = "https://api.twilio.com",
-        value_name = "URL"
-    )]
-    pub sms_url: String,
-    /// The gateway account (SMS is off without one; token: VETDESK_SMS_TOKEN or the keyring's sms-token).
-    #[arg(long, env = "VETDESK_SMS_ACCOUNT", value_name = "SID")]
+    /// (for a mail server whose certificate the clinic's own CA signed)
+    /// [env: VETDESK_SMTP_CA_FILE].
+    #[arg(long, value_name = "PEM")]
+    pub smtp_ca_file: Option<String>,
+    /// The Twilio-compatible SMS gateway (default: https://api.twilio.com) [env: VETDESK_SMS_URL].
+    #[arg(long, value_name = "URL")]
+    pub sms_url: Option<String>,
+    /// The gateway account; SMS is off without one (token: VETDESK_SMS_TOKEN or
+    /// the keyring's sms-token) [env: VETDESK_SMS_ACCOUNT].
+    #[arg(long, value_name = "SID")]
     pub sms_account: Option<String>,
-    /// The number SMS is sent from.
-    #[arg(long, env = "VETDESK_SMS_FROM", value_name = "NUMBER")]
+    /// The number SMS is sent from [env: VETDESK_SMS_FROM].
+    #[arg(long, value_name = "NUMBER")]
     pub sms_from: Option<String>,
-    /// Show staff desktop notifications here: "all", or one vet (id or part of the name).
-    #[arg(long, env = "VETDESK_DESKTOP", value_name = "WHOSE")]
+    /// Show staff desktop notifications here: "all", "off", or one vet (id or
+    /// part of the name) [env: VETDESK_DESKTOP].
+    #[arg(long, value_name = "WHOSE")]
     pub desktop: Option<String>,
     /// Messages claimed at a time.
     #[arg(long, env = "VETDESK_WORKER_BATCH", default_value_t = 20)]
@@ -1141,5 +1138,20 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_channel_setting_has_its_flag() {
+        let cli = Cli::command();
+        for command in ["worker", "serve"] {
+            let sub = cli.find_subcommand(command).expect(command);
+            for setting in vetdesk_notify::Setting::ALL {
+                let flag = setting.flag().trim_start_matches("--");
+                assert!(
+                    sub.get_arguments().any(|a| a.get_long() == Some(flag)),
+                    "{command} has no --{flag}"
+                );
+            }
+        }
     }
 }

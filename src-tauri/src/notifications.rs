@@ -6,21 +6,21 @@
 //! best-effort: without a notification service they are logged and recorded
 //! as skipped, never a crash.
 
-use std::time::Duration;
 use vetdesk_app::App;
 use vetdesk_core::{Principal, Role};
 use vetdesk_notify::{
-    secrets, ChannelConfig, Security, SmsConfig, SmtpConfig, StopHandle, Worker, WorkerConfig,
+    ChannelConfig, ChannelSettings, DesktopChoice, StopHandle, Worker, WorkerConfig,
 };
 use vetdesk_store::DesktopScope;
 
 /// Whose desktop notifications this workstation shows: `VETDESK_DESKTOP=all`
-/// or `off` decides for the whole workstation; otherwise a signed-in vet's own.
-pub fn desktop_scope(setting: Option<&str>, signed_in: Option<&Principal>) -> DesktopScope {
-    match setting.map(str::trim) {
-        Some("all") => DesktopScope::All,
-        Some("off") | Some("none") => DesktopScope::None,
-        _ => match signed_in {
+/// or `off` decides for the whole workstation; otherwise (unset, or naming a
+/// vet, which only the CLI's worker looks up) a signed-in vet's own.
+pub fn desktop_scope(setting: &DesktopChoice, signed_in: Option<&Principal>) -> DesktopScope {
+    match setting {
+        DesktopChoice::All => DesktopScope::All,
+        DesktopChoice::Off => DesktopScope::None,
+        DesktopChoice::Unset | DesktopChoice::Vet(_) => match signed_in {
             Some(p) if p.role == Role::Vet => {
                 p.vet_id.map_or(DesktopScope::None, DesktopScope::Vet)
             }
@@ -29,40 +29,21 @@ pub fn desktop_scope(setting: Option<&str>, signed_in: Option<&Principal>) -> De
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// Email from `VETDESK_SMTP_HOST` and friends (as `vetdesk serve` reads them).
-fn smtp() -> Option<SmtpConfig> {
-    let host = env("VETDESK_SMTP_HOST")?;
-    let security: Security = env("VETDESK_SMTP_SECURITY")
-        .unwrap_or_else(|| "starttls".into())
-        .parse()
-        .map_err(|e| tracing::warn!(error = %e, "email: off (VETDESK_SMTP_SECURITY)"))
-        .ok()?;
-    let port = env("VETDESK_SMTP_PORT")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(match security {
-            Security::Plain => 25,
-            Security::StartTls => 587,
-            Security::Tls => 465,
-        });
-    let Some(from) = env("VETDESK_SMTP_FROM") else {
-        tracing::warn!("email: off (set VETDESK_SMTP_FROM, the sender)");
-        return None;
-    };
-    Some(SmtpConfig {
-        host,
-        port,
-        security,
-        username: env("VETDESK_SMTP_USERNAME"),
-        password: None,
-        from,
-        timeout: Duration::from_secs(30),
-        reuse_connection: true,
-        ca_file: env("VETDESK_SMTP_CA_FILE").map(std::path::PathBuf::from),
-    })
+/// The channels the `VETDESK_…` variables describe (read as `vetdesk serve`
+/// reads them, by the same function), and this workstation's desktop scope.
+async fn channels(signed_in: Option<Principal>) -> Result<ChannelConfig, String> {
+    let timeout = WorkerConfig::default().send_timeout;
+    let plan = vetdesk_notify::resolve(ChannelSettings::from_env(), timeout)
+        .await
+        .map_err(|e| e.to_string())?;
+    if let DesktopChoice::Vet(vet) = &plan.desktop {
+        tracing::warn!(
+            vet,
+            "VETDESK_DESKTOP names a vet: the desktop app shows the signed-in vet's notifications"
+        );
+    }
+    let desktop = desktop_scope(&plan.desktop, signed_in.as_ref());
+    Ok(plan.with_desktop(Some(desktop)))
 }
 
 /// Stops the worker it belongs to when dropped.
@@ -72,33 +53,15 @@ pub struct Running(#[allow(dead_code)] tokio::sync::oneshot::Sender<()>);
 /// returned [`Running`] is dropped. (The channels are built inside the task:
 /// looking up secrets waits on the keyring.)
 pub fn start(app: App, signed_in: Option<&Principal>) -> Running {
-    let desktop = desktop_scope(env("VETDESK_DESKTOP").as_deref(), signed_in);
+    let signed_in = signed_in.cloned();
     let (running, stopped) = tokio::sync::oneshot::channel::<()>();
     tauri::async_runtime::spawn(async move {
-        let mut smtp = smtp();
-        if let Some(c) = smtp.as_mut() {
-            c.password = secrets::lookup("smtp-password", "VETDESK_SMTP_PASSWORD")
-                .await
-                .map(|(s, _)| s);
-        }
-        let sms = match (env("VETDESK_SMS_ACCOUNT"), env("VETDESK_SMS_FROM")) {
-            (Some(account), Some(from)) => secrets::lookup("sms-token", "VETDESK_SMS_TOKEN")
-                .await
-                .map(|(token, _)| SmsConfig {
-                    base_url: env("VETDESK_SMS_URL")
-                        .unwrap_or_else(|| "https://api.twilio.com".into()),
-                    account,
-                    token,
-                    from,
-                    timeout: Duration::from_secs(30),
-                }),
-            _ => None,
-        };
-        let channels = match vetdesk_notify::build_channels(ChannelConfig {
-            smtp,
-            sms,
-            desktop: Some(desktop),
-        }) {
+        // A configuration that cannot be used leaves the worker off (the UI
+        // shows "Notifications off"), with the variable at fault in the log.
+        let built = channels(signed_in)
+            .await
+            .and_then(|c| vetdesk_notify::build_channels(c).map_err(|e| e.to_string()));
+        let channels = match built {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "notification worker: off");
@@ -144,17 +107,21 @@ mod tests {
     #[test]
     fn a_signed_in_vet_gets_their_own_notifications_and_the_desk_none() {
         let id = VetId(uuid::Uuid::nil());
-        assert_eq!(desktop_scope(None, Some(&vet(id))), DesktopScope::Vet(id));
-        assert_eq!(desktop_scope(None, None), DesktopScope::None);
+        let unset = DesktopChoice::Unset;
+        assert_eq!(desktop_scope(&unset, Some(&vet(id))), DesktopScope::Vet(id));
+        assert_eq!(desktop_scope(&unset, None), DesktopScope::None);
         let desk = Principal {
             role: Role::FrontDesk,
             vet_id: None,
             ..vet(id)
         };
-        assert_eq!(desktop_scope(None, Some(&desk)), DesktopScope::None);
-        assert_eq!(desktop_scope(Some("all"), Some(&desk)), DesktopScope::All);
+        assert_eq!(desktop_scope(&unset, Some(&desk)), DesktopScope::None);
         assert_eq!(
-            desktop_scope(Some("off"), Some(&vet(id))),
+            desktop_scope(&DesktopChoice::All, Some(&desk)),
+            DesktopScope::All
+        );
+        assert_eq!(
+            desktop_scope(&DesktopChoice::Off, Some(&vet(id))),
             DesktopScope::None
         );
     }

@@ -15,7 +15,8 @@ use std::time::Duration;
 use vetdesk_app::{ErrorCode, OutboxQuery, Prepared, SettingsPatch, TemplateInput, TemplateView};
 use vetdesk_core::{AppointmentId, MessageStatus, OutboxId};
 use vetdesk_notify::{
-    secrets, ChannelConfig, Rate, Security, SmsConfig, SmtpConfig, StopHandle, Worker, WorkerConfig,
+    secrets, ChannelSettings, DesktopChoice, Rate, Secret, Setting, StopHandle, Worker,
+    WorkerConfig,
 };
 use vetdesk_store::{DesktopScope, OutboxRecord};
 
@@ -23,64 +24,35 @@ fn invalid(m: impl Into<String>) -> Failure {
     Failure::invalid(m)
 }
 
+/// The channel flags given, each overriding its `VETDESK_…` variable.
+fn channel_flags(a: &NotifyArgs) -> [(Setting, Option<String>); 10] {
+    [
+        (Setting::SmtpHost, a.smtp_host.clone()),
+        (Setting::SmtpPort, a.smtp_port.clone()),
+        (Setting::SmtpSecurity, a.smtp_security.clone()),
+        (Setting::SmtpUsername, a.smtp_username.clone()),
+        (Setting::SmtpFrom, a.smtp_from.clone()),
+        (Setting::SmtpCaFile, a.smtp_ca_file.clone()),
+        (Setting::SmsUrl, a.sms_url.clone()),
+        (Setting::SmsAccount, a.sms_account.clone()),
+        (Setting::SmsFrom, a.sms_from.clone()),
+        (Setting::Desktop, a.desktop.clone()),
+    ]
+}
+
 /// The worker and its channels, as the flags and the environment describe them.
 async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
     let timeout = Duration::from_secs(a.send_timeout_secs.max(1));
-    let smtp = match a.smtp_host.filter(|h| !h.trim().is_empty()) {
-        None => None,
-        Some(host) => {
-            let security = Security::from_str(&a.smtp_security).map_err(invalid)?;
-            let port = a.smtp_port.unwrap_or(match security {
-                Security::Plain => 25,
-                Security::StartTls => 587,
-                Security::Tls => 465,
-            });
-            let from = a.smtp_from.ok_or_else(|| {
-                invalid("email needs a sender: set --smtp-from or VETDESK_SMTP_FROM")
-            })?;
-            let password = secrets::lookup("smtp-password", "VETDESK_SMTP_PASSWORD")
-                .await
-                .map(|(s, _)| s);
-            Some(SmtpConfig {
-                host,
-                port,
-                security,
-                username: a.smtp_username,
-                password,
-                from,
-                timeout,
-                reuse_connection: true,
-                ca_file: a.smtp_ca_file,
-            })
-        }
+    let settings = ChannelSettings::from_env().with_flags(channel_flags(&a));
+    let plan = vetdesk_notify::resolve(settings, timeout)
+        .await
+        .map_err(|e| invalid(e.to_string()))?;
+    let desktop = match &plan.desktop {
+        DesktopChoice::Unset | DesktopChoice::Off => None,
+        DesktopChoice::All => Some(DesktopScope::All),
+        DesktopChoice::Vet(vet) => Some(DesktopScope::Vet(resolve::vet(&ctx.app, vet).await?)),
     };
-    let sms = match a.sms_account.filter(|s| !s.trim().is_empty()) {
-        None => None,
-        Some(account) => {
-            let from = a.sms_from.ok_or_else(|| {
-                invalid("SMS needs a sending number: set --sms-from or VETDESK_SMS_FROM")
-            })?;
-            let token = secrets::lookup("sms-token", "VETDESK_SMS_TOKEN")
-                .await
-                .map(|(s, _)| s)
-                .ok_or_else(|| {
-                    invalid("SMS needs the gateway token: set VETDESK_SMS_TOKEN or `vetdesk secret set sms-token`")
-                })?;
-            Some(SmsConfig {
-                base_url: a.sms_url,
-                account,
-                token,
-                from,
-                timeout,
-            })
-        }
-    };
-    let desktop = match a.desktop.as_deref().map(str::trim) {
-        None | Some("") | Some("off") | Some("none") => None,
-        Some("all") => Some(DesktopScope::All),
-        Some(vet) => Some(DesktopScope::Vet(resolve::vet(&ctx.app, vet).await?)),
-    };
-    let channels = vetdesk_notify::build_channels(ChannelConfig { smtp, sms, desktop })
+    let channels = vetdesk_notify::build_channels(plan.with_desktop(desktop))
         .map_err(|e| invalid(e.to_string()))?;
     if a.batch == 0 || a.batch > vetdesk_app::MAX_CLAIM {
         return Err(invalid(format!(
@@ -463,11 +435,11 @@ pub async fn settings(ctx: &Ctx, a: NotificationArgs) -> Result<Reply> {
 
 pub async fn secret(cmd: SecretCmd) -> Result<Reply> {
     let SecretCmd::Set { name } = cmd;
-    if !matches!(name.as_str(), "smtp-password" | "sms-token") {
+    let Some(secret) = Secret::from_keyring_name(&name) else {
         return Err(invalid(format!(
             "'{name}' is not a secret vetdesk keeps (smtp-password, sms-token)"
         )));
-    }
+    };
     let mut value = String::new();
     std::io::stdin()
         .read_line(&mut value)
@@ -476,11 +448,7 @@ pub async fn secret(cmd: SecretCmd) -> Result<Reply> {
     if value.is_empty() {
         return Err(invalid("the secret is empty; give it on standard input"));
     }
-    let variable = if name == "smtp-password" {
-        "VETDESK_SMTP_PASSWORD"
-    } else {
-        "VETDESK_SMS_TOKEN"
-    };
+    let variable = secret.variable();
     secrets::store(&name, SecretString::from(value))
         .await
         .map_err(|e| Failure::new(ErrorCode::StoreUnavailable, format!("{e} ({variable})")))?;

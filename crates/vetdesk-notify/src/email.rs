@@ -34,6 +34,17 @@ pub enum Security {
     Tls,
 }
 
+impl Security {
+    /// The usual port: 25 plain, 587 STARTTLS, 465 TLS.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Security::Plain => 25,
+            Security::StartTls => 587,
+            Security::Tls => 465,
+        }
+    }
+}
+
 impl FromStr for Security {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -97,7 +108,7 @@ pub struct EmailChannel {
 }
 
 /// The certificates of a PEM file, refused unless it holds at least one.
-fn read_ca_file(path: &std::path::Path) -> Result<Certificate, String> {
+pub(crate) fn read_ca_file(path: &std::path::Path) -> Result<Certificate, String> {
     let pem = std::fs::read(path).map_err(|e| {
         format!(
             "cannot read the SMTP certificate authority file {}: {e}",

@@ -5,10 +5,13 @@
 //! sends them: [`Worker`] claims due messages, hands each to its [`Channel`]
 //! ([`EmailChannel`] over SMTP, [`SmsChannel`] to a Twilio-compatible gateway,
 //! [`DesktopChannel`] for staff), and records the outcome through the
-//! application layer. Secrets come from the environment or the OS keyring
+//! application layer. Which channels are on is read once, from the
+//! `VETDESK_…` variables and any flags over them, by [`ChannelSettings`] and
+//! [`resolve`]; secrets come from the environment or the OS keyring
 //! ([`secrets`]).
 
 mod channel;
+mod config;
 mod desktop;
 mod email;
 mod redact;
@@ -17,6 +20,10 @@ mod sms;
 mod worker;
 
 pub use channel::{Channel, Delivery, SendError};
+pub use config::{
+    resolve, ChannelPlan, ChannelSettings, ConfigError, DesktopChoice, Given, Origin, Secret,
+    Setting, Wanted, DEFAULT_SMS_URL,
+};
 pub use desktop::DesktopChannel;
 pub use email::{send_on_new_connection, EmailChannel, Security, SmtpConfig};
 pub use redact::redact;

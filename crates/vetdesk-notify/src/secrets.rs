@@ -67,8 +67,17 @@ pub async fn lookup(name: &str, env: &str) -> Option<(SecretString, Source)> {
     if let Some(v) = std::env::var(env).ok().filter(|v| !v.is_empty()) {
         return Some((SecretString::from(v), Source::Environment));
     }
+    from_keyring_or_warn(name, env)
+        .await
+        .map(|s| (s, Source::Keyring))
+}
+
+/// The keyring entry `name`, or `None`: a missing or refusing keyring is
+/// logged (a warning naming the variable `env` to use instead, once per
+/// process), never fatal.
+pub async fn from_keyring_or_warn(name: &str, env: &str) -> Option<SecretString> {
     match from_keyring(name).await {
-        Ok(found) => found.map(|s| (s, Source::Keyring)),
+        Ok(found) => found,
         Err(e) => {
             if !SAID_NO_KEYRING.swap(true, Ordering::Relaxed) {
                 tracing::warn!(error = %e, secret = name, variable = env, "cannot read the OS keyring; only the environment counts");

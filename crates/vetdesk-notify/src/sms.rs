@@ -50,7 +50,7 @@ pub enum SmsSetupError {
 }
 
 /// Is `url` one the channel may post to: https, or http to a loopback host?
-fn check_gateway(base: &str) -> Result<(), SmsSetupError> {
+pub(crate) fn check_gateway(base: &str) -> Result<(), SmsSetupError> {
     let url = reqwest::Url::parse(base).map_err(|e| SmsSetupError::NotAUrl {
         url: base.to_string(),
         reason: e.to_string(),

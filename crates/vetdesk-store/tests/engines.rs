@@ -3,8 +3,9 @@
 //! The rules every table keeps, read from the schemas themselves: a table
 //! whose rows can change carries `version`, `created_at`, `updated_at` and a
 //! `deleted_at` tombstone (sync sees every change and every deletion), and
-//! both engines have the same tables and columns. A new table or column that
-//! breaks a rule fails here.
+//! both engines have the same tables and columns, and the columns the
+//! database derives are derived by both. A new table or column that breaks a
+//! rule fails here.
 
 mod support;
 
@@ -50,6 +51,10 @@ const EXEMPT: &[(&str, &str)] = &[
     ),
 ];
 
+/// Columns the database computes from others on both engines (stored
+/// generated columns), so that no writer can get them wrong; and no others.
+const GENERATED: &[(&str, &str)] = &[("appointments", "holds_time")];
+
 const META: [&str; 4] = ["version", "created_at", "updated_at", "deleted_at"];
 
 type Schema = BTreeMap<String, BTreeSet<String>>;
@@ -76,7 +81,28 @@ fn broken_rules(engine: &str, schema: &Schema) -> Vec<String> {
     out
 }
 
-async fn sqlite_schema() -> (tempfile::TempDir, Schema) {
+/// The generated columns of `engine` that [`GENERATED`] does not list, and
+/// those it lists that `engine` does not generate.
+fn generated_rules(engine: &str, found: &BTreeSet<(String, String)>) -> Vec<String> {
+    let listed: BTreeSet<(String, String)> = GENERATED
+        .iter()
+        .map(|(t, c)| (t.to_string(), c.to_string()))
+        .collect();
+    let mut out = Vec::new();
+    for (t, c) in listed.difference(found) {
+        out.push(format!(
+            "{engine}: {t}.{c} is not a stored generated column"
+        ));
+    }
+    for (t, c) in found.difference(&listed) {
+        out.push(format!(
+            "{engine}: {t}.{c} is generated but not listed in GENERATED"
+        ));
+    }
+    out
+}
+
+async fn sqlite_schema() -> (tempfile::TempDir, Schema, BTreeSet<(String, String)>) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("s.db").display().to_string())
         .await
@@ -88,7 +114,21 @@ async fn sqlite_schema() -> (tempfile::TempDir, Schema) {
     .fetch_all(store.pool())
     .await
     .expect("schema");
-    (dir, collect(rows.iter().map(|r| (r.get("t"), r.get("c")))))
+    // hidden: 2 for a VIRTUAL generated column, 3 for a STORED one (only
+    // STORED ones count: they are what PostgreSQL has).
+    let generated = sqlx::query(
+        "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_xinfo(m.name) p \
+         WHERE m.type = 'table' AND p.hidden = 3",
+    )
+    .fetch_all(store.pool())
+    .await
+    .expect("generated columns");
+    let generated = generated.iter().map(|r| (r.get("t"), r.get("c"))).collect();
+    (
+        dir,
+        collect(rows.iter().map(|r| (r.get("t"), r.get("c")))),
+        generated,
+    )
 }
 
 fn collect(pairs: impl Iterator<Item = (String, String)>) -> Schema {
@@ -101,8 +141,9 @@ fn collect(pairs: impl Iterator<Item = (String, String)>) -> Schema {
 
 #[tokio::test]
 async fn every_mutable_table_is_versioned_and_tombstoned_on_both_engines() {
-    let (_dir, sqlite) = sqlite_schema().await;
+    let (_dir, sqlite, sqlite_generated) = sqlite_schema().await;
     let mut broken = broken_rules("sqlite", &sqlite);
+    broken.extend(generated_rules("sqlite", &sqlite_generated));
     if let Some((_db, store)) = support::fresh().await {
         let rows = sqlx::query(
             "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
@@ -113,6 +154,15 @@ async fn every_mutable_table_is_versioned_and_tombstoned_on_both_engines() {
         .expect("schema");
         let pg = collect(rows.iter().map(|r| (r.get("t"), r.get("c"))));
         broken.extend(broken_rules("postgres", &pg));
+        let generated = sqlx::query(
+            "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns \
+             WHERE table_schema = 'public' AND is_generated = 'ALWAYS'",
+        )
+        .fetch_all(store.pool())
+        .await
+        .expect("generated columns");
+        let generated = generated.iter().map(|r| (r.get("t"), r.get("c"))).collect();
+        broken.extend(generated_rules("postgres", &generated));
         for table in sqlite.keys().chain(pg.keys()).collect::<BTreeSet<_>>() {
             let (a, b) = (sqlite.get(table), pg.get(table));
             if a != b {
@@ -139,6 +189,23 @@ fn the_rule_catches_a_table_without_a_tombstone() {
     assert_eq!(
         broken_rules("sqlite", &schema),
         ["sqlite: mutable table pets has no deleted_at"]
+    );
+}
+
+#[test]
+fn the_rule_catches_a_column_the_application_writes() {
+    let none = BTreeSet::new();
+    assert_eq!(
+        generated_rules("sqlite", &none),
+        ["sqlite: appointments.holds_time is not a stored generated column"]
+    );
+    let extra = BTreeSet::from([
+        ("appointments".to_string(), "holds_time".to_string()),
+        ("pets".to_string(), "search_name".to_string()),
+    ]);
+    assert_eq!(
+        generated_rules("postgres", &extra),
+        ["postgres: pets.search_name is generated but not listed in GENERATED"]
     );
 }
 

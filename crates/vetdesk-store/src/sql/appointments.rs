@@ -47,7 +47,8 @@ fn filter(f: &AppointmentFilter) -> Where {
 
 /// The columns an appointment is written with and their values, in order
 /// (its `version`, `created_at` and `updated_at` follow them). Whether it
-/// holds time follows from its status (see each engine's `save_appointment`).
+/// holds time is not among them: both engines derive `holds_time` from the
+/// status in a generated column.
 pub(crate) fn appointment_columns(a: &Appointment) -> ([&'static str; 18], Vec<Value>) {
     let blocked = a.blocked();
     let cols = [

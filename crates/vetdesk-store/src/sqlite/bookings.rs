@@ -13,6 +13,11 @@ use vetdesk_core::{Appointment, AppointmentId, Booking, Interval, VetId};
 
 /// The range queries on the scheduling hot path, public so tests can check
 /// their query plans use the indexes.
+///
+/// They say `status NOT IN ('cancelled', 'no_show')`, the expression the
+/// generated column `holds_time` is made of, rather than its name: SQLite
+/// counts a reference to a generated column as reading every column, which
+/// would keep `appointments_vet_blocked` from covering them (migration 0006).
 pub mod queries {
     pub use crate::sql::records::TIME_OFF;
 
@@ -25,14 +30,14 @@ pub mod queries {
     pub const BOOKINGS_OF_VET: &str =
         "SELECT group_concat(hex(id) || ' ' || start_at || ' ' || end_at || ' ' \
          || blocked_start || ' ' || blocked_end, ',') FROM appointments \
-         WHERE vet_id = ?1 AND holds_time = 1 AND deleted_at IS NULL \
+         WHERE vet_id = ?1 AND status NOT IN ('cancelled', 'no_show') AND deleted_at IS NULL \
          AND blocked_start >= ?2 AND blocked_start < ?3 AND blocked_end > ?4";
 
     /// The blocked time of a vet's (`?1`) time-holding appointments overlapping
     /// `[?4, ?3)`, except appointment `?5`, packed as `start end` pairs:
     /// without the ids, SQLite builds the text in about a third of the time.
     pub const BUSY_OF_VET: &str = "SELECT group_concat(blocked_start || ' ' || blocked_end, ',') FROM appointments \
-         WHERE vet_id = ?1 AND holds_time = 1 AND deleted_at IS NULL \
+         WHERE vet_id = ?1 AND status NOT IN ('cancelled', 'no_show') AND deleted_at IS NULL \
          AND blocked_start >= ?2 AND blocked_start < ?3 AND blocked_end > ?4 AND (?5 IS NULL OR id <> ?5)";
 }
 
@@ -104,15 +109,9 @@ async fn per_vet<T>(
 impl Engine for Sqlite {
     /// The upsert every record is saved with: `BEGIN IMMEDIATE` made the
     /// application's conflict check, run earlier in this transaction, final.
-    /// `holds_time` is written from the status here, where PostgreSQL derives
-    /// it in a generated column: SQLite can index a generated column only as
-    /// a virtual one, which keeps `appointments_vet_blocked` from covering
-    /// the range reads (`tests/sqlite.rs` checks their plans).
+    /// `holds_time` is the database's to derive (a generated column).
     async fn save_appointment(tx: &mut SqlTx<Self>, a: &Appointment, how: Write) -> Result<()> {
-        let (cols, mut values) = appointment_columns(a);
-        let mut cols = cols.to_vec();
-        cols.push("holds_time");
-        values.push(a.status.holds_time().into());
+        let (cols, values) = appointment_columns(a);
         let (id, clinic) = (a.id.0, Some(a.clinic_id));
         tx.upsert(Entity::Appointment, id, clinic, &cols, values, &a.meta, how)
             .await
