@@ -325,6 +325,16 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(SqliteStore::open(url).await?))
 }
 
+/// The file a SQLite URL or path names, or `None` for PostgreSQL and an
+/// in-memory database: where files that belong with the data can be kept.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return None;
+    }
+    sqlite::database_file(url)
+}
+
 /// The longest an appointment can block a vet (12 h plus two 2 h buffers), with
 /// room to spare: lets range queries bound an index scan from both sides.
 pub const MAX_BLOCK: chrono::Duration = chrono::Duration::hours(24);
