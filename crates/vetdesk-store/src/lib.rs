@@ -23,7 +23,7 @@ mod sql;
 mod sqlite;
 
 pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};
-pub use error::StoreError;
+pub use error::{StoreError, TlsProblem};
 pub use outbox::{
     ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, StoredSettings,
     StoredTemplate,
