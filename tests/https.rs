@@ -143,6 +143,16 @@ fn trusting(cert: &Path) -> reqwest::Client {
         .expect("client")
 }
 
+/// `GET https://HOST:PORT/api/v1/health` trusting only `cert`: the status, or why not.
+async fn health(cert: &Path, host: &str, port: u16) -> Result<u16, String> {
+    trusting(cert)
+        .get(format!("https://{host}:{port}/api/v1/health"))
+        .send()
+        .await
+        .map(|res| res.status().as_u16())
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// SHA-256 of the certificate's DER, computed here, as colon-separated hex.
 fn der_sha256(cert: &Path) -> String {
     let der = CertificateDer::from_pem_file(cert).expect("a PEM certificate");
@@ -175,14 +185,8 @@ async fn a_made_certificate_serves_https_is_pinned_by_its_fingerprint_and_is_kep
 
     // A client that trusts only this certificate gets its answer over HTTPS.
     let port = served.port();
-    let client = trusting(&cert);
     for host in ["localhost", "127.0.0.1"] {
-        let res = client
-            .get(format!("https://{host}:{port}/api/v1/health"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("https://{host}:{port}: {e:?}"));
-        assert_eq!(res.status(), reqwest::StatusCode::OK);
+        assert_eq!(health(&cert, host, port).await, Ok(200), "{host}");
     }
     // Plain HTTP to the same port gets nothing.
     let plain = reqwest::Client::builder()
@@ -216,12 +220,7 @@ async fn a_made_certificate_serves_https_is_pinned_by_its_fingerprint_and_is_kep
         again.said
     );
     assert_eq!(std::fs::read(&cert).expect("cert"), before);
-    let res = trusting(&cert)
-        .get(format!("https://localhost:{}/api/v1/health", again.port()))
-        .send()
-        .await
-        .expect("the same certificate after a restart");
-    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    assert_eq!(health(&cert, "localhost", again.port()).await, Ok(200));
     again.stop();
 
     // The same files given as --tls-cert / --tls-key to another clinic's server.
@@ -238,12 +237,7 @@ async fn a_made_certificate_serves_https_is_pinned_by_its_fingerprint_and_is_kep
     assert!(given.base.starts_with("https://"), "{:?}", given.said);
     assert_eq!(given.fingerprint.as_deref(), Some(printed.as_str()));
     assert!(!other.tls_dir().exists(), "nothing made when one is given");
-    let res = trusting(&cert)
-        .get(format!("https://localhost:{}/api/v1/health", given.port()))
-        .send()
-        .await
-        .expect("a given certificate");
-    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    assert_eq!(health(&cert, "localhost", given.port()).await, Ok(200));
 }
 
 #[test]
@@ -314,12 +308,12 @@ async fn a_stalled_tls_handshake_gives_its_connection_slot_back() {
         .await
         .expect("connect");
     let started = Instant::now();
-    let res = trusting(&clinic.tls_dir().join("cert.pem"))
-        .get(format!("https://localhost:{port}/api/v1/health"))
-        .send()
-        .await
-        .expect("served once the stalled handshake timed out");
-    assert_eq!(res.status(), reqwest::StatusCode::OK);
+    let served_after = health(&clinic.tls_dir().join("cert.pem"), "localhost", port).await;
+    assert_eq!(
+        served_after,
+        Ok(200),
+        "once the stalled handshake timed out"
+    );
     let waited = started.elapsed();
     assert!(
         waited >= Duration::from_millis(500) && waited < Duration::from_secs(5),

@@ -231,9 +231,9 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
             .as_ref()
             .map(|id| format!("{}\n", certificate_line(id)))
             .unwrap_or_default();
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "{certificate}vetdesk is listening on {scheme}://{local} ({what})\n"
+            "{certificate}vetdesk is listening on {scheme}://{local} ({what})"
         )
         .and_then(|()| out.flush());
     };
