@@ -188,7 +188,19 @@ pub enum Command {
         #[command(flatten)]
         server: ServerArgs,
         #[command(flatten)]
+        tls: TlsArgs,
+        #[command(flatten)]
         notify: NotifyArgs,
+    },
+    /// The server's HTTPS certificate and its SHA-256 fingerprint, for pairing a workstation.
+    #[command(name = "server-info")]
+    ServerInfo {
+        /// The certificate `vetdesk serve` is given (PEM) [default: the one it made].
+        #[arg(long, env = "VETDESK_TLS_CERT", value_name = "PEM")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// Where `vetdesk serve` keeps the certificate it made (see `vetdesk serve --help`).
+        #[arg(long, env = "VETDESK_TLS_DIR", value_name = "DIR")]
+        tls_dir: Option<std::path::PathBuf>,
     },
     /// Send due notifications (email, SMS, desktop) until stopped with Ctrl-C or SIGTERM.
     Worker {
@@ -257,6 +269,49 @@ pub struct ServerArgs {
         value_name = "N"
     )]
     pub max_connections: usize,
+}
+
+/// HTTPS for `vetdesk serve`. Without --tls-cert/--tls-key, vetdesk makes a
+/// self-signed certificate on the first start that needs one, keeps it, and
+/// prints its SHA-256 fingerprint (also shown by `vetdesk server-info`).
+#[derive(Debug, Clone, Args)]
+pub struct TlsArgs {
+    /// auto: HTTPS, except plain HTTP on a loopback address; on: HTTPS everywhere;
+    /// off: plain HTTP, only on a loopback address unless --insecure-http.
+    #[arg(long, env = "VETDESK_TLS", value_enum, default_value_t = TlsMode::Auto)]
+    pub tls: TlsMode,
+    /// The server's certificate chain, PEM, its own certificate first (with --tls-key).
+    #[arg(
+        long,
+        env = "VETDESK_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key, PEM (with --tls-cert).
+    #[arg(
+        long,
+        env = "VETDESK_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Where the certificate vetdesk makes is kept [default: beside a SQLite
+    /// database, `<file>.tls/`; for PostgreSQL, `tls/` in the OS data folder].
+    #[arg(long, env = "VETDESK_TLS_DIR", value_name = "DIR")]
+    pub tls_dir: Option<std::path::PathBuf>,
+    /// Serve plain HTTP on any address (behind a TLS proxy, say): passwords and
+    /// client records cross the network readable by anyone on it.
+    #[arg(long, env = "VETDESK_INSECURE_HTTP", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub insecure_http: bool,
+}
+
+/// When `vetdesk serve` speaks HTTPS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TlsMode {
+    Auto,
+    On,
+    Off,
 }
 
 /// Where notifications go. Each channel option is also a `VETDESK_…` variable

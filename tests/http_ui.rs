@@ -42,9 +42,15 @@ async fn serve_with_ui() -> Served {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(async move {
         let addr = "127.0.0.1:0".parse().expect("addr");
-        vetdesk_http::serve_router(router, addr, vetdesk_http::Limits::default(), |addr| {
-            let _ = tx.send(addr);
-        })
+        vetdesk_http::serve_router(
+            router,
+            addr,
+            vetdesk_http::Limits::default(),
+            None,
+            |addr| {
+                let _ = tx.send(addr);
+            },
+        )
         .await
         .expect("serve");
     });

@@ -6,6 +6,7 @@ mod appointments;
 mod notify;
 mod records;
 mod schedule;
+mod serve;
 
 use crate::cli::Command;
 use crate::error::{Failure, Result};
@@ -117,118 +118,23 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
             no_ui,
             no_worker,
             server,
+            tls,
             notify,
         } => {
-            let config = server_config(server)?;
-            serve(
-                ctx,
-                &bind,
-                &config,
+            let options = serve::Options {
+                bind,
                 ui,
                 no_ui,
-                (!no_worker).then_some(notify),
-            )
-            .await
+                server,
+                tls,
+            };
+            serve::serve(ctx, options, (!no_worker).then_some(notify)).await
         }
+        C::ServerInfo { tls_cert, tls_dir } => serve::server_info(ctx, tls_cert, tls_dir),
         C::Worker { once, notify } => notify::worker(ctx, notify, once).await,
         C::Outbox { cmd, list } => notify::outbox(ctx, cmd, list).await,
         C::Templates { cmd } => notify::templates(ctx, cmd).await,
         C::Notifications(a) => notify::settings(ctx, a).await,
         C::Secret { cmd } => notify::secret(cmd).await,
     }
-}
-
-/// A built UI where one is usually found: `ui/` beside the binary (an
-/// installed copy), or `ui/dist` of the source tree it was built from.
-fn built_ui() -> Option<vetdesk_http::ui::UiDir> {
-    let beside = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("ui")));
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/dist");
-    beside
-        .into_iter()
-        .chain([source])
-        .find_map(|dir| vetdesk_http::ui::UiDir::new(dir).ok())
-}
-
-/// The HTTP server's configuration from `vetdesk serve`'s options.
-fn server_config(args: crate::cli::ServerArgs) -> Result<vetdesk_http::ServerConfig> {
-    use std::time::Duration;
-    let trusted_proxies =
-        vetdesk_http::TrustedProxies::parse(args.trusted_proxies.iter().map(String::as_str))
-            .map_err(|e| Failure::invalid(format!("--trusted-proxy: {e}")))?;
-    if args.header_timeout_secs == 0 || args.request_timeout_secs == 0 || args.max_connections == 0
-    {
-        return Err(Failure::invalid(
-            "--header-timeout-secs, --request-timeout-secs and --max-connections must be above 0",
-        ));
-    }
-    Ok(vetdesk_http::ServerConfig {
-        trusted_proxies,
-        limits: vetdesk_http::Limits {
-            header_timeout: Duration::from_secs(args.header_timeout_secs),
-            request_timeout: Duration::from_secs(args.request_timeout_secs),
-            max_connections: args.max_connections,
-            ..Default::default()
-        },
-        ..Default::default()
-    })
-}
-
-/// `vetdesk serve`: the HTTP API over the same application, and the built
-/// calendar UI when there is one, until Ctrl-C; with the notification worker
-/// as a background task.
-async fn serve(
-    ctx: &Ctx,
-    bind: &str,
-    config: &vetdesk_http::ServerConfig,
-    ui: Option<std::path::PathBuf>,
-    no_ui: bool,
-    notify: Option<crate::cli::NotifyArgs>,
-) -> Result<Reply> {
-    let addr: std::net::SocketAddr = bind.trim().parse().map_err(|_| {
-        Failure::invalid(format!(
-            "--bind {bind:?} is not an address and port such as 127.0.0.1:8080"
-        ))
-    })?;
-    let ui = match ui {
-        Some(dir) => {
-            Some(vetdesk_http::ui::UiDir::new(dir).map_err(|e| Failure::invalid(e.to_string()))?)
-        }
-        None if no_ui => None,
-        None => built_ui(),
-    };
-    let worker = match notify {
-        Some(args) => notify::background_worker(ctx, args).await?,
-        None => {
-            tracing::info!("notification worker: off (--no-worker)");
-            None
-        }
-    };
-    let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
-    let mut router = vetdesk_http::router_with(ctx.app.clone(), config);
-    if let Some(ui) = ui {
-        router = vetdesk_http::ui::with_ui(router, ui);
-    }
-    let served = vetdesk_http::serve_router(router, addr, config.limits, |local| {
-        use std::io::Write;
-        let mut out = std::io::stdout().lock();
-        let what = match &ui_path {
-            Some(dir) => format!("calendar at http://{local}/ (from {dir}), API at /api/v1"),
-            None => "API at /api/v1; no built UI, see --ui".to_string(),
-        };
-        let _ = writeln!(out, "vetdesk is listening on http://{local} ({what})")
-            .and_then(|()| out.flush());
-    })
-    .await;
-    if let Some((stop, task)) = worker {
-        stop.stop();
-        let _ = task.await;
-    }
-    served
-        .map_err(|e| Failure::new(ErrorCode::Internal, format!("cannot serve on {addr}: {e}")))?;
-    Ok(Reply {
-        text: String::new(),
-        code: None,
-    })
 }

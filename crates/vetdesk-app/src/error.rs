@@ -177,9 +177,9 @@ impl From<StoreError> for AppError {
                 time_zone: chrono_tz::UTC,
             },
             e @ StoreError::SchemaTooNew { .. } => AppError::SchemaTooNew(e.to_string()),
-            e @ (StoreError::Unavailable(_) | StoreError::Unsupported(_)) => {
-                AppError::StoreUnavailable(e.to_string())
-            }
+            e @ (StoreError::Unavailable(_)
+            | StoreError::Unsupported(_)
+            | StoreError::Tls { .. }) => AppError::StoreUnavailable(e.to_string()),
             e @ (StoreError::Corrupt(_) | StoreError::Database(_)) => {
                 tracing::error!(error = %e, "store failure");
                 AppError::Internal(e.to_string())

@@ -15,6 +15,7 @@ mod nul;
 mod parse_error;
 mod routes;
 pub mod server;
+pub mod tls;
 pub mod ui;
 
 use axum::extract::DefaultBodyLimit;
@@ -40,6 +41,7 @@ use vetdesk_app::App;
 
 pub use client::{ClientAddr, SignInRate, TrustedProxies};
 pub use server::{serve_listener, serve_router, Limits, ServerConfig};
+pub use tls::{Fingerprint, Identity, ServerTls, TlsError};
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 1024 * 1024;
@@ -396,5 +398,12 @@ pub async fn serve_app_on(
     config: &ServerConfig,
 ) -> std::io::Result<()> {
     let router = router_with(app, config);
-    serve_listener(listener, router, config.limits, std::future::pending()).await
+    serve_listener(
+        listener,
+        router,
+        config.limits,
+        config.tls.clone(),
+        std::future::pending(),
+    )
+    .await
 }

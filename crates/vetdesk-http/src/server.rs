@@ -7,20 +7,27 @@
 //! hyper's own refusals of requests it cannot parse leave as problem
 //! documents too ([`crate::parse_error`]).
 //!
-//! HTTP/1.1 only: browsers speak it to a plain-HTTP server, and a TLS proxy in
-//! front may speak HTTP/2 to them.
+//! With a certificate ([`crate::tls`]) each connection is TLS first: the
+//! handshake runs in the connection's own task under the header deadline, so a
+//! client that stalls it gives its slot back, and the problem-document swap
+//! sits above TLS (`ProblemIo<TlsStream<TcpStream>>`), on the plain text.
+//!
+//! HTTP/1.1 only: browsers speak it over TLS and plain HTTP alike, and a TLS
+//! proxy in front may speak HTTP/2 to them.
 
 use crate::client::{SignInRate, TrustedProxies};
 use crate::parse_error::ProblemIo;
+use crate::tls::ServerTls;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
@@ -62,19 +69,22 @@ pub struct ServerConfig {
     /// How often one address may try to sign in.
     pub sign_in_rate: SignInRate,
     pub limits: Limits,
+    /// HTTPS with this certificate; plain HTTP without one.
+    pub tls: Option<ServerTls>,
 }
 
-/// Serve `router` on `addr` until Ctrl-C or SIGTERM; `on_listen` hears the
-/// bound address (useful with port 0).
+/// Serve `router` on `addr` (over TLS when `tls` is given) until Ctrl-C or
+/// SIGTERM; `on_listen` hears the bound address (useful with port 0).
 pub async fn serve_router(
     router: Router,
     addr: SocketAddr,
     limits: Limits,
+    tls: Option<ServerTls>,
     on_listen: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     on_listen(listener.local_addr()?);
-    serve_listener(listener, router, limits, stop_signal()).await
+    serve_listener(listener, router, limits, tls, stop_signal()).await
 }
 
 /// Serve `router` on a bound listener until `shutdown` completes, then give
@@ -83,6 +93,7 @@ pub async fn serve_listener(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    tls: Option<ServerTls>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -118,12 +129,21 @@ pub async fn serve_listener(
                 req
             },
         );
-        let io = TokioIo::new(ProblemIo::new(stream));
-        let conn = http.serve_connection(io, TowerToHyperService::new(service));
-        let conn = graceful.watch(conn);
+        let service = TowerToHyperService::new(service);
+        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
         tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, %peer, "connection closed");
+            match tls {
+                None => serve_connection(&http, watcher, stream, service, peer).await,
+                Some(tls) => {
+                    let handshake = tls.acceptor().accept(stream);
+                    match tokio::time::timeout(limits.header_timeout, handshake).await {
+                        Ok(Ok(stream)) => {
+                            serve_connection(&http, watcher, stream, service, peer).await
+                        }
+                        Ok(Err(e)) => tracing::debug!(error = %e, %peer, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
             }
             drop(slot);
         });
@@ -134,6 +154,26 @@ pub async fn serve_listener(
         () = tokio::time::sleep(limits.shutdown_grace) => {}
     }
     Ok(())
+}
+
+/// HTTP/1.1 on one connection, plain or TLS, until it closes or shutdown ends it.
+async fn serve_connection<I, S>(
+    http: &hyper::server::conn::http1::Builder,
+    watcher: Watcher,
+    stream: I,
+    service: S,
+    peer: SocketAddr,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::ResBody: 'static,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let io = TokioIo::new(ProblemIo::new(stream));
+    if let Err(e) = watcher.watch(http.serve_connection(io, service)).await {
+        tracing::debug!(error = %e, %peer, "connection closed");
+    }
 }
 
 /// Ctrl-C, or SIGTERM from a service manager (`vetdesk worker` stops on it too).

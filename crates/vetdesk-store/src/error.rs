@@ -27,6 +27,13 @@ pub enum StoreError {
     SchemaTooNew { found: i64, known: i64 },
     #[error("cannot open the database: {0}")]
     Unavailable(String),
+    /// The connection asked for TLS (its `sslmode`) and could not have it.
+    #[error("PostgreSQL at {server}: {problem} (sslmode={sslmode})")]
+    Tls {
+        server: String,
+        sslmode: &'static str,
+        problem: TlsProblem,
+    },
     /// Busy, locked, a serialization failure or a deadlock: the same work may succeed if retried.
     #[error("the database is busy; try again")]
     Busy,
@@ -36,6 +43,24 @@ pub enum StoreError {
     Unsupported(String),
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+}
+
+/// Why TLS to the database failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsProblem {
+    /// The server answered that it does not speak TLS.
+    #[error(
+        "the server does not offer TLS, and the connection requires it; turn on ssl in the \
+         server's postgresql.conf, or set sslmode=prefer or sslmode=disable in the database URL \
+         only on a network you trust"
+    )]
+    NotOffered,
+    /// The handshake failed, or the server's certificate was not trusted for its name.
+    #[error(
+        "TLS failed: {0}; if a private CA signed the server's certificate, name it with \
+         sslrootcert=/path/to/ca.pem in the database URL"
+    )]
+    Handshake(String),
 }
 
 impl From<sqlx::Error> for StoreError {

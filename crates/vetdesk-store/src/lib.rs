@@ -23,7 +23,7 @@ mod sql;
 mod sqlite;
 
 pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};
-pub use error::StoreError;
+pub use error::{StoreError, TlsProblem};
 pub use outbox::{
     ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, StoredSettings,
     StoredTemplate,
@@ -337,6 +337,16 @@ pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
         return Ok(Arc::new(PgStore::connect(url).await?));
     }
     Ok(Arc::new(SqliteStore::open(url).await?))
+}
+
+/// The file a SQLite URL or path names, or `None` for PostgreSQL and an
+/// in-memory database: where files that belong with the data can be kept.
+pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        return None;
+    }
+    sqlite::database_file(url)
 }
 
 /// The longest an appointment can block a vet (12 h plus two 2 h buffers), with

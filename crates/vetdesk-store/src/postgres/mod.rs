@@ -24,7 +24,7 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
-use url::{connect_failure, redact, server_name, url_secrets};
+use url::{connect_failure, default_ssl_mode, redact, server_name, tls_failure, url_secrets};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
 
@@ -52,17 +52,24 @@ impl PgStore {
     ///
     /// An unreachable server, refused credentials or a missing database are
     /// [`StoreError::Unavailable`], with a message that names the server but
-    /// never the password.
+    /// never the password. TLS: unless the URL (or `PGSSLMODE`) says
+    /// `sslmode`, a server on another host must offer TLS with a certificate
+    /// trusted for its name (`verify-full`; `sslrootcert=` names a private
+    /// CA); one that cannot is [`StoreError::Tls`].
     #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str) -> Result<PgStore> {
         let secrets = url_secrets(url);
         let redact = |msg: String| redact(msg, &secrets);
-        let opts = PgConnectOptions::from_str(url)
+        let mut opts = PgConnectOptions::from_str(url)
             .map_err(|e| {
                 StoreError::Unavailable(redact(format!("not a usable PostgreSQL URL: {e}")))
             })?
             .application_name("vetdesk")
             .options([("statement_timeout", STATEMENT_TIMEOUT)]);
+        let env_sslmode = std::env::var("PGSSLMODE").ok();
+        if let Some(mode) = default_ssl_mode(url, &opts, env_sslmode.as_deref()) {
+            opts = opts.ssl_mode(mode);
+        }
         let server = server_name(&opts);
 
         // One connection first, outside the pool: the pool retries a refused
@@ -76,10 +83,13 @@ impl PgStore {
                 )))
             }
             Ok(Err(e)) => {
+                if let Some(tls) = tls_failure(&e, &server, opts.get_ssl_mode()) {
+                    return Err(tls);
+                }
                 return Err(StoreError::Unavailable(redact(format!(
                     "PostgreSQL at {server}: {}",
                     connect_failure(&e, opts.get_username())
-                ))))
+                ))));
             }
             Ok(Ok(conn)) => conn,
         };

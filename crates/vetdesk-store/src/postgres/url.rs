@@ -1,7 +1,84 @@
 //! What may be said about a database URL: the server it names, why a
-//! connection failed, and never the password.
+//! connection failed, and never the password; and which TLS it asks for.
 
-use sqlx::postgres::PgConnectOptions;
+use crate::error::TlsProblem;
+use crate::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+/// The TLS a connection gets when neither the URL (`sslmode=`) nor the
+/// environment (`PGSSLMODE`) says: a server on this machine keeps libpq's
+/// default (`prefer`); any other host gets `verify-full` — encrypted, and the
+/// certificate must chain to a trusted root (the public ones, or the URL's
+/// `sslrootcert=`) and name the host. `None`: keep what the options say.
+pub(super) fn default_ssl_mode(
+    url: &str,
+    opts: &PgConnectOptions,
+    env_sslmode: Option<&str>,
+) -> Option<PgSslMode> {
+    let said = env_sslmode.is_some_and(|m| !m.trim().is_empty())
+        || query_keys(url).any(|k| k == "sslmode" || k == "ssl-mode");
+    (!said && !is_local(opts)).then_some(PgSslMode::VerifyFull)
+}
+
+/// A Unix socket, `localhost`, or a loopback address.
+fn is_local(opts: &PgConnectOptions) -> bool {
+    if opts.get_socket().is_some() {
+        return true;
+    }
+    let host = opts.get_host();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.starts_with('/')
+        || bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
+fn query_keys(url: &str) -> impl Iterator<Item = &str> {
+    let query = url
+        .split_once('?')
+        .map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    query
+        .split('&')
+        .map(|kv| kv.split_once('=').map_or(kv, |(k, _)| k))
+}
+
+/// libpq's name for a mode, as a person writes it in the URL.
+pub(super) fn ssl_mode_name(mode: PgSslMode) -> &'static str {
+    match mode {
+        PgSslMode::Disable => "disable",
+        PgSslMode::Allow => "allow",
+        PgSslMode::Prefer => "prefer",
+        PgSslMode::Require => "require",
+        PgSslMode::VerifyCa => "verify-ca",
+        PgSslMode::VerifyFull => "verify-full",
+    }
+}
+
+/// A failed connection that failed at TLS, as [`StoreError::Tls`].
+pub(super) fn tls_failure(e: &sqlx::Error, server: &str, mode: PgSslMode) -> Option<StoreError> {
+    let problem = match e {
+        // sqlx's words when the server answers the SSLRequest with "N".
+        sqlx::Error::Tls(cause) if cause.to_string().contains("does not support TLS") => {
+            TlsProblem::NotOffered
+        }
+        sqlx::Error::Tls(cause) => TlsProblem::Handshake(cause.to_string()),
+        // rustls's refusals (an untrusted certificate, a wrong name) reach sqlx
+        // through tokio-rustls as invalid data on the socket.
+        sqlx::Error::Io(io)
+            if io.kind() == std::io::ErrorKind::InvalidData
+                && !matches!(mode, PgSslMode::Disable) =>
+        {
+            TlsProblem::Handshake(io.to_string())
+        }
+        _ => return None,
+    };
+    Some(StoreError::Tls {
+        server: server.to_string(),
+        sslmode: ssl_mode_name(mode),
+        problem,
+    })
+}
 
 /// `user@host:port/database`: enough to tell which server was meant, nothing secret.
 pub(super) fn server_name(opts: &PgConnectOptions) -> String {
@@ -99,6 +176,65 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::str::FromStr;
+
+    fn mode(url: &str, env: Option<&str>) -> &'static str {
+        let opts = PgConnectOptions::from_str(url).expect("a URL");
+        ssl_mode_name(default_ssl_mode(url, &opts, env).unwrap_or(opts.get_ssl_mode()))
+    }
+
+    #[test]
+    fn another_host_gets_verify_full_unless_the_url_says_otherwise() {
+        // This machine keeps the default: prefer, or what the URL says.
+        for local in [
+            "postgres://u@localhost/db",
+            "postgres://u@127.0.0.1:5432/db",
+            "postgres://u@127.0.0.2/db",
+            "postgres://u@[::1]:5432/db",
+            "postgres:///db?host=/var/run/postgresql",
+            "postgres://u@%2Fvar%2Frun%2Fpostgresql/db",
+        ] {
+            assert_eq!(mode(local, None), "prefer", "{local}");
+        }
+        assert_eq!(
+            mode("postgres://u@127.0.0.1/db?sslmode=disable", None),
+            "disable"
+        );
+        // Any other host: verify-full, with the URL's sslrootcert if it has one.
+        for remote in [
+            "postgres://u:p@db.example:5432/db",
+            "postgres://u@192.168.1.20/db",
+            "postgres://u@[2001:db8::5]/db",
+            "postgresql://u@db.example/db?sslrootcert=/etc/vetdesk/ca.pem",
+        ] {
+            assert_eq!(mode(remote, None), "verify-full", "{remote}");
+        }
+        // What the URL or PGSSLMODE says is kept, on any host.
+        assert_eq!(
+            mode("postgres://u@db.example/db?sslmode=require", None),
+            "require"
+        );
+        assert_eq!(
+            mode(
+                "postgres://u@db.example/db?application_name=x&sslmode=disable",
+                None
+            ),
+            "disable"
+        );
+        assert_eq!(
+            mode("postgres://u@db.example/db?ssl-mode=verify-ca", None),
+            "verify-ca"
+        );
+        assert!(default_ssl_mode(
+            "postgres://u@db.example/db",
+            &PgConnectOptions::from_str("postgres://u@db.example/db").expect("URL"),
+            Some("require")
+        )
+        .is_none());
+        let opts = PgConnectOptions::from_str("postgres://u@db.example/db?sslrootcert=/ca.pem")
+            .expect("sslrootcert is understood");
+        assert_eq!(opts.get_host(), "db.example");
+    }
 
     #[test]
     fn urls_print_without_their_passwords() {

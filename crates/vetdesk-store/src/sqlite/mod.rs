@@ -26,6 +26,18 @@ pub struct SqliteStore {
     changes: broadcast::Sender<Change>,
 }
 
+/// The file `url` (as [`SqliteStore::open`] reads it) names; `None` in memory.
+pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return None;
+    }
+    if url.starts_with("sqlite:") {
+        let opts = SqliteConnectOptions::from_str(url).ok()?;
+        return Some(opts.get_filename().to_path_buf());
+    }
+    Some(std::path::PathBuf::from(url))
+}
+
 impl SqliteStore {
     /// Open (creating if needed) and migrate. Accepts `sqlite://path`,
     /// `sqlite:path`, `sqlite::memory:` or a plain path.
