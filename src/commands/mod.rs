@@ -3,6 +3,7 @@
 
 mod access;
 mod appointments;
+pub mod backups;
 mod notify;
 mod records;
 mod schedule;
@@ -135,6 +136,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Templates { cmd } => notify::templates(ctx, cmd).await,
         C::Notifications(a) => notify::settings(ctx, a).await,
         C::Secret { cmd } => notify::secret(cmd).await,
+        C::Backup { to } => backups::backup(ctx, to.as_deref()).await,
+        // Run before the database is opened (see main.rs): an open database cannot be replaced.
+        C::Restore { file } => backups::restore(&ctx.database, ctx.json, &ctx.actor, &file).await,
     }
 }
 
@@ -177,7 +181,7 @@ fn server_config(args: crate::cli::ServerArgs) -> Result<vetdesk_http::ServerCon
 
 /// `vetdesk serve`: the HTTP API over the same application, and the built
 /// calendar UI when there is one, until Ctrl-C; with the notification worker
-/// as a background task.
+/// and the daily backup as background tasks.
 async fn serve(
     ctx: &Ctx,
     bind: &str,
@@ -205,6 +209,8 @@ async fn serve(
             None
         }
     };
+    // The embedded database's daily copy (a no-op on PostgreSQL).
+    let backups = tokio::spawn(vetdesk_app::backups::back_up_daily(ctx.app.clone()));
     let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
     let mut router = vetdesk_http::router_with(ctx.app.clone(), config);
     if let Some(ui) = ui {
@@ -221,6 +227,7 @@ async fn serve(
             .and_then(|()| out.flush());
     })
     .await;
+    backups.abort();
     if let Some((stop, task)) = worker {
         stop.stop();
         let _ = task.await;
