@@ -173,15 +173,13 @@ async fn restore_refuses_a_damaged_or_newer_file_and_a_database_in_use_and_chang
     let untouched = snapshot(&db);
     let err = restore(damaged)
         .await
-        .err()
-        .expect("a damaged file is refused");
+        .expect_err("a damaged file is refused");
     assert_eq!(err.code(), ErrorCode::CorruptDatabase, "{err}");
-    let err = restore(newer).await.err().expect("a newer file is refused");
+    let err = restore(newer).await.expect_err("a newer file is refused");
     assert_eq!(err.code(), ErrorCode::SchemaTooNew, "{err}");
     let err = restore(dir.join("missing.db"))
         .await
-        .err()
-        .expect("refused");
+        .expect_err("refused");
     assert_eq!(err.code(), ErrorCode::StoreUnavailable, "{err}");
     assert!(
         snapshot(&db) == untouched,
@@ -226,10 +224,9 @@ async fn a_damaged_database_gives_a_typed_error_naming_the_newest_good_backup() 
     let db = file_of(&t);
     damage(&db);
 
-    let err = App::open(&t.url)
-        .await
-        .err()
-        .expect("a damaged file is refused");
+    let Err(err) = App::open(&t.url).await else {
+        panic!("a damaged file opened");
+    };
     assert_eq!(err.code(), ErrorCode::CorruptDatabase, "{err}");
     let good = made[1].display().to_string();
     match &err {

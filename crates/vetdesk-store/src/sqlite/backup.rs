@@ -158,7 +158,7 @@ impl BackupFolder {
                 })
             })
             .collect();
-        files.sort_by(|a, b| a.taken_at.cmp(&b.taken_at));
+        files.sort_by_key(|f| f.taken_at);
         Ok(files)
     }
 
