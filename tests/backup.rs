@@ -177,9 +177,7 @@ async fn restore_refuses_a_damaged_or_newer_file_and_a_database_in_use_and_chang
     assert_eq!(err.code(), ErrorCode::CorruptDatabase, "{err}");
     let err = restore(newer).await.expect_err("a newer file is refused");
     assert_eq!(err.code(), ErrorCode::SchemaTooNew, "{err}");
-    let err = restore(dir.join("missing.db"))
-        .await
-        .expect_err("refused");
+    let err = restore(dir.join("missing.db")).await.expect_err("refused");
     assert_eq!(err.code(), ErrorCode::StoreUnavailable, "{err}");
     assert!(
         snapshot(&db) == untouched,
@@ -405,4 +403,19 @@ fn kill_9_during_a_backup_leaves_the_previous_backup_intact() {
     // A backup that is left to finish replaces it, and holds the new clinic.
     run(vetdesk(&db).arg("backup").arg("--to").arg(&nightly));
     assert!(clinics_json(&nightly).contains("Third clinic"));
+}
+
+#[tokio::test]
+async fn postgres_is_backed_up_with_pg_dump_and_has_no_daily_copy() {
+    let Some(t) = spawn_app_on(Backend::Postgres).await else {
+        eprintln!("skipped: {POSTGRES_ENV} is not set");
+        return;
+    };
+    let err = t.app.backup(None).await.expect_err("refused");
+    assert_eq!(err.code(), ErrorCode::StoreUnavailable);
+    assert!(err.to_string().contains("pg_dump"), "{err}");
+    assert_eq!(
+        t.app.run_due_backup().await.expect("run"),
+        DueBackup::NotEmbedded
+    );
 }

@@ -167,8 +167,7 @@ impl Desktop {
         self.restart_worker();
         if self.run_worker {
             // Once a day into `backups/` beside the file; returns at once on PostgreSQL.
-            let task =
-                tauri::async_runtime::spawn(vetdesk_app::backups::back_up_daily(self.app()));
+            let task = tauri::async_runtime::spawn(vetdesk_app::backups::back_up_daily(self.app()));
             if let Some(old) = lock(&self.backups).replace(task) {
                 old.abort();
             }
