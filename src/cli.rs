@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand};
                   owners and pets by id or by a name that matches exactly one of them.",
     after_help = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 not found, 4 conflict, \
                   5 changed by someone else, 6 invalid status change, 7 database busy or unavailable, 8 duplicate, \
-                  9 not signed in, not allowed, or too many sign-ins."
+                  9 not signed in, not allowed, or too many sign-ins, \
+                  10 the database file is damaged (the message names the newest good backup)."
 )]
 pub struct Cli {
     /// The database: a SQLite file path or URL (default: vetdesk.db in the OS data folder).
@@ -225,6 +226,20 @@ pub enum Command {
     },
     /// A clinic's notification settings: reminder offsets, SMS quiet hours, staff heads-up.
     Notifications(NotificationArgs),
+    /// Copy the database while it stays in use: to FILE, or into the backups folder beside it
+    /// (which keeps the newest 14). A PostgreSQL database is backed up with pg_dump; this says how.
+    Backup {
+        /// Where to write the copy (replaced only once the new copy is complete).
+        #[arg(long, value_name = "FILE")]
+        to: Option<std::path::PathBuf>,
+    },
+    /// Put a backup in place of the database, after checking it. Stop vetdesk serve and the
+    /// desktop app first; the replaced database is kept in the backups folder.
+    Restore {
+        /// The backup to restore.
+        #[arg(value_name = "FILE")]
+        file: std::path::PathBuf,
+    },
     /// Keep a secret (the SMTP password, the SMS token) in the OS keyring.
     Secret {
         #[command(subcommand)]

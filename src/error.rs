@@ -68,6 +68,7 @@ pub fn exit_code(code: ErrorCode) -> u8 {
         ErrorCode::Busy | ErrorCode::StoreUnavailable | ErrorCode::SchemaTooNew => 7,
         ErrorCode::Duplicate => 8,
         ErrorCode::Unauthenticated | ErrorCode::Forbidden | ErrorCode::TooManyAttempts => 9,
+        ErrorCode::CorruptDatabase => 10,
     }
 }
 
@@ -91,6 +92,7 @@ mod tests {
             (ErrorCode::Unauthenticated, 9),
             (ErrorCode::Forbidden, 9),
             (ErrorCode::TooManyAttempts, 9),
+            (ErrorCode::CorruptDatabase, 10),
         ];
         for (code, status) in cases {
             assert_eq!(exit_code(code), status, "{code:?}");

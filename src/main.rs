@@ -63,6 +63,11 @@ fn init_logging() {
 async fn run(cli: cli::Cli) -> Result<commands::Reply> {
     let database = database_location(cli.db)?;
     let actor = actor(cli.actor);
+    // Restore replaces the database file, so it must not be opened (and a
+    // damaged one, which is why one restores, would not open).
+    if let cli::Command::Restore { file } = &cli.command {
+        return commands::backups::restore(&database, cli.json, &actor, file).await;
+    }
     // Whoever runs the command line owns the database file: they act as admin,
     // and the audit log names them.
     let app = App::open(&database)

@@ -1,6 +1,7 @@
 //! The desktop app's shared state (`app.manage(Desktop)`): the application it
 //! runs over (swapped when the database setting changes), the task that turns
-//! committed changes into Tauri events, and the notification worker.
+//! committed changes into Tauri events, the notification worker, and the
+//! embedded database's daily backup.
 
 use crate::live::{self, Emit};
 use crate::notifications;
@@ -24,7 +25,9 @@ pub struct Desktop {
     emit: OnceLock<Emit>,
     forwarder: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
     worker: Mutex<Option<notifications::Running>>,
-    /// Whether the background worker runs (off in command tests).
+    /// The daily backup of the embedded database (`vetdesk_app::backups`).
+    backups: Mutex<Option<tauri::async_runtime::JoinHandle<()>>>,
+    /// Whether the background worker and the daily backup run (off in command tests).
     run_worker: bool,
     /// Who is signed in at this workstation, for the worker's desktop scope.
     signed_in: Mutex<Option<Principal>>,
@@ -46,6 +49,7 @@ impl Desktop {
             emit: OnceLock::new(),
             forwarder: Mutex::new(None),
             worker: Mutex::new(None),
+            backups: Mutex::new(None),
             run_worker: true,
             signed_in: Mutex::new(None),
         }
@@ -161,6 +165,13 @@ impl Desktop {
             );
         }
         self.restart_worker();
+        if self.run_worker {
+            // Once a day into `backups/` beside the file; returns at once on PostgreSQL.
+            let task = tauri::async_runtime::spawn(vetdesk_app::backups::back_up_daily(self.app()));
+            if let Some(old) = lock(&self.backups).replace(task) {
+                old.abort();
+            }
+        }
     }
 
     fn restart_worker(&self) {
@@ -176,6 +187,9 @@ impl Desktop {
     /// Stop the background work (the app is closing).
     pub fn shutdown(&self) {
         lock(&self.worker).take();
+        if let Some(b) = lock(&self.backups).take() {
+            b.abort();
+        }
         if let Some(f) = lock(&self.forwarder).take() {
             f.abort();
         }

@@ -3,6 +3,7 @@
 
 mod access;
 mod appointments;
+pub mod backups;
 mod notify;
 mod records;
 mod schedule;
@@ -136,5 +137,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Templates { cmd } => notify::templates(ctx, cmd).await,
         C::Notifications(a) => notify::settings(ctx, a).await,
         C::Secret { cmd } => notify::secret(cmd).await,
+        C::Backup { to } => backups::backup(ctx, to.as_deref()).await,
+        // Run before the database is opened (see main.rs): an open database cannot be replaced.
+        C::Restore { file } => backups::restore(&ctx.database, ctx.json, &ctx.actor, &file).await,
     }
 }

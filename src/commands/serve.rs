@@ -170,7 +170,7 @@ fn certificate_line(identity: &Identity) -> String {
 
 /// `vetdesk serve`: the HTTP API over the same application, and the built
 /// calendar UI when there is one, until Ctrl-C; with the notification worker
-/// as a background task.
+/// and the daily backup as background tasks.
 pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> Result<Reply> {
     let Options {
         bind,
@@ -214,6 +214,8 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
             None
         }
     };
+    // The embedded database's daily copy (a no-op on PostgreSQL).
+    let backups = tokio::spawn(vetdesk_app::backups::back_up_daily(ctx.app.clone()));
     let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
     let mut router = vetdesk_http::router_with(ctx.app.clone(), &config);
     if let Some(ui) = ui {
@@ -239,6 +241,7 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
     };
     let served =
         vetdesk_http::serve_router(router, addr, config.limits, config.tls.clone(), announce).await;
+    backups.abort();
     if let Some((stop, task)) = worker {
         stop.stop();
         let _ = task.await;

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many failed sign-ins; wait and try again.
     TooManyAttempts,
+    /// The database file is damaged; restore a backup (the error names the newest good one).
+    CorruptDatabase,
 }
 
 impl ErrorCode {
@@ -42,6 +44,7 @@ impl ErrorCode {
             ErrorCode::Unauthenticated => "unauthenticated",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::CorruptDatabase => "corrupt_database",
         }
     }
 }
@@ -90,6 +93,12 @@ pub enum AppError {
     Forbidden(#[from] Denied),
     #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
     TooManyAttempts { retry_after_secs: u64 },
+    /// The database file is damaged; `newest_backup` is the newest good copy, if any.
+    #[error("{message}")]
+    CorruptDatabase {
+        message: String,
+        newest_backup: Option<String>,
+    },
     /// Every password-verification slot stayed busy while this sign-in waited.
     #[error("too many sign-ins at once; try again in {retry_after_secs} seconds")]
     SignInBusy { retry_after_secs: u64 },
@@ -123,6 +132,7 @@ impl AppError {
             AppError::TooManyAttempts { .. } | AppError::SignInBusy { .. } => {
                 ErrorCode::TooManyAttempts
             }
+            AppError::CorruptDatabase { .. } => ErrorCode::CorruptDatabase,
         }
     }
 
@@ -177,8 +187,22 @@ impl From<StoreError> for AppError {
                 time_zone: chrono_tz::UTC,
             },
             e @ StoreError::SchemaTooNew { .. } => AppError::SchemaTooNew(e.to_string()),
+            StoreError::CorruptDatabase {
+                file,
+                detail,
+                newest_backup,
+            } => AppError::CorruptDatabase {
+                newest_backup: newest_backup.as_ref().map(|b| b.display().to_string()),
+                message: StoreError::CorruptDatabase {
+                    file,
+                    detail,
+                    newest_backup,
+                }
+                .to_string(),
+            },
             e @ (StoreError::Unavailable(_)
             | StoreError::Unsupported(_)
+            | StoreError::InUse(_)
             | StoreError::Tls { .. }) => AppError::StoreUnavailable(e.to_string()),
             e @ (StoreError::Corrupt(_) | StoreError::Database(_)) => {
                 tracing::error!(error = %e, "store failure");

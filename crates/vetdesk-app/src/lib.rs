@@ -8,6 +8,7 @@
 
 mod access;
 mod appointments;
+pub mod backups;
 pub mod demo;
 mod error;
 mod notifications;

@@ -115,10 +115,12 @@ pub enum Permission {
     ManageNotifications,
     /// Queue a failed or skipped message again.
     RetryMessages,
+    /// Copy the whole database (backups) and put a copy back (restore).
+    ManageBackups,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ReadSchedule,
         Permission::ReadRecords,
         Permission::Book,
@@ -136,6 +138,7 @@ impl Permission {
         Permission::ReadAudit,
         Permission::ManageNotifications,
         Permission::RetryMessages,
+        Permission::ManageBackups,
     ];
 
     /// What the permission lets a person do, as a refusal would say it.
@@ -158,6 +161,7 @@ impl Permission {
             Permission::ReadAudit => "read the audit log",
             Permission::ManageNotifications => "manage notifications",
             Permission::RetryMessages => "retry failed messages",
+            Permission::ManageBackups => "back up or restore the database",
         }
     }
 }

@@ -1,4 +1,5 @@
 use crate::Entity;
+use std::path::PathBuf;
 use vetdesk_core::Booking;
 
 /// What can go wrong in the store, in terms the application layer can act on.
@@ -39,6 +40,19 @@ pub enum StoreError {
     Busy,
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The database file itself is damaged (`PRAGMA quick_check` failed, or
+    /// SQLite says it is not a database): nothing in it can be trusted.
+    #[error("{}", corrupt_database(.file.as_deref(), .detail, .newest_backup.as_deref()))]
+    CorruptDatabase {
+        /// The damaged file, when known (at open).
+        file: Option<PathBuf>,
+        detail: String,
+        /// The newest backup beside it that passes its own check, if any.
+        newest_backup: Option<PathBuf>,
+    },
+    /// Another process has the database open (restore refuses to replace it).
+    #[error("{0}")]
+    InUse(String),
     #[error("{0}")]
     Unsupported(String),
     #[error("database error: {0}")]
@@ -63,6 +77,33 @@ pub enum TlsProblem {
     Handshake(String),
 }
 
+fn corrupt_database(
+    file: Option<&std::path::Path>,
+    detail: &str,
+    backup: Option<&std::path::Path>,
+) -> String {
+    let what = file.map_or("the database".to_string(), |f| {
+        format!("the database {}", f.display())
+    });
+    let remedy = match backup {
+        Some(b) => format!(
+            "the newest good backup is {b}; stop vetdesk and run `vetdesk restore {b}`",
+            b = b.display()
+        ),
+        None => "no good backup was found beside it".to_string(),
+    };
+    format!("{what} is damaged ({detail}); {remedy}")
+}
+
+/// SQLite's "corrupt" (and its extended codes) and "not a database";
+/// PostgreSQL's "data corrupted" and "index corrupted".
+pub(crate) fn means_corrupt(code: &str) -> bool {
+    matches!(
+        code,
+        "11" | "267" | "523" | "779" | "26" | "XX001" | "XX002"
+    )
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
@@ -77,6 +118,13 @@ impl From<sqlx::Error> for StoreError {
                 // Busy / locked; serialization failure, deadlock, lock or statement timeout.
                 Some("5") | Some("517") | Some("6") | Some("262") | Some("40001")
                 | Some("40P01") | Some("55P03") | Some("57014") => return StoreError::Busy,
+                Some(code) if means_corrupt(code) => {
+                    return StoreError::CorruptDatabase {
+                        file: None,
+                        detail: db.message().to_string(),
+                        newest_backup: None,
+                    }
+                }
                 // An exclusion violation outside save_appointment (which names the winners itself).
                 Some("23P01") => {
                     return StoreError::Overlap {

@@ -28,9 +28,12 @@ pub use outbox::{
     ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, StoredSettings,
     StoredTemplate,
 };
-pub use postgres::{redact_url, PgStore};
+pub use postgres::{pg_dump_advice, redact_url, PgStore};
 pub use sql::template_id;
-pub use sqlite::{queries, SqliteStore};
+pub use sqlite::{
+    inspect, known_schema_version, queries, restore, BackupFile, BackupFolder, Depth, FileCheck,
+    Restored, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -182,6 +185,20 @@ pub trait Store: Send + Sync + 'static {
     /// the same message, with the same `Message-ID`, to be sent again).
     async fn write_relaxed(&self) -> Result<Box<dyn Tx>> {
         self.write().await
+    }
+    /// The embedded database's file (its backups go beside it); `None` for a
+    /// database server or one in memory.
+    fn file(&self) -> Option<&std::path::Path> {
+        None
+    }
+    /// Copy the whole database to `dest` while it stays in use; `dest` holds
+    /// either what it held before or the complete copy, whenever the process
+    /// stops. Only the embedded database: a server's has its own tools.
+    async fn backup_to(&self, _dest: &std::path::Path) -> Result<()> {
+        Err(StoreError::Unsupported(format!(
+            "the {} store cannot be copied by vetdesk",
+            self.backend()
+        )))
     }
     /// Close connections (pending transactions roll back).
     async fn close(&self);

@@ -33,6 +33,9 @@ pub struct Problem {
     /// Seconds to wait before trying again (also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// The newest good backup of a damaged database (`corrupt_database`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub newest_backup: Option<String>,
 }
 
 /// The HTTP status for an application error code.
@@ -41,7 +44,10 @@ pub fn status_of(code: ErrorCode) -> u16 {
         ErrorCode::InvalidInput | ErrorCode::InvalidTransition => 422,
         ErrorCode::NotFound => 404,
         ErrorCode::Conflict | ErrorCode::StaleVersion | ErrorCode::Duplicate => 409,
-        ErrorCode::Busy | ErrorCode::StoreUnavailable | ErrorCode::SchemaTooNew => 503,
+        ErrorCode::Busy
+        | ErrorCode::StoreUnavailable
+        | ErrorCode::SchemaTooNew
+        | ErrorCode::CorruptDatabase => 503,
         ErrorCode::Internal => 500,
         ErrorCode::Unauthenticated => 401,
         ErrorCode::Forbidden => 403,
@@ -64,6 +70,7 @@ fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::Unauthenticated => "Sign in first",
         ErrorCode::Forbidden => "Not allowed for your role",
         ErrorCode::TooManyAttempts => "Too many sign-in attempts",
+        ErrorCode::CorruptDatabase => "The database file is damaged",
     }
 }
 
@@ -79,6 +86,7 @@ impl Problem {
             messages: None,
             current: None,
             retry_after: None,
+            newest_backup: None,
         }
     }
 
@@ -103,6 +111,7 @@ impl Problem {
             AppError::StaleVersion { current, .. } => p.current = current.map(|c| *c),
             AppError::TooManyAttempts { retry_after_secs }
             | AppError::SignInBusy { retry_after_secs } => p.retry_after = Some(retry_after_secs),
+            AppError::CorruptDatabase { newest_backup, .. } => p.newest_backup = newest_backup,
             _ => {}
         }
         p
@@ -118,7 +127,8 @@ pub struct ErrorBody {
     pub code: String,
     /// A sentence about this case; never an internal cause.
     pub message: String,
-    /// `conflicts` and `messages`, `current`, `retry_after`, as the problem document has them.
+    /// `conflicts` and `messages`, `current`, `retry_after`, `newest_backup`, as
+    /// the problem document has them.
     pub details: Map<String, Value>,
 }
 
@@ -151,6 +161,7 @@ impl From<AppError> for ErrorBody {
         put("messages", p.messages.map(Value::from));
         put("current", p.current);
         put("retry_after", p.retry_after.map(Value::from));
+        put("newest_backup", p.newest_backup.map(Value::from));
         ErrorBody {
             code: p.code,
             message: p.detail,
@@ -180,6 +191,7 @@ mod tests {
             (Unauthenticated, 401),
             (Forbidden, 403),
             (TooManyAttempts, 429),
+            (CorruptDatabase, 503),
         ] {
             assert_eq!(status_of(code), status, "{code:?}");
         }
@@ -214,6 +226,25 @@ mod tests {
         assert_eq!(p["current"]["name"], "now");
         assert_eq!(p["status"], 409);
         assert_eq!(p["type"], "urn:vetdesk:problem:stale_version");
+    }
+
+    #[test]
+    fn a_damaged_database_is_no_500_and_names_its_newest_backup_in_both_shapes() {
+        let damaged = || AppError::CorruptDatabase {
+            message: "the database /d/vetdesk.db is damaged (…)".into(),
+            newest_backup: Some("/d/backups/vetdesk-20261201T030000Z.db".into()),
+        };
+        let p = serde_json::to_value(Problem::from_app(damaged())).unwrap_or_default();
+        assert_eq!(p["status"], 503);
+        assert_eq!(p["code"], "corrupt_database");
+        assert_eq!(p["newest_backup"], "/d/backups/vetdesk-20261201T030000Z.db");
+        let e = ErrorBody::from(damaged());
+        assert_eq!(e.code, "corrupt_database");
+        assert_eq!(
+            e.details["newest_backup"],
+            "/d/backups/vetdesk-20261201T030000Z.db"
+        );
+        assert!(e.message.contains("damaged"), "{}", e.message);
     }
 
     #[test]

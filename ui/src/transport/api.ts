@@ -1480,6 +1480,8 @@ export interface components {
             detail: string;
             /** @description Each conflict in words, in the clinic's time (conflicts only). */
             messages?: string[] | null;
+            /** @description The newest good backup of a damaged database (`corrupt_database`), if any. */
+            newest_backup?: string | null;
             /**
              * Format: int64
              * @description Seconds to wait before trying again (also sent as `Retry-After`).

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'too_many_attempts'
+  | 'corrupt_database'
   // Not from the server: the request never got an answer.
   | 'offline';
 
@@ -28,6 +29,8 @@ export interface ErrorDetails {
   current?: unknown;
   /** Seconds to wait (`too_many_attempts`). */
   retry_after?: number;
+  /** The newest good backup of a damaged database (`corrupt_database`). */
+  newest_backup?: string;
   [field: string]: unknown;
 }
 
@@ -92,6 +95,12 @@ export function sentence(err: unknown): string {
       return wait
         ? `Too many sign-in attempts. Please wait ${wait} seconds and try again.`
         : 'Too many sign-in attempts. Please wait a moment and try again.';
+    }
+    case 'corrupt_database': {
+      const backup = err.details.newest_backup;
+      return backup
+        ? `The database file is damaged. Nothing was changed. Ask your administrator to restore the newest good backup (${backup}) with vetdesk restore.`
+        : 'The database file is damaged and no good backup was found. Nothing was changed; ask your administrator.';
     }
     case 'offline':
       return 'The vetdesk server cannot be reached. Check the connection; nothing was changed.';

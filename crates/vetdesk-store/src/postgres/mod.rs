@@ -40,6 +40,8 @@ pub struct PgStore {
     changes: broadcast::Sender<Change>,
     /// Forwards the server's change announcements to `changes`; aborted on close and drop.
     listener: JoinHandle<()>,
+    /// `user@host:port/db`, for messages.
+    server: String,
 }
 
 impl PgStore {
@@ -117,6 +119,7 @@ impl PgStore {
             pool,
             changes,
             listener,
+            server,
         })
     }
 
@@ -124,6 +127,18 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+}
+
+/// How a PostgreSQL database is backed up and restored: with PostgreSQL's own
+/// tools, which copy a live database consistently and know its roles and
+/// constraints (vetdesk does not run them: their version must match the server's).
+pub fn pg_dump_advice(server: &str) -> String {
+    format!(
+        "vetdesk backup copies the embedded SQLite database; the PostgreSQL database {server} is backed up with PostgreSQL's pg_dump, \
+         which copies it while it is in use: pg_dump --format=custom --file=vetdesk-$(date +%F).dump \"$VETDESK_DATABASE_URL\" \
+         (run it daily, e.g. from cron, and keep the files off the server). \
+         To restore, stop every vetdesk serve first, then: pg_restore --clean --if-exists --no-owner --dbname=\"$VETDESK_DATABASE_URL\" FILE"
+    )
 }
 
 impl Drop for PgStore {
@@ -136,6 +151,9 @@ impl Drop for PgStore {
 impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+    async fn backup_to(&self, _dest: &std::path::Path) -> Result<()> {
+        Err(StoreError::Unsupported(pg_dump_advice(&self.server)))
     }
     async fn read(&self) -> Result<Box<dyn Tx>> {
         let read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";

@@ -3,16 +3,23 @@
 //! single write lock up front so that a conflict check made inside one still
 //! holds at commit, across connections and processes.
 
+mod backup;
 mod bookings;
+mod check;
 mod dialect;
+mod restore;
 
+pub use backup::{BackupFile, BackupFolder, KEEP_BACKUPS, PAUSE_ENV as BACKUP_PAUSE_ENV};
 pub use bookings::queries;
+pub use check::{inspect, known_schema_version, Depth, FileCheck};
+pub use restore::{restore, Restored};
 
 use crate::sql::{migration_failed, SqlTx};
 use crate::{Change, Result, Store, StoreError, Tx, CHANGE_BUFFER};
 use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -24,6 +31,8 @@ pub struct SqliteStore {
     /// Connections with `synchronous=NORMAL`, for [`Store::write_relaxed`].
     relaxed: SqlitePool,
     changes: broadcast::Sender<Change>,
+    /// The database file (`None` in memory).
+    file: Option<PathBuf>,
 }
 
 /// The file `url` (as [`SqliteStore::open`] reads it) names; `None` in memory.
@@ -39,8 +48,10 @@ pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
 }
 
 impl SqliteStore {
-    /// Open (creating if needed) and migrate. Accepts `sqlite://path`,
-    /// `sqlite:path`, `sqlite::memory:` or a plain path.
+    /// Open (creating if needed), check (`PRAGMA quick_check`: a damaged file
+    /// is [`StoreError::CorruptDatabase`], naming the newest good backup) and
+    /// migrate. Accepts `sqlite://path`, `sqlite:path`, `sqlite::memory:` or a
+    /// plain path.
     #[tracing::instrument(skip_all, fields(url = %url))]
     pub async fn open(url: &str) -> Result<Self> {
         let opts = if url.starts_with("sqlite:") {
@@ -50,6 +61,7 @@ impl SqliteStore {
             SqliteConnectOptions::new().filename(url)
         };
         let memory = url.contains(":memory:");
+        let file = (!memory).then(|| opts.get_filename().to_path_buf());
         let opts = opts
             .create_if_missing(true)
             .journal_mode(if memory {
@@ -65,8 +77,17 @@ impl SqliteStore {
             .max_connections(if memory { 1 } else { 8 })
             .acquire_timeout(Duration::from_secs(60))
             .connect_with(opts.clone())
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?;
+            .await;
+        let pool = match (pool, &file) {
+            (Ok(pool), _) => pool,
+            (Err(e), Some(file)) if check::is_corrupt(&e) => {
+                return Err(check::corrupt(file, e.to_string()).await)
+            }
+            (Err(e), _) => return Err(StoreError::Unavailable(format!("{url}: {e}"))),
+        };
+        if let Some(file) = &file {
+            check::quick_check(&pool, file).await?;
+        }
         (MIGRATOR.run(&pool).await).map_err(|e| migration_failed(&MIGRATOR, e))?;
         // `write_relaxed`'s connections: in WAL mode `synchronous=NORMAL`
         // commits without an fsync (the WAL is synced at checkpoints and by
@@ -85,6 +106,7 @@ impl SqliteStore {
             pool,
             relaxed,
             changes: broadcast::channel(CHANGE_BUFFER).0,
+            file,
         })
     }
 
@@ -119,6 +141,12 @@ impl Store for SqliteStore {
         Ok(Box::new(
             SqlTx::begin(&self.relaxed, "BEGIN IMMEDIATE", changes).await?,
         ))
+    }
+    fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+    async fn backup_to(&self, dest: &Path) -> Result<()> {
+        backup::vacuum_into(&self.pool, dest).await
     }
     async fn close(&self) {
         self.relaxed.close().await;
