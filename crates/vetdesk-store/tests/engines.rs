@@ -41,14 +41,6 @@ const EXEMPT: &[(&str, &str)] = &[
         "outbox",
         "owner-facing messages are the server's alone and are never synced",
     ),
-    (
-        "message_templates",
-        "still hard-deleted on reset: tombstones are open work of issue 11",
-    ),
-    (
-        "notification_settings",
-        "never deleted, but has no tombstone column yet: open work of issue 11",
-    ),
 ];
 
 /// Columns the database computes from others on both engines (stored
