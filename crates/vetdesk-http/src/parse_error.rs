@@ -57,7 +57,12 @@ fn replacement(head: &[u8]) -> Option<Vec<u8>> {
     } else {
         return None;
     };
+    // hyper writes such an answer alone, head only, then closes: a buffer with
+    // anything after the head (a body, say, that merely starts like one) is not it.
     let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
+    if end + 4 != head.len() {
+        return None;
+    }
     let fields = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
     if !fields.contains("\r\ncontent-length: 0") {
         return None;
@@ -151,5 +156,9 @@ mod tests {
         // vetdesk's own 400 has a body; a 200 is never touched.
         assert!(replacement(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 120\r\n\r\n{").is_none());
         assert!(replacement(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").is_none());
+        // Text that only looks like hyper's answer, with more after it, is left alone.
+        assert!(
+            replacement(b"HTTP/1.1 414 URI Too Long\r\ncontent-length: 0\r\n\r\nmore").is_none()
+        );
     }
 }
