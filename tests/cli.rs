@@ -923,3 +923,19 @@ fn secret_set_without_a_keyring_says_so_and_names_the_variable() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("s3cret"), "{stderr}");
 }
+
+#[test]
+fn a_worker_whose_lease_cannot_cover_its_send_timeout_is_refused_naming_the_flags() {
+    let vd = Vetdesk::new();
+    let out = vd.run("worker --once --lease-secs 31 --send-timeout-secs 30");
+    out.fails(2, "--lease-secs");
+    assert!(out.stderr.contains("--send-timeout-secs"), "{}", out.stderr);
+    vd.run("worker --once --send-timeout-secs 0")
+        .fails(2, "--send-timeout-secs");
+    vd.run("worker --once --max-attempts 0")
+        .fails(2, "--max-attempts");
+    vd.run("worker --once --batch 501").fails(2, "--batch");
+    // Two seconds over the send timeout is enough: it gets as far as the channels.
+    vd.run("worker --once --lease-secs 32 --send-timeout-secs 30")
+        .fails(2, "no channel is configured");
+}

@@ -74,7 +74,7 @@ fn config() -> WorkerConfig {
 }
 
 fn worker(t: &TestApp, p: &Peers) -> Worker {
-    Worker::new(t.app.clone(), channels(p, 2000), config())
+    Worker::new(t.app.clone(), channels(p, 2000), config()).expect("worker")
 }
 
 async fn messages(t: &TestApp, appointment: AppointmentId) -> Vec<OutboxRecord> {
@@ -328,6 +328,8 @@ story!(
         assert_eq!(
             brief(&ms),
             vec![
+                // Booked five hours ahead: the 24 h reminder's moment had passed.
+                row("reminder-1440", "email", Skipped, "2027-02-28T13:00:00Z"),
                 row("confirmation", "email", Pending, "2027-03-01T08:00:00Z"),
                 row("reminder-120", "email", Voided, "2027-03-01T11:00:00Z"),
                 row("checked_in", "desktop", Pending, "2027-03-01T11:30:00Z"),
@@ -337,8 +339,9 @@ story!(
         t.clock.set(utc("2027-03-01T14:20:00Z"));
         t.app.no_show(b.view.appointment.id, None, &t.actor).await.expect("no-show");
         let ms = messages(&t, b.view.appointment.id).await;
-        assert!(ms.iter().skip(1).all(|m| m.status == Voided), "{:?}", brief(&ms));
-        assert_eq!(ms[1].last_error.as_deref(), Some("the appointment was marked a no-show"));
+        assert_eq!(ms[0].status, Skipped, "its 24 h reminder: {:?}", brief(&ms));
+        assert!(ms.iter().skip(2).all(|m| m.status == Voided), "{:?}", brief(&ms));
+        assert_eq!(ms[2].last_error.as_deref(), Some("the appointment was marked a no-show"));
         // Confirming changes no plan.
         let c = t.book(&t.ben_vet, "2027-03-05T10:00", &t.consult).await.expect("booked");
         let before = brief(&messages(&t, c.view.appointment.id).await);
@@ -635,7 +638,7 @@ story!(
         req.pet_id = t.other_pet.id;
         let a = t.app.book(req, &t.actor).await.expect("booked");
         let id = a.view.appointment.id;
-        let mut w = Worker::new(t.app.clone(), channels(&p, 300), config());
+        let mut w = Worker::new(t.app.clone(), channels(&p, 300), config()).expect("worker");
         p.sms.set_behaviour(Behaviour::RefuseTemporarily);
         assert_eq!(w.drain().await.expect("step").retried, 1);
         let m = messages(&t, id).await.remove(0);
@@ -678,8 +681,8 @@ story!(
         // A second application on its own connections to the same database.
         let store = vetdesk_store::open(&t.url).await.expect("second store");
         let other = App::new(store, t.clock.clone(), Settings::default());
-        let mut a = Worker::new(t.app.clone(), channels(&p, 2000), WorkerConfig { batch: 3, name: "a".into(), ..config() });
-        let mut b = Worker::new(other, channels(&p, 2000), WorkerConfig { batch: 3, name: "b".into(), ..config() });
+        let mut a = Worker::new(t.app.clone(), channels(&p, 2000), WorkerConfig { batch: 3, name: "a".into(), ..config() }).expect("worker");
+        let mut b = Worker::new(other, channels(&p, 2000), WorkerConfig { batch: 3, name: "b".into(), ..config() }).expect("worker");
         let (ra, rb) = tokio::join!(a.drain(), b.drain());
         let (ra, rb) = (ra.expect("a"), rb.expect("b"));
         assert_eq!(ra.sent + rb.sent, booked);
@@ -714,7 +717,7 @@ story!(
             desktop: Some((screen.clone(), vetdesk_store::DesktopScope::Vet(t.alice_vet.id))),
             ..Channels::default()
         };
-        let r = Worker::new(t.app.clone(), channels, config()).drain().await.expect("step");
+        let r = Worker::new(t.app.clone(), channels, config()).expect("worker").drain().await.expect("step");
         assert_eq!(r.sent, 1);
         let shown = screen.0.lock().expect("screen").clone();
         assert_eq!(shown.len(), 1);
@@ -738,7 +741,7 @@ story!(
             email_rate: Rate { per_second: 20.0, burst: 2 },
             ..config()
         };
-        let mut w = Worker::new(t.app.clone(), channels(&p, 2000), limited);
+        let mut w = Worker::new(t.app.clone(), channels(&p, 2000), limited).expect("worker");
         let started = std::time::Instant::now();
         assert_eq!(w.drain().await.expect("step").sent, 12);
         // Two at once, then one every 50 ms: at least 0.5 s for the other ten.
@@ -802,7 +805,7 @@ story!(
         let _guard = tracing::subscriber::set_default(subscriber);
         let a = t.book(&t.alice_vet, "2027-03-05T10:00", &t.consult).await.expect("booked");
         let channels = Channels { email: Some(Arc::new(QuotingRefusal)), sms: None, desktop: None };
-        let mut w = Worker::new(t.app.clone(), channels, config());
+        let mut w = Worker::new(t.app.clone(), channels, config()).expect("worker");
         assert_eq!(w.drain().await.expect("step").failed, 1);
         // The front desk sees the whole reason, address included, to fix it.
         let m = messages(&t, a.view.appointment.id).await.remove(0);
@@ -818,5 +821,56 @@ story!(
         assert!(logged.contains("message refused for good"), "{logged}");
         assert!(logged.contains("550 5.1.1 <[redacted]>: mailbox unavailable"), "{logged}");
         assert!(!logged.contains(&address), "{logged}");
+    }
+);
+
+/// An appointment's reminders as `(offset, status, why)`.
+async fn reminders(
+    t: &TestApp,
+    id: AppointmentId,
+) -> Vec<(Option<u32>, MessageStatus, Option<String>)> {
+    messages(t, id)
+        .await
+        .into_iter()
+        .filter(|m| m.kind == MessageKind::Reminder)
+        .map(|m| (m.offset_min, m.status, m.last_error))
+        .collect()
+}
+
+story!(
+    async fn reminders_whose_moment_passed_before_the_booking_are_recorded_as_skipped(t) {
+        // Booked 31 minutes ahead: neither reminder can go, and both say why.
+        t.clock.set(utc("2027-03-01T08:29:00Z"));
+        let soon = t.book(&t.alice_vet, "2027-03-01T09:00", &t.consult).await.expect("booked");
+        assert_eq!(
+            reminders(&t, soon.view.appointment.id).await,
+            vec![
+                (Some(1440), MessageStatus::Skipped, Some("its moment (2027-02-28 09:00 UTC) had passed when the appointment was booked (2027-03-01 08:29 UTC)".into())),
+                (Some(120), MessageStatus::Skipped, Some("its moment (2027-03-01 07:00 UTC) had passed when the appointment was booked (2027-03-01 08:29 UTC)".into())),
+            ]
+        );
+        let skipped = messages(&t, soon.view.appointment.id).await.into_iter().filter(|m| m.status == MessageStatus::Skipped).collect::<Vec<_>>();
+        assert!(skipped.iter().all(|m| m.finished_at == Some(t.clock_now()) && m.attempts == 0), "{skipped:?}");
+        // The worker sends the confirmation, and neither skipped reminder.
+        let p = peers().await;
+        let mut w = worker(&t, &p);
+        assert_eq!(w.drain().await.expect("drain").sent, 1, "the confirmation");
+        // Booked 3 hours ahead: the 24 h reminder is skipped, the 2 h one planned.
+        t.clock.set(utc("2027-03-01T10:00:00Z"));
+        let later = t.book(&t.ben_vet, "2027-03-01T13:00", &t.consult).await.expect("booked");
+        assert_eq!(
+            reminders(&t, later.view.appointment.id).await,
+            vec![
+                (Some(1440), MessageStatus::Skipped, Some("its moment (2027-02-28 13:00 UTC) had passed when the appointment was booked (2027-03-01 10:00 UTC)".into())),
+                (Some(120), MessageStatus::Pending, None),
+            ]
+        );
+        // Its confirmation now, its 2 h reminder at 11:00; never a skipped one.
+        assert_eq!(w.drain().await.expect("drain").sent, 1, "the confirmation");
+        t.clock.set(utc("2027-03-01T11:00:00Z"));
+        assert_eq!(w.drain().await.expect("drain").sent, 1, "the 2 h reminder");
+        let subjects: Vec<_> = p.smtp.received().iter().filter_map(|r| r.header("Subject")).collect();
+        assert_eq!(subjects.len(), 3, "{subjects:?}");
+        assert!(reminders(&t, soon.view.appointment.id).await.iter().all(|r| r.1 == MessageStatus::Skipped));
     }
 );

@@ -69,7 +69,14 @@ pub fn start(app: App, signed_in: Option<&Principal>) -> Running {
                 return;
             }
         };
-        let worker = Worker::new(app.clone(), channels, WorkerConfig::default());
+        let worker = match Worker::new(app.clone(), channels, WorkerConfig::default()) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "notification worker: off");
+                app.set_sending(&Default::default());
+                return;
+            }
+        };
         // What the health command reports (and the UI warns about when empty).
         app.set_sending(&worker.scope());
         if worker.scope().is_empty() {

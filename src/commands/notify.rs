@@ -42,31 +42,14 @@ fn channel_flags(a: &NotifyArgs) -> [(Setting, Option<String>); 10] {
 
 /// The worker and its channels, as the flags and the environment describe them.
 async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
-    let timeout = Duration::from_secs(a.send_timeout_secs.max(1));
-    let settings = ChannelSettings::from_env().with_flags(channel_flags(&a));
-    let plan = vetdesk_notify::resolve(settings, timeout)
-        .await
-        .map_err(|e| invalid(e.to_string()))?;
-    let desktop = match &plan.desktop {
-        DesktopChoice::Unset | DesktopChoice::Off => None,
-        DesktopChoice::All => Some(DesktopScope::All),
-        DesktopChoice::Vet(vet) => Some(DesktopScope::Vet(resolve::vet(&ctx.app, vet).await?)),
-    };
-    let channels = vetdesk_notify::build_channels(plan.with_desktop(desktop))
-        .map_err(|e| invalid(e.to_string()))?;
-    if a.batch == 0 || a.batch > vetdesk_app::MAX_CLAIM {
-        return Err(invalid(format!(
-            "--batch must be between 1 and {}",
-            vetdesk_app::MAX_CLAIM
-        )));
-    }
     if !(a.email_rate > 0.0 && a.sms_rate > 0.0) {
         return Err(invalid("--email-rate and --sms-rate must be positive"));
     }
+    let timeout = Duration::from_secs(a.send_timeout_secs);
     let config = WorkerConfig {
         batch: a.batch,
-        lease: Duration::from_secs(a.lease_secs.max(1)),
-        max_attempts: a.max_attempts.max(1),
+        lease: Duration::from_secs(a.lease_secs),
+        max_attempts: a.max_attempts,
         retry_base: Duration::from_secs(a.retry_secs.max(1)),
         send_timeout: timeout,
         email_rate: Rate {
@@ -79,7 +62,21 @@ async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
         },
         ..WorkerConfig::default()
     };
-    Ok(Worker::new(ctx.app.clone(), channels, config))
+    // A lease too short for the send timeout, a batch or attempt count out
+    // of range: refused before anything else, naming the flags at fault.
+    config.check().map_err(|e| invalid(e.to_string()))?;
+    let settings = ChannelSettings::from_env().with_flags(channel_flags(&a));
+    let plan = vetdesk_notify::resolve(settings, timeout)
+        .await
+        .map_err(|e| invalid(e.to_string()))?;
+    let desktop = match &plan.desktop {
+        DesktopChoice::Unset | DesktopChoice::Off => None,
+        DesktopChoice::All => Some(DesktopScope::All),
+        DesktopChoice::Vet(vet) => Some(DesktopScope::Vet(resolve::vet(&ctx.app, vet).await?)),
+    };
+    let channels = vetdesk_notify::build_channels(plan.with_desktop(desktop))
+        .map_err(|e| invalid(e.to_string()))?;
+    Worker::new(ctx.app.clone(), channels, config).map_err(|e| invalid(e.to_string()))
 }
 
 /// The worker for `vetdesk serve`, running as a background task; `None` when no channel is configured.

@@ -17,6 +17,7 @@ mod reads;
 mod records;
 mod schedule_cache;
 mod scheduling;
+mod sending;
 mod signin;
 mod throttle;
 pub mod views;
@@ -27,11 +28,12 @@ pub use access::{UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest, MAX_BOOK_BATCH};
 pub use error::{AppError, ErrorCode, Result};
 pub use notifications::{
-    Claimed, MessagePreview, OutboxQuery, Outgoing, Prepared, Recipient, SettingsPatch,
-    SettingsView, TemplateInput, TemplateView, MAX_CLAIM, MAX_OUTBOX_PAGE,
+    MessagePreview, OutboxQuery, SettingsPatch, SettingsView, TemplateInput, TemplateView,
+    MAX_OUTBOX_PAGE,
 };
 pub use records::*;
 pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
+pub use sending::{Claimed, ClaimedBatch, Outgoing, Prepared, Recipient, MAX_ATTEMPTS, MAX_CLAIM};
 pub use signin::SessionGrant;
 pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};
 

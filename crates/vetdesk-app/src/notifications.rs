@@ -1,8 +1,8 @@
 //! Notifications: the outbox rows an appointment change writes (in the change's
-//! own transaction), what the worker asks of the application (claim due
-//! messages, prepare one for sending, record how it went), and the use cases a
-//! person runs: list the outbox, retry a failed message, preview a message,
-//! edit templates and a clinic's notification settings.
+//! own transaction), and the use cases a person runs: list the outbox, retry a
+//! failed message, preview a message, edit templates and a clinic's
+//! notification settings. What the worker asks of the application (claim,
+//! prepare, record) is `sending.rs`.
 //!
 //! What a change causes is decided by the pure core
 //! (`vetdesk_core::notification::plan`); this module loads what the plan needs
@@ -14,68 +14,20 @@ use crate::access::snap;
 use crate::paging::page_limit;
 use crate::reads::Reads;
 use crate::records::require_clinic;
+use crate::sending::Prepared;
 use crate::{App, AppError, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-use vetdesk_core::message::{ics, render};
-use vetdesk_core::notification::{plan, readiness, Event, PlanInput, SendCheck};
+use vetdesk_core::message::render;
+use vetdesk_core::notification::{plan, Event, PlanInput};
 use vetdesk_core::*;
 use vetdesk_store::{
-    ClaimScope, Entity, Finish, OutboxFilter, OutboxRecord, Page, StoredSettings, StoredTemplate,
-    Tx, Write,
+    Entity, OutboxFilter, OutboxRecord, Page, StoredSettings, StoredTemplate, Tx, Write,
 };
 
 /// Largest outbox page.
 pub const MAX_OUTBOX_PAGE: u32 = 500;
-/// Largest batch a worker may claim at once.
-pub const MAX_CLAIM: u32 = 500;
-
-/// A message a worker holds: the row as claimed, and the token that proves the claim.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Claimed {
-    pub message: OutboxRecord,
-    pub token: Uuid,
-}
-
-/// Who a message goes to, by its channel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Recipient {
-    /// An email address, a phone number, or (desktop) the vet's id.
-    pub address: String,
-    pub name: String,
-}
-
-/// A message ready to go out.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outgoing {
-    pub id: OutboxId,
-    /// The idempotency key: the email `Message-ID`'s local part and the SMS gateway's idempotency header.
-    pub key: String,
-    pub kind: MessageKind,
-    pub channel: MessageChannel,
-    pub to: Recipient,
-    pub clinic: String,
-    pub rendered: Rendered,
-    /// The `.ics` calendar entry (email confirmations, reschedules and cancellations).
-    pub ics: Option<String>,
-}
-
-/// What the worker should do with a claimed message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", rename_all = "snake_case")]
-pub enum Prepared {
-    Send(Box<Outgoing>),
-    /// Not now (quiet hours): back to the queue until `until`.
-    Defer {
-        until: DateTime<Utc>,
-        why: String,
-    },
-    /// Not at all; recorded as skipped with this reason.
-    Skip {
-        reason: String,
-    },
-}
 
 /// A message with what it would say if it were sent now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -160,7 +112,7 @@ pub(crate) async fn settings_of(tx: &mut dyn Tx, clinic: ClinicId) -> Result<Not
         .unwrap_or_default())
 }
 
-async fn template_of(
+pub(crate) async fn template_of(
     tx: &mut dyn Tx,
     kind: MessageKind,
     channel: MessageChannel,
@@ -251,121 +203,6 @@ impl App {
         Ok(())
     }
 
-    // ---------- the worker's side ----------
-
-    /// Claim up to `limit` due messages in `scope` for `worker`, leased for `lease`.
-    #[tracing::instrument(skip_all, fields(worker = worker, limit = limit))]
-    pub async fn claim_messages(
-        &self,
-        scope: &ClaimScope,
-        worker: &str,
-        lease: Duration,
-        limit: u32,
-    ) -> Result<Vec<Claimed>> {
-        self.require(Permission::ManageNotifications)?;
-        if limit == 0 || limit > MAX_CLAIM {
-            return Err(ValidationError::Other(format!(
-                "a worker claims between 1 and {MAX_CLAIM} messages at a time"
-            ))
-            .into());
-        }
-        if lease <= Duration::zero() {
-            return Err(ValidationError::Other("a claim's lease must be positive".into()).into());
-        }
-        let now = self.now();
-        let token = Uuid::now_v7();
-        let mut tx = self.store.write().await?;
-        let rows = tx
-            .claim_outbox(scope, worker, token, now, now + lease, limit)
-            .await?;
-        tx.commit().await?;
-        Ok(rows
-            .into_iter()
-            .map(|message| Claimed { message, token })
-            .collect())
-    }
-
-    /// Decide what to do with a claimed message now, and render it if it goes.
-    #[tracing::instrument(skip_all, fields(message = %claimed.message.id))]
-    pub async fn prepare_message(&self, claimed: &Claimed) -> Result<Prepared> {
-        self.require(Permission::ManageNotifications)?;
-        let mut tx = self.store.read().await?;
-        prepare_claimed(tx.as_mut(), claimed, self.now()).await
-    }
-
-    /// Record how `done`'s attempt ended and, in the same transaction, prepare
-    /// `next` (the worker's next message): one transaction a message instead
-    /// of two. When preparing `next` fails, it comes back `None` (prepare it on
-    /// its own) and the outcome is still committed on SQLite; on PostgreSQL a
-    /// store error aborts the transaction, so the commit fails and `done` goes
-    /// out again after its lease, as when any outcome's commit fails. The
-    /// first value is `false` when the claim no longer held `done`.
-    #[tracing::instrument(skip_all, fields(message = %done.message.id))]
-    pub async fn finish_and_prepare(
-        &self,
-        done: &Claimed,
-        finish: Finish,
-        next: Option<&Claimed>,
-    ) -> Result<(bool, Option<Prepared>)> {
-        self.require(Permission::ManageNotifications)?;
-        let now = self.now();
-        let mut tx = self.outcome_tx().await?;
-        let held = tx
-            .finish_outbox(done.message.id, done.token, &finish, now)
-            .await?;
-        let prepared = match next {
-            Some(c) => match prepare_claimed(tx.as_mut(), c, now).await {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    tracing::debug!(error = %e, "preparing the next message failed; it is prepared on its own");
-                    None
-                }
-            },
-            None => None,
-        };
-        tx.commit().await?;
-        if !held {
-            tracing::warn!(message = %done.message.id, "the claim had lapsed; outcome not recorded");
-        }
-        Ok((held, prepared))
-    }
-
-    /// The transaction an outcome is recorded in: not flushed to disk before
-    /// the next send unless `durable_message_records` says so. Losing it to a
-    /// power cut can only send the message again (same Message-ID), never lose
-    /// one; a killed worker loses nothing (ARCHITECTURE.md, Invariants).
-    async fn outcome_tx(&self) -> Result<Box<dyn Tx>> {
-        Ok(if self.settings.durable_message_records {
-            self.store.write().await?
-        } else {
-            self.store.write_relaxed().await?
-        })
-    }
-
-    /// Record how a claimed message's attempt ended. `false` when the claim
-    /// no longer held it (its lease ran out and another worker took it).
-    #[tracing::instrument(skip_all, fields(message = %claimed.message.id))]
-    pub async fn finish_message(&self, claimed: &Claimed, finish: Finish) -> Result<bool> {
-        self.require(Permission::ManageNotifications)?;
-        let now = self.now();
-        let mut tx = self.outcome_tx().await?;
-        let held = tx
-            .finish_outbox(claimed.message.id, claimed.token, &finish, now)
-            .await?;
-        tx.commit().await?;
-        if !held {
-            tracing::warn!(message = %claimed.message.id, "the claim had lapsed; outcome not recorded");
-        }
-        Ok(held)
-    }
-
-    /// When the next message in `scope` may be claimed.
-    #[tracing::instrument(skip_all)]
-    pub async fn next_message_due(&self, scope: &ClaimScope) -> Result<Option<DateTime<Utc>>> {
-        self.require(Permission::ManageNotifications)?;
-        Ok(self.store.read().await?.next_outbox_due(scope).await?)
-    }
-
     // ---------- what a person sees and does ----------
 
     /// The outbox, newest due first.
@@ -410,7 +247,7 @@ impl App {
             .outbox_message(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
-        let prepared = prepare(tx.as_mut(), &message, self.now()).await?;
+        let prepared = crate::sending::prepare(tx.as_mut(), &message, self.now()).await?;
         Ok(MessagePreview { message, prepared })
     }
 
@@ -770,156 +607,4 @@ impl App {
             settings: saved.settings,
         })
     }
-}
-
-/// A claimed message as it is now: skipped if a cancel voided it or another
-/// worker took it since, else decided and rendered.
-async fn prepare_claimed(
-    tx: &mut dyn Tx,
-    claimed: &Claimed,
-    now: DateTime<Utc>,
-) -> Result<Prepared> {
-    // A cancel may have voided it since it was claimed.
-    let current = tx
-        .outbox_message(claimed.message.id)
-        .await?
-        .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, claimed.message.id))?;
-    if current.status != MessageStatus::Pending {
-        return Ok(Prepared::Skip {
-            reason: format!("the message is {}", current.status),
-        });
-    }
-    // The lease ran out and another worker took it: not ours to send (and
-    // recording anything with our token changes nothing).
-    if current.lease_until != claimed.message.lease_until
-        || current.claimed_by != claimed.message.claimed_by
-    {
-        return Ok(Prepared::Skip {
-            reason: "the claim lapsed".into(),
-        });
-    }
-    prepare(tx, &current, now).await
-}
-
-/// Decide and render: the send-time checks of the core, then the template
-/// filled with the appointment as it is now.
-async fn prepare(tx: &mut dyn Tx, m: &OutboxRecord, now: DateTime<Utc>) -> Result<Prepared> {
-    let Some(view) = tx.appointment_view(m.appointment_id).await? else {
-        return Ok(Prepared::Skip {
-            reason: "the appointment no longer exists".into(),
-        });
-    };
-    let a = &view.appointment;
-    let clinic = require_clinic(tx, m.clinic_id).await?;
-    let settings = settings_of(tx, clinic.id).await?;
-    let check = SendCheck {
-        kind: m.kind,
-        channel: m.channel,
-        planned_start: m.appointment_start,
-        expires_at: m.expires_at,
-    };
-    match readiness(&check, a, clinic.time_zone, settings.quiet_hours, now) {
-        Readiness::Send => {}
-        Readiness::Defer(until) => {
-            return Ok(Prepared::Defer {
-                until,
-                why: "inside the clinic's quiet hours".into(),
-            })
-        }
-        Readiness::Skip(reason) => return Ok(Prepared::Skip { reason }),
-    }
-    let to = match m.channel {
-        MessageChannel::Desktop => Recipient {
-            address: m.vet_id.to_string(),
-            name: view.vet_name.clone(),
-        },
-        channel => {
-            let client = tx
-                .client(a.client_id)
-                .await?
-                .ok_or_else(|| AppError::not_found(Entity::Client, a.client_id))?;
-            let p = &client.preferences;
-            let address = match channel {
-                MessageChannel::Email if p.email_opt_out => Err("the owner opted out of email"),
-                MessageChannel::Email => client
-                    .email
-                    .as_ref()
-                    .map(|e| e.as_str().to_string())
-                    .ok_or("the owner has no email address"),
-                _ if p.sms_opt_out => Err("the owner opted out of SMS"),
-                _ => client
-                    .phone
-                    .as_ref()
-                    .map(|n| n.as_str().to_string())
-                    .ok_or("the owner has no phone number"),
-            };
-            match address {
-                Ok(address) => Recipient {
-                    address,
-                    name: client.name.to_string(),
-                },
-                Err(reason) => {
-                    return Ok(Prepared::Skip {
-                        reason: reason.into(),
-                    })
-                }
-            }
-        }
-    };
-    let template = template_of(tx, m.kind, m.channel).await?;
-    let rendered = render(
-        &template,
-        &Facts {
-            pet: &view.pet_name,
-            owner: &view.client_name,
-            vet: &view.vet_name,
-            clinic: clinic.name.as_str(),
-            type_name: &view.type_name,
-            start: a.slot.start(),
-            previous_start: m.previous_start,
-            tz: clinic.time_zone,
-            now,
-        },
-    );
-    let calendar = m.channel == MessageChannel::Email
-        && matches!(
-            m.kind,
-            MessageKind::Confirmation | MessageKind::Reschedule | MessageKind::Cancellation
-        );
-    let ics = calendar.then(|| {
-        let uid = format!("{}@vetdesk", a.id.0);
-        let summary = format!(
-            "{} for {} with {}",
-            view.type_name, view.pet_name, view.vet_name
-        );
-        let description = format!(
-            "{}'s {} with {} at {}.",
-            view.pet_name,
-            view.type_name.to_lowercase(),
-            view.vet_name,
-            clinic.name
-        );
-        ics(&CalendarEvent {
-            uid: &uid,
-            sequence: m.appointment_version,
-            start: a.slot.start(),
-            end: a.slot.end(),
-            tz: clinic.time_zone,
-            summary: &summary,
-            location: clinic.name.as_str(),
-            description: &description,
-            cancelled: m.kind == MessageKind::Cancellation,
-            stamp: now,
-        })
-    });
-    Ok(Prepared::Send(Box::new(Outgoing {
-        id: m.id,
-        key: m.key.clone(),
-        kind: m.kind,
-        channel: m.channel,
-        to,
-        clinic: clinic.name.to_string(),
-        rendered,
-        ics,
-    })))
 }

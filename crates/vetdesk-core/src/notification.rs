@@ -9,7 +9,8 @@
 //!
 //! - booking plans a confirmation, a reminder at each of the clinic's offsets
 //!   (24 h and 2 h before by default) and a "starting soon" desktop heads-up
-//!   for the vet; a reminder whose moment has already passed is not planned;
+//!   for the vet; a reminder whose moment has already passed is recorded as
+//!   skipped, saying so (the owner hears from the booking notice instead);
 //! - a reschedule voids everything still pending and plans one reschedule
 //!   notice and the reminders for the new time;
 //! - a cancel or no-show voids everything still pending (a cancel adds one
@@ -558,15 +559,20 @@ fn voids(event: Event) -> &'static [MessageKind] {
     }
 }
 
-/// Adds one owner message: kind, reminder offset, due, grace, latest, previous start.
-type OwnerMessage<'a> = dyn FnMut(
-        MessageKind,
-        Option<u32>,
-        DateTime<Utc>,
-        Option<Duration>,
-        DateTime<Utc>,
-        Option<DateTime<Utc>>,
-    ) + 'a;
+/// One owner message to add: [`plan`]'s `owner` takes these.
+struct OwnerMessage {
+    kind: MessageKind,
+    offset_min: Option<u32>,
+    /// When it falls due (quiet hours not yet applied).
+    due: DateTime<Utc>,
+    /// How long after it falls due it may still go; never after `until`.
+    grace: Option<Duration>,
+    until: DateTime<Utc>,
+    previous_start: Option<DateTime<Utc>>,
+    /// Recorded as skipped at once, with this reason (unless the owner
+    /// cannot be reached at all, which is said first).
+    skip: Option<String>,
+}
 
 /// The messages a change causes.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
@@ -581,16 +587,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
     let start = a.slot.start();
     let mut add = Vec::new();
     let route = owner_channel(input.client);
-    // `grace`: how long after it falls due (quiet hours included) a message
-    // may still go; never after `until`.
-    let mut owner = |kind: MessageKind,
-                     offset_min: Option<u32>,
-                     raw_due: DateTime<Utc>,
-                     grace: Option<Duration>,
-                     until: DateTime<Utc>,
-                     previous_start: Option<DateTime<Utc>>| {
+    let mut owner = |m: OwnerMessage| {
+        let passed = m.skip.is_some();
         let (channel, mut skipped) = match &route {
-            Ok(c) => (*c, None),
+            Ok(c) => (*c, m.skip),
             Err(why) => (
                 input
                     .client
@@ -601,10 +601,10 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             ),
         };
         let due_at = match (channel, input.settings.quiet_hours) {
-            (MessageChannel::Sms, Some(q)) => q.defer(input.tz, raw_due),
-            _ => raw_due,
+            (MessageChannel::Sms, Some(q)) if !passed => q.defer(input.tz, m.due),
+            _ => m.due,
         };
-        let expires_at = grace.map_or(until, |g| (due_at + g).min(until));
+        let expires_at = m.grace.map_or(m.until, |g| (due_at + g).min(m.until));
         if skipped.is_none() && due_at >= expires_at {
             skipped = Some(format!(
                 "quiet hours ({}) last until after the appointment's start",
@@ -616,69 +616,68 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             ));
         }
         add.push(PlannedMessage {
-            key: idempotency_key(a.id, kind, offset_min, channel, a.meta.version),
-            kind,
+            key: idempotency_key(a.id, m.kind, m.offset_min, channel, a.meta.version),
+            kind: m.kind,
             channel,
-            offset_min,
+            offset_min: m.offset_min,
             appointment_start: start,
-            previous_start,
+            previous_start: m.previous_start,
             due_at,
             expires_at,
             skipped,
         });
     };
-    let plan_reminders = |owner: &mut OwnerMessage<'_>| {
+    let notice = |kind: MessageKind, previous_start: Option<DateTime<Utc>>| OwnerMessage {
+        kind,
+        offset_min: None,
+        due: input.now,
+        grace: None,
+        until: start,
+        previous_start,
+        skip: None,
+    };
+    let made = match input.event {
+        Event::Rescheduled { .. } => "moved",
+        _ => "booked",
+    };
+    let plan_reminders = |owner: &mut dyn FnMut(OwnerMessage)| {
         for &m in &input.settings.reminder_offsets_min {
             let offset = Duration::minutes(i64::from(m));
             let due = start - offset;
-            // A reminder whose moment has passed is not planned: the booking or
-            // reschedule notice going out now already tells the owner.
-            if due <= input.now {
-                continue;
-            }
+            // A reminder whose moment has passed is recorded as skipped, with
+            // why: the booking or reschedule notice going out now already
+            // tells the owner, and the outbox shows the front desk it was not
+            // forgotten.
+            let skip = (due <= input.now).then(|| {
+                format!(
+                    "its moment ({}) had passed when the appointment was {made} ({})",
+                    due.format("%Y-%m-%d %H:%M UTC"),
+                    input.now.format("%Y-%m-%d %H:%M UTC"),
+                )
+            });
             // Sent late only while it is less than half its lead time late.
-            owner(
-                MessageKind::Reminder,
-                Some(m),
+            owner(OwnerMessage {
+                kind: MessageKind::Reminder,
+                offset_min: Some(m),
                 due,
-                Some(offset / 2),
-                start,
-                None,
-            );
+                grace: Some(offset / 2),
+                until: start,
+                previous_start: None,
+                skip,
+            });
         }
     };
     match input.event {
         Event::Booked if start > input.now => {
-            owner(
-                MessageKind::Confirmation,
-                None,
-                input.now,
-                None,
-                start,
-                None,
-            );
+            owner(notice(MessageKind::Confirmation, None));
             plan_reminders(&mut owner);
         }
         Event::Rescheduled { previous } if start > input.now => {
-            owner(
-                MessageKind::Reschedule,
-                None,
-                input.now,
-                None,
-                start,
-                Some(previous.start()),
-            );
+            owner(notice(MessageKind::Reschedule, Some(previous.start())));
             plan_reminders(&mut owner);
         }
         Event::Stepped(Action::Cancel) if start > input.now => {
-            owner(
-                MessageKind::Cancellation,
-                None,
-                input.now,
-                None,
-                start,
-                None,
-            );
+            owner(notice(MessageKind::Cancellation, None));
         }
         _ => {}
     }

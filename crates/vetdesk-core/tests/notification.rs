@@ -159,7 +159,7 @@ fn booking_plans_a_confirmation_two_reminders_and_a_heads_up() {
 }
 
 #[test]
-fn a_reminder_whose_moment_has_passed_is_not_planned() {
+fn a_reminder_whose_moment_has_passed_is_planned_as_skipped_with_why() {
     let a = appointment("2027-03-01T12:00:00Z", 1, Status::Scheduled);
     let p = plan_for(
         Event::Booked,
@@ -169,13 +169,55 @@ fn a_reminder_whose_moment_has_passed_is_not_planned() {
         &[],
         "2027-03-01T09:00:00Z",
     );
-    let kinds: Vec<_> = p.add.iter().map(|m| (m.kind, m.offset_min)).collect();
+    let kinds: Vec<_> = p
+        .add
+        .iter()
+        .map(|m| (m.kind, m.offset_min, m.skipped.as_deref()))
+        .collect();
     assert_eq!(
         kinds,
         vec![
-            (MessageKind::Confirmation, None),
-            (MessageKind::Reminder, Some(120)),
-            (MessageKind::StartingSoon, None),
+            (MessageKind::Confirmation, None, None),
+            (
+                MessageKind::Reminder,
+                Some(1440),
+                Some("its moment (2027-02-28 12:00 UTC) had passed when the appointment was booked (2027-03-01 09:00 UTC)")
+            ),
+            (MessageKind::Reminder, Some(120), None),
+            (MessageKind::StartingSoon, None, None),
+        ]
+    );
+    // A reschedule to 31 minutes ahead: both reminders skipped, saying it moved.
+    let moved = appointment("2027-03-01T09:31:00Z", 2, Status::Scheduled);
+    let p = plan_for(
+        Event::Rescheduled { previous: a.slot },
+        &moved,
+        &client(true, true, Some(Channel::Sms)),
+        &NotificationSettings::default(),
+        &[],
+        "2027-03-01T09:00:00Z",
+    );
+    let reminders: Vec<_> = p
+        .add
+        .iter()
+        .filter(|m| m.kind == MessageKind::Reminder)
+        .map(|m| (m.offset_min, m.channel, m.due_at, m.skipped.clone()))
+        .collect();
+    assert_eq!(
+        reminders,
+        vec![
+            (
+                Some(1440),
+                MessageChannel::Sms,
+                utc("2027-02-28T09:31:00Z"),
+                Some("its moment (2027-02-28 09:31 UTC) had passed when the appointment was moved (2027-03-01 09:00 UTC)".into())
+            ),
+            (
+                Some(120),
+                MessageChannel::Sms,
+                utc("2027-03-01T07:31:00Z"),
+                Some("its moment (2027-03-01 07:31 UTC) had passed when the appointment was moved (2027-03-01 09:00 UTC)".into())
+            ),
         ]
     );
 }

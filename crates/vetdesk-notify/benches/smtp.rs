@@ -217,7 +217,8 @@ async fn dispatch(app: &App, channel: EmailChannel) -> (usize, f64) {
         email: Some(Arc::new(channel)),
         ..Channels::default()
     };
-    let mut worker = Worker::new(app.clone(), channels, config);
+    let mut worker =
+        Worker::new(app.clone(), channels, config).expect("a usable worker configuration");
     let started = Instant::now();
     let r = worker.drain().await.expect("drain");
     (r.sent, started.elapsed().as_secs_f64())

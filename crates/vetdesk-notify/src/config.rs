@@ -218,6 +218,8 @@ pub struct ChannelPlan {
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsConfig>,
     pub desktop: DesktopChoice,
+    /// How long one message may take, on every channel.
+    pub timeout: Duration,
 }
 
 impl ChannelPlan {
@@ -225,7 +227,7 @@ impl ChannelPlan {
         ChannelConfig {
             smtp: self.smtp,
             sms: self.sms,
-            desktop,
+            desktop: desktop.map(|scope| (scope, self.timeout)),
         }
     }
 }
@@ -388,6 +390,7 @@ impl ChannelSettings {
                 Some("all") => DesktopChoice::All,
                 Some(vet) => DesktopChoice::Vet(vet.to_string()),
             },
+            timeout,
         })
     }
 

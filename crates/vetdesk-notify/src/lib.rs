@@ -18,6 +18,7 @@ mod redact;
 pub mod secrets;
 mod sms;
 mod worker;
+mod worker_config;
 
 pub use channel::{Channel, Delivery, SendError};
 pub use config::{
@@ -28,8 +29,9 @@ pub use desktop::DesktopChannel;
 pub use email::{send_on_new_connection, EmailChannel, Security, SmtpConfig};
 pub use redact::redact;
 pub use sms::{SmsChannel, SmsConfig, SmsSetupError, IDEMPOTENCY_HEADER};
-pub use worker::{
-    default_name, Channels, Rate, StepReport, StopHandle, Worker, WorkerConfig, WorkerError,
+pub use worker::{Channels, StepReport, StopHandle, Worker, WorkerError};
+pub use worker_config::{
+    default_name, Rate, WorkerConfig, WorkerConfigError, LEASE_MARGIN, RECORD_PAUSES, RECORD_ROOM,
 };
 
 use std::sync::Arc;
@@ -40,7 +42,9 @@ use vetdesk_store::DesktopScope;
 pub struct ChannelConfig {
     pub smtp: Option<SmtpConfig>,
     pub sms: Option<SmsConfig>,
-    pub desktop: Option<DesktopScope>,
+    /// Whose desktop notifications to show here, and how long to wait for
+    /// the notification service.
+    pub desktop: Option<(DesktopScope, std::time::Duration)>,
 }
 
 /// Why the configured channels cannot be set up.
@@ -72,9 +76,9 @@ pub fn build_channels(config: ChannelConfig) -> Result<Channels, ChannelError> {
         ),
     }
     match config.desktop {
-        Some(scope) if scope != DesktopScope::None => {
+        Some((scope, timeout)) if scope != DesktopScope::None => {
             tracing::info!(?scope, "desktop notifications: on");
-            channels.desktop = Some((Arc::new(DesktopChannel::new()), scope));
+            channels.desktop = Some((Arc::new(DesktopChannel::new(timeout)), scope));
         }
         _ => tracing::info!("desktop notifications: off"),
     }

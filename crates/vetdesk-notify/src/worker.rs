@@ -9,95 +9,22 @@
 //! flight at a time, and claims are leased. A worker killed mid-send leaves at
 //! most that one message to be sent again (with the same `Message-ID` and
 //! idempotency header) once its lease runs out; two live workers never hold
-//! the same message.
+//! the same message. A record the store refuses is tried again a few times
+//! and, failing that, kept and recorded before anything else is claimed: a
+//! message that went is not sent again because the database hiccuped once.
 
 use crate::channel::{Channel, SendError};
 use crate::redact::redact;
+use crate::worker_config::{Bucket, WorkerConfig, WorkerConfigError, RECORD_PAUSES, RECORD_ROOM};
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use vetdesk_app::{App, AppError, Claimed, Prepared};
+use vetdesk_app::{App, AppError, Claimed, ErrorCode, Prepared};
 use vetdesk_core::notification::backoff;
 use vetdesk_core::MessageChannel;
 use vetdesk_store::{ClaimScope, DesktopScope, Finish};
-
-/// A sending rate: a steady `per_second`, with bursts of up to `burst`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rate {
-    pub per_second: f64,
-    pub burst: u32,
-}
-
-impl Rate {
-    /// No limit worth the name (benchmarks, tests).
-    pub const UNLIMITED: Rate = Rate {
-        per_second: 1.0e9,
-        burst: u32::MAX,
-    };
-}
-
-#[derive(Debug, Clone)]
-pub struct WorkerConfig {
-    /// How this worker names itself in its claims (host and process id by default).
-    pub name: String,
-    /// Messages claimed at a time.
-    pub batch: u32,
-    /// How long a claim holds before another worker may take the message.
-    pub lease: Duration,
-    /// Attempts before a message is marked failed.
-    pub max_attempts: u32,
-    /// The first retry's pause; it doubles each time, up to `retry_cap`.
-    pub retry_base: Duration,
-    pub retry_cap: Duration,
-    /// The longest sleep between looks at the queue (changes made by other
-    /// processes on SQLite are not announced, so the worker looks this often).
-    pub idle_poll: Duration,
-    /// The longest a channel may take over one message (it is never started
-    /// with less than this left on the lease).
-    pub send_timeout: Duration,
-    pub email_rate: Rate,
-    pub sms_rate: Rate,
-}
-
-impl Default for WorkerConfig {
-    fn default() -> Self {
-        WorkerConfig {
-            name: default_name(),
-            batch: 20,
-            lease: Duration::from_secs(120),
-            max_attempts: 5,
-            retry_base: Duration::from_secs(30),
-            retry_cap: Duration::from_secs(3600),
-            idle_poll: Duration::from_secs(10),
-            send_timeout: Duration::from_secs(30),
-            email_rate: Rate {
-                per_second: 10.0,
-                burst: 50,
-            },
-            sms_rate: Rate {
-                per_second: 1.0,
-                burst: 10,
-            },
-        }
-    }
-}
-
-/// `host:pid`.
-pub fn default_name() -> String {
-    let host = std::env::var("HOSTNAME")
-        .ok()
-        .filter(|h| !h.is_empty())
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|h| h.trim().to_string())
-        })
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "vetdesk".into());
-    format!("{host}:{}", std::process::id())
-}
 
 /// The channels a worker can send by; a channel left `None` is not claimed for.
 #[derive(Clone, Default)]
@@ -162,39 +89,6 @@ pub enum WorkerError {
     NoChannels,
 }
 
-/// A token bucket: `take` waits until the rate allows one more message.
-struct Bucket {
-    rate: Rate,
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new(rate: Rate) -> Self {
-        Bucket {
-            rate,
-            tokens: f64::from(rate.burst.min(1_000_000)),
-            last: Instant::now(),
-        }
-    }
-    async fn take(&mut self) {
-        let cap = f64::from(self.rate.burst.min(1_000_000)).max(1.0);
-        loop {
-            let now = Instant::now();
-            self.tokens = (self.tokens
-                + now.duration_since(self.last).as_secs_f64() * self.rate.per_second)
-                .min(cap);
-            self.last = now;
-            if self.tokens >= 1.0 {
-                self.tokens -= 1.0;
-                return;
-            }
-            let wait = (1.0 - self.tokens) / self.rate.per_second.max(1e-9);
-            tokio::time::sleep(Duration::from_secs_f64(wait.min(60.0))).await;
-        }
-    }
-}
-
 fn jitter() -> f64 {
     let bits = RandomState::new().build_hasher().finish();
     (bits % 10_000) as f64 / 10_000.0
@@ -219,12 +113,34 @@ pub struct Worker {
     sms_bucket: Bucket,
     stop_tx: watch::Sender<bool>,
     stop: watch::Receiver<bool>,
+    /// Outcomes the store would not take after their retries, oldest first:
+    /// recorded before anything else is claimed. The claim token in each
+    /// still holds its message unless the lease ran out and another worker
+    /// took it.
+    unrecorded: Vec<(Claimed, Finish)>,
+}
+
+/// Whether recording may work if tried again: the store was busy, locked,
+/// unreachable or failed; not a refusal of the request itself.
+fn worth_retrying(e: &AppError) -> bool {
+    matches!(
+        e.code(),
+        ErrorCode::Busy | ErrorCode::StoreUnavailable | ErrorCode::Internal
+    )
 }
 
 impl Worker {
-    pub fn new(app: App, channels: Channels, config: WorkerConfig) -> Self {
+    /// A worker on `app`, sending by `channels`; a `config` that cannot work
+    /// (a lease too short for the send timeout, …) is refused, naming the
+    /// settings.
+    pub fn new(
+        app: App,
+        channels: Channels,
+        config: WorkerConfig,
+    ) -> Result<Self, WorkerConfigError> {
+        config.check()?;
         let (stop_tx, stop) = watch::channel(false);
-        Worker {
+        Ok(Worker {
             app,
             email_bucket: Bucket::new(config.email_rate),
             sms_bucket: Bucket::new(config.sms_rate),
@@ -232,7 +148,8 @@ impl Worker {
             config,
             stop_tx,
             stop,
-        }
+            unrecorded: Vec::new(),
+        })
     }
 
     pub fn stop_handle(&self) -> StopHandle {
@@ -243,61 +160,144 @@ impl Worker {
         self.channels.scope()
     }
 
+    /// How many outcomes wait to be recorded (the store refused them).
+    pub fn unrecorded(&self) -> usize {
+        self.unrecorded.len()
+    }
+
     fn stopping(&self) -> bool {
         *self.stop.borrow()
     }
 
-    /// Claim one due batch, send each message, record each outcome.
+    /// Whether a message started now can be sent and recorded within a
+    /// lease that ends at `deadline` (this process's monotonic clock: the
+    /// lease was granted after `deadline - lease`, whatever the clocks say).
+    fn room_to_send(&self, deadline: Instant) -> bool {
+        Instant::now() + self.config.send_timeout + RECORD_ROOM <= deadline
+    }
+
+    /// Record `finish` for `c` (and prepare `next` in the same transaction),
+    /// trying again after [`RECORD_PAUSES`] while the store fails: the
+    /// outcome alone then, in case preparing `next` was what failed.
+    async fn record(
+        &self,
+        c: &Claimed,
+        finish: &Finish,
+        next: Option<&Claimed>,
+    ) -> Result<Option<Prepared>, AppError> {
+        let mut pauses = RECORD_PAUSES.iter();
+        let mut next = next;
+        loop {
+            match self.app.finish_and_prepare(c, finish.clone(), next).await {
+                Ok((_, prepared)) => return Ok(prepared),
+                Err(e) if worth_retrying(&e) => match pauses.next() {
+                    Some(pause) => {
+                        next = None;
+                        tracing::warn!(message = %c.message.id, error = %e, retry_in_ms = pause.as_millis() as u64, "recording an outcome failed; trying again");
+                        tokio::time::sleep(*pause).await;
+                    }
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Record what earlier steps could not, oldest first; stop at the first
+    /// the store still refuses.
+    async fn record_unrecorded(&mut self) -> Result<(), AppError> {
+        while let Some((c, finish)) = self.unrecorded.first().cloned() {
+            self.record(&c, &finish, None).await?;
+            tracing::info!(message = %c.message.id, "an outcome kept from an earlier step is recorded");
+            self.unrecorded.remove(0);
+        }
+        Ok(())
+    }
+
+    /// Keep `finish` for `c` and a release of each of `rest` (not started)
+    /// to record before the next claim, and say why the step stops.
+    fn keep(
+        &mut self,
+        c: Option<(&Claimed, Finish)>,
+        rest: &[Claimed],
+        e: AppError,
+    ) -> WorkerError {
+        if let Some((c, finish)) = c {
+            self.unrecorded.push((c.clone(), finish));
+        }
+        for r in rest {
+            let back = Finish::Release {
+                at: r.message.next_attempt_at,
+                note: None,
+            };
+            self.unrecorded.push((r.clone(), back));
+        }
+        tracing::warn!(error = %e, kept = self.unrecorded.len(), "the store refused the worker's records; they are kept and recorded before the next claim");
+        WorkerError::App(e)
+    }
+
+    /// Claim one due batch, send each message, record each outcome. Outcomes
+    /// kept from a step the store failed are recorded first; while that
+    /// fails, nothing is claimed.
     #[tracing::instrument(skip_all, fields(worker = %self.config.name))]
     pub async fn step(&mut self) -> Result<StepReport, WorkerError> {
         let scope = self.scope();
         if scope.is_empty() {
             return Err(WorkerError::NoChannels);
         }
+        self.record_unrecorded().await?;
         let lease =
             chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(2));
-        let claimed = self
+        let asked = Instant::now();
+        let batch = self
             .app
-            .claim_messages(&scope, &self.config.name, lease, self.config.batch)
+            .claim_messages(
+                &scope,
+                &self.config.name,
+                lease,
+                self.config.batch,
+                self.config.max_attempts,
+            )
             .await?;
+        let deadline = asked + self.config.lease;
+        let claimed = batch.messages;
         let mut report = StepReport {
             claimed: claimed.len(),
+            failed: batch.gave_up.len(),
             ..StepReport::default()
         };
-        let margin = chrono::Duration::from_std(self.config.send_timeout)
-            .unwrap_or(chrono::Duration::seconds(30));
         // What the previous message's record prepared for this one, in the
         // same transaction (App::finish_and_prepare).
         let mut prepared: Option<Prepared> = None;
         for (i, c) in claimed.iter().enumerate() {
-            let lease_short = c
-                .message
-                .lease_until
-                .is_some_and(|until| self.app.now() + margin >= until);
-            if self.stopping() || lease_short {
-                for rest in &claimed[i..] {
+            if self.stopping() || !self.room_to_send(deadline) {
+                for (j, rest) in claimed[i..].iter().enumerate() {
                     let back = Finish::Release {
                         at: rest.message.next_attempt_at,
                         note: None,
                     };
-                    self.app.finish_message(rest, back).await?;
+                    if let Err(e) = self.record(rest, &back, None).await {
+                        return Err(self.keep(Some((rest, back)), &claimed[i + j + 1..], e));
+                    }
                     report.released += 1;
                 }
                 break;
             }
             let now_prepared = match prepared.take() {
                 Some(p) => p,
-                None => self.app.prepare_message(c).await?,
+                None => match self.app.prepare_message(c).await {
+                    Ok(p) => p,
+                    Err(e) => return Err(self.keep(None, &claimed[i..], e)),
+                },
             };
-            let (r, finish) = self.handle(c, now_prepared).await;
+            let (r, finish) = self.handle(c, now_prepared, deadline).await;
             report.add(r);
-            let (_, next) = self
-                .app
-                .finish_and_prepare(c, finish, claimed.get(i + 1))
-                .await?;
-            prepared = next;
+            match self.record(c, &finish, claimed.get(i + 1)).await {
+                Ok(next) => prepared = next,
+                Err(e) => return Err(self.keep(Some((c, finish)), &claimed[i + 1..], e)),
+            }
         }
-        if report.claimed > 0 {
+        if report.claimed > 0 || report.failed > 0 {
             tracing::info!(
                 claimed = report.claimed,
                 sent = report.sent,
@@ -314,7 +314,12 @@ impl Worker {
 
     /// Act on a prepared message (send it, or not): what happened, and the
     /// outcome to record.
-    async fn handle(&mut self, c: &Claimed, prepared: Prepared) -> (StepReport, Finish) {
+    async fn handle(
+        &mut self,
+        c: &Claimed,
+        prepared: Prepared,
+        deadline: Instant,
+    ) -> (StepReport, Finish) {
         let mut r = StepReport::default();
         let finish = match prepared {
             Prepared::Skip { reason } => {
@@ -344,6 +349,17 @@ impl Worker {
                     MessageChannel::Email => self.email_bucket.take().await,
                     MessageChannel::Sms => self.sms_bucket.take().await,
                     MessageChannel::Desktop => {}
+                }
+                // Waiting for the rate may have used up the lease.
+                if !self.room_to_send(deadline) {
+                    r.released += 1;
+                    return (
+                        r,
+                        Finish::Release {
+                            at: c.message.next_attempt_at,
+                            note: None,
+                        },
+                    );
                 }
                 let outcome = channel.send(&out).await;
                 match outcome {
@@ -447,6 +463,11 @@ impl Worker {
             // lease that is about to run out) must not make this spin.
             let wait = wait.max(Duration::from_millis(if claimed == 0 { 50 } else { 0 }));
             self.sleep(wait, Some(&mut changes)).await;
+        }
+        // One last try at what the store refused, so that a message that
+        // went is not sent again by the next worker to claim it.
+        if let Err(e) = self.record_unrecorded().await {
+            tracing::warn!(error = %e, unrecorded = self.unrecorded.len(), "stopping with outcomes the store refused: those messages will be claimed again after their lease");
         }
         tracing::info!(worker = %self.config.name, "notification worker stopped");
         Ok(())

@@ -220,7 +220,7 @@ async fn without_a_notification_service_the_desktop_channel_declines_without_cra
         "DBUS_SESSION_BUS_ADDRESS",
         "unix:path=/nonexistent/vetdesk-test-bus",
     );
-    let ch = DesktopChannel::new();
+    let ch = DesktopChannel::new(std::time::Duration::from_secs(5));
     let mut m = message(MessageChannel::Desktop, "vet");
     m.kind = MessageKind::CheckedIn;
     match ch.send(&m).await {

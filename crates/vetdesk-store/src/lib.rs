@@ -25,14 +25,14 @@ mod sqlite;
 pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};
 pub use error::{StoreError, TlsProblem};
 pub use outbox::{
-    ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, StoredSettings,
-    StoredTemplate,
+    ClaimRequest, ClaimResult, ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord,
+    OutboxTx, StoredSettings, StoredTemplate,
 };
 pub use postgres::{pg_dump_advice, redact_url, PgStore};
 pub use sql::template_id;
 pub use sqlite::{
     inspect, known_schema_version, queries, restore, BackupFile, BackupFolder, Depth, FileCheck,
-    Restored, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
+    Restored, SqliteOptions, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
 };
 
 use async_trait::async_trait;

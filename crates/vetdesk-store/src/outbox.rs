@@ -7,7 +7,11 @@
 //! its `BEGIN IMMEDIATE` write transaction), and records each outcome against
 //! that token. A worker that dies leaves its rows to be claimed again once the
 //! lease runs out; an outcome recorded with a token that no longer holds the
-//! row changes nothing.
+//! row changes nothing. Leases are read and written by the database's clock on
+//! PostgreSQL (`now()`: workers on several machines then agree on them
+//! whatever their own clocks say) and by the application's on SQLite (one
+//! machine: the file's processes share its clock). A message that would be
+//! claimed more than `max_attempts` times is marked failed instead.
 
 use crate::{Page, Result, Write};
 use async_trait::async_trait;
@@ -103,6 +107,34 @@ impl ClaimScope {
     }
 }
 
+/// What a worker asks of [`OutboxTx::claim_outbox`].
+#[derive(Debug, Clone)]
+pub struct ClaimRequest<'a> {
+    pub scope: &'a ClaimScope,
+    /// The worker's name, kept on the rows it holds.
+    pub worker: &'a str,
+    /// Proves the claim when its outcomes are recorded.
+    pub token: Uuid,
+    /// The application's clock: which messages are due.
+    pub now: DateTime<Utc>,
+    /// How long the claim holds, from the lease clock's now (see the module).
+    pub lease: chrono::Duration,
+    pub limit: u32,
+    /// A due message already claimed this many times (each claim counts an
+    /// attempt, and none recorded an outcome since: its worker died or lost
+    /// the database mid-send) is marked failed instead of claimed again.
+    pub max_attempts: u32,
+}
+
+/// What a claim took, and what it gave up on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimResult {
+    /// Claimed, earliest due first.
+    pub claimed: Vec<OutboxRecord>,
+    /// Marked failed: claimed `max_attempts` times without an outcome.
+    pub gave_up: Vec<OutboxId>,
+}
+
 /// How a claimed message's attempt ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finish {
@@ -162,19 +194,11 @@ pub trait OutboxTx: Send {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<u64>;
-    /// Take up to `limit` pending messages due by `now` whose lease (if any) has
-    /// run out, for `scope`, earliest first: each gets `token`, `worker`, a lease
-    /// until `lease_until`, and one more attempt.
-    #[allow(clippy::too_many_arguments)]
-    async fn claim_outbox(
-        &mut self,
-        scope: &ClaimScope,
-        worker: &str,
-        token: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<OutboxRecord>>;
+    /// Take up to `limit` pending messages in `scope` due by `now` whose lease
+    /// (if any) has run out, earliest first: each gets `token`, `worker`, a
+    /// lease of `lease` and one more attempt. Before that, such messages
+    /// already claimed `max_attempts` times are marked failed, saying why.
+    async fn claim_outbox(&mut self, claim: &ClaimRequest<'_>) -> Result<ClaimResult>;
     /// Record how an attempt ended, if `token` still holds the message.
     async fn finish_outbox(
         &mut self,
@@ -186,9 +210,14 @@ pub trait OutboxTx: Send {
     /// Put a failed or skipped message back in the queue, due at `at`, with its
     /// attempts reset. `false` when it is not failed or skipped.
     async fn requeue_outbox(&mut self, id: OutboxId, at: DateTime<Utc>) -> Result<bool>;
-    /// When the next message in `scope` can be claimed: the earliest pending
-    /// attempt time, or a lease that runs out.
-    async fn next_outbox_due(&mut self, scope: &ClaimScope) -> Result<Option<DateTime<Utc>>>;
+    /// When the next message in `scope` can be claimed, on the application's
+    /// clock (`now` is its present): the earliest pending attempt time, or a
+    /// lease that runs out (read by the lease clock and moved onto `now`'s).
+    async fn next_outbox_due(
+        &mut self,
+        scope: &ClaimScope,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>>;
     async fn outbox_message(&mut self, id: OutboxId) -> Result<Option<OutboxRecord>>;
     async fn outbox(&mut self, filter: &OutboxFilter) -> Result<Page<OutboxRecord>>;
     /// How many messages are in each status.

@@ -91,7 +91,14 @@ struct SinkState {
     received: Vec<Received>,
     commands: Vec<Command>,
     tls_failures: u64,
+    accepting: Option<AcceptHook>,
 }
+
+/// Runs when a message has been read in full and kept, before the server
+/// answers that it took it (with how many it holds now).
+pub type AcceptHook = Arc<
+    dyn Fn(usize) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
+>;
 
 /// One command line the SMTP server read (AUTH arguments left out).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,6 +291,13 @@ impl SmtpSink {
     /// Connections opened so far.
     pub fn connections(&self) -> u64 {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// Run `hook` each time a message has arrived, before the client is
+    /// told it was taken: the moment between a send and its record, for a
+    /// test to do something in (the client waits for it).
+    pub fn before_accepting(&self, hook: AcceptHook) {
+        lock(&self.state).accepting = Some(hook);
     }
 
     /// Wait until at least `n` messages arrived (or `within` passes); returns how many did.
@@ -493,8 +507,12 @@ async fn session(
                     tls: tls.clone(),
                     at: Instant::now(),
                 });
-                st.received.len()
+                (st.received.len(), st.accepting.clone())
             };
+            let (n, hook) = n;
+            if let Some(hook) = hook {
+                hook(n).await;
+            }
             format!("250 2.0.0 queued as {n}\r\n")
         } else if upper == "RSET" {
             from.clear();

@@ -12,6 +12,11 @@ crate::sql::dialect!(
     date: |d: NaiveDate| d,
     {
         const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+        const LEASE_CLOCK: Option<&'static str> = Some("date_trunc('milliseconds', now())");
+
+        fn plus_millis(instant: &str, ms: &str) -> String {
+            format!("({instant} + {ms}::float8 * interval '1 millisecond')")
+        }
         const ORDERED_CHANGES: bool = false;
 
         fn opt_int(r: &PgRow, col: &str) -> Result<Option<i64>> {

@@ -118,6 +118,16 @@ pub(crate) trait Dialect: sqlx::Database {
     /// SKIP LOCKED`); SQLite's write transaction already holds the only lock.
     const CLAIM_LOCK: &'static str;
 
+    /// The clock outbox leases are read and written by, as SQL: `None` for
+    /// the application's `now`, bound like any instant (SQLite: one machine,
+    /// one clock), or the database's own (PostgreSQL's transaction time, to
+    /// whole milliseconds like every stored instant), so workers on machines
+    /// whose clocks disagree still agree on who holds a message.
+    const LEASE_CLOCK: Option<&'static str>;
+
+    /// `instant` plus `ms` milliseconds (an integer), in this engine's SQL.
+    fn plus_millis(instant: &str, ms: &str) -> String;
+
     /// Whether writes commit in the order of their change-log positions, so an
     /// unchanged last position means unchanged data. SQLite: one writer at a
     /// time. Not PostgreSQL, whose positions come from a sequence before the

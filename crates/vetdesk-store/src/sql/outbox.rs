@@ -1,14 +1,15 @@
 //! [`OutboxTx`] for both engines: the messages waiting to go out, claimed
 //! with a lease, and their outcomes. Claims run inside a write transaction;
 //! how they keep two workers off one message is the dialect's
-//! ([`Dialect::CLAIM_LOCK`]).
+//! ([`Dialect::CLAIM_LOCK`]), and so is the clock leases are kept by
+//! ([`Dialect::LEASE_CLOCK`]): the statements are the same on both.
 
 use super::page::Where;
 use super::rows::corrupt;
 use super::{args, Cols, Dialect, SqlTx, Value};
 use crate::{
-    ClaimScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, Page, Result, StoredSettings,
-    StoredTemplate, Write,
+    ClaimRequest, ClaimResult, ClaimScope, Finish, OutboxFilter, OutboxRecord, OutboxTx, Page,
+    Result, StoredSettings, StoredTemplate, Write,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -79,6 +80,23 @@ fn filter_where(f: &OutboxFilter) -> Where {
 /// What a claim is let go with: the lease ends, whoever held it.
 const UNCLAIM: &str = "claimed_by = NULL, claim_token = NULL, lease_until = NULL";
 
+/// The lease clock's present, as SQL: the database's own, or the bound
+/// `now` placeholder (see [`Dialect::LEASE_CLOCK`]).
+fn lease_now<D: Dialect>(now: &str) -> String {
+    D::LEASE_CLOCK.map_or_else(|| now.to_string(), str::to_string)
+}
+
+/// `AND` the rows a claim may take: pending (the `Where`'s start), in
+/// `scope`, due by the application's `now` (the placeholder it is bound
+/// to), no lease or one run out by the lease clock.
+fn claimable<D: Dialect>(w: &mut Where, now: &str, scope: &ClaimScope) {
+    let lease_now = lease_now::<D>(now);
+    w.sql.push_str(&format!(
+        " AND next_attempt_at <= {now} AND (lease_until IS NULL OR lease_until <= {lease_now})"
+    ));
+    scope_where(w, scope);
+}
+
 #[async_trait]
 impl<D: Dialect> OutboxTx for SqlTx<D> {
     #[tracing::instrument(skip_all, fields(n = messages.len()))]
@@ -147,41 +165,52 @@ impl<D: Dialect> OutboxTx for SqlTx<D> {
         self.exec(&sql, w.args).await
     }
 
-    #[tracing::instrument(skip_all, fields(worker = worker, limit = limit))]
-    async fn claim_outbox(
-        &mut self,
-        scope: &ClaimScope,
-        worker: &str,
-        token: Uuid,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<OutboxRecord>> {
-        if scope.is_empty() || limit == 0 {
-            return Ok(Vec::new());
+    #[tracing::instrument(skip_all, fields(worker = c.worker, limit = c.limit))]
+    async fn claim_outbox(&mut self, c: &ClaimRequest<'_>) -> Result<ClaimResult> {
+        if c.scope.is_empty() || c.limit == 0 {
+            return Ok(ClaimResult::default());
         }
+        // Poison first: a message claimed `max_attempts` times with no
+        // outcome recorded since (its worker died or lost the database while
+        // sending, each time) is failed here, never claimed again.
         let mut w = Where::new("status = 'pending'");
-        let (worker, token, lease, now) = (
-            w.bind(worker),
-            w.bind(token),
-            w.bind(lease_until),
-            w.bind(now),
-        );
-        w.sql.push_str(&format!(
-            " AND next_attempt_at <= {now} AND (lease_until IS NULL OR lease_until <= {now})"
+        let (now, max) = (w.bind(c.now), w.bind(c.max_attempts));
+        let reason = w.bind(format!(
+            "gave up: claimed {} times without an outcome being recorded (the worker \
+             stopped or lost the database while sending, each time)",
+            c.max_attempts
         ));
-        scope_where(&mut w, scope);
-        let limit = w.bind(limit);
+        claimable::<D>(&mut w, &now, c.scope);
+        w.sql.push_str(&format!(" AND attempts >= {max}"));
         let sql = format!(
-            "UPDATE outbox SET claimed_by = {worker}, claim_token = {token}, lease_until = {lease}, \
-             attempts = attempts + 1, updated_at = {now} WHERE id IN (SELECT id FROM outbox{} \
-             ORDER BY next_attempt_at, id LIMIT {limit}{}) RETURNING *",
+            "UPDATE outbox SET status = 'failed', last_error = {reason}, finished_at = {now}, \
+             updated_at = {now}, {UNCLAIM} WHERE id IN (SELECT id FROM outbox{}{}) RETURNING id",
             w.sql,
             D::CLAIM_LOCK
         );
-        let mut rows = self.all(&sql, w.args, message).await?;
-        rows.sort_by_key(|r| (r.next_attempt_at, r.id));
-        Ok(rows)
+        let gave_up = self
+            .all(&sql, w.args, |r| Ok(OutboxId(r.uuid("id")?)))
+            .await?;
+
+        let mut w = Where::new("status = 'pending'");
+        let (worker, token) = (w.bind(c.worker), w.bind(c.token));
+        let (now, max) = (w.bind(c.now), w.bind(c.max_attempts));
+        let lease = w.bind(c.lease.num_milliseconds());
+        let lease_until = D::plus_millis(&lease_now::<D>(&now), &lease);
+        claimable::<D>(&mut w, &now, c.scope);
+        w.sql.push_str(&format!(" AND attempts < {max}"));
+        let limit = w.bind(c.limit);
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = {worker}, claim_token = {token}, \
+             lease_until = {lease_until}, attempts = attempts + 1, updated_at = {now} \
+             WHERE id IN (SELECT id FROM outbox{} ORDER BY next_attempt_at, id LIMIT {limit}{}) \
+             RETURNING *",
+            w.sql,
+            D::CLAIM_LOCK
+        );
+        let mut claimed = self.all(&sql, w.args, message).await?;
+        claimed.sort_by_key(|r| (r.next_attempt_at, r.id));
+        Ok(ClaimResult { claimed, gave_up })
     }
 
     async fn finish_outbox(
@@ -238,15 +267,23 @@ impl<D: Dialect> OutboxTx for SqlTx<D> {
         Ok(self.exec(&sql, args![at, id.0]).await? == 1)
     }
 
-    async fn next_outbox_due(&mut self, scope: &ClaimScope) -> Result<Option<DateTime<Utc>>> {
+    async fn next_outbox_due(
+        &mut self,
+        scope: &ClaimScope,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
         if scope.is_empty() {
             return Ok(None);
         }
         let mut w = Where::new("status = 'pending'");
+        // A lease's end on the application's clock: `now` plus what is left
+        // of it by the lease clock (the same instant on SQLite).
+        let now = w.bind(now);
+        let lease_end = format!("({now} + (lease_until - {}))", lease_now::<D>(&now));
         scope_where(&mut w, scope);
         let sql = format!(
-            "SELECT min(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
-             THEN lease_until ELSE next_attempt_at END) AS due FROM outbox{}",
+            "SELECT min(CASE WHEN lease_until IS NOT NULL AND {lease_end} > next_attempt_at \
+             THEN {lease_end} ELSE next_attempt_at END) AS due FROM outbox{}",
             w.sql
         );
         Ok(self

@@ -19,6 +19,12 @@ crate::sql::dialect!(
     date: |d: NaiveDate| d.format("%Y-%m-%d").to_string(),
     {
         const CLAIM_LOCK: &'static str = "";
+        const LEASE_CLOCK: Option<&'static str> = None;
+
+        fn plus_millis(instant: &str, ms: &str) -> String {
+            // Instants are milliseconds since the epoch.
+            format!("({instant} + {ms})")
+        }
         const ORDERED_CHANGES: bool = true;
 
         fn opt_int(r: &SqliteRow, col: &str) -> Result<Option<i64>> {

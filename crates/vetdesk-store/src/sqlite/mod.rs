@@ -47,13 +47,34 @@ pub(crate) fn database_file(url: &str) -> Option<std::path::PathBuf> {
     Some(std::path::PathBuf::from(url))
 }
 
+/// How an embedded store waits for others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    /// How long a statement waits for another connection's (or process's)
+    /// lock before giving up with [`StoreError::Busy`].
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            busy_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
 impl SqliteStore {
     /// Open (creating if needed), check (`PRAGMA quick_check`: a damaged file
     /// is [`StoreError::CorruptDatabase`], naming the newest good backup) and
     /// migrate. Accepts `sqlite://path`, `sqlite:path`, `sqlite::memory:` or a
     /// plain path.
-    #[tracing::instrument(skip_all, fields(url = %url))]
     pub async fn open(url: &str) -> Result<Self> {
+        SqliteStore::open_with(url, SqliteOptions::default()).await
+    }
+
+    /// [`SqliteStore::open`] with other options.
+    #[tracing::instrument(skip_all, fields(url = %url))]
+    pub async fn open_with(url: &str, options: SqliteOptions) -> Result<Self> {
         let opts = if url.starts_with("sqlite:") {
             SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Unavailable(format!("{url}: {e}")))?
@@ -71,7 +92,7 @@ impl SqliteStore {
             })
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(options.busy_timeout);
         let pool = SqlitePoolOptions::new()
             // An in-memory database lives in one connection.
             .max_connections(if memory { 1 } else { 8 })
