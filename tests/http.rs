@@ -844,6 +844,7 @@ story!(
             ("/api/v1/health", &["get"]),
             ("/api/v1/appointments", &["get", "post"]),
             ("/api/v1/appointments/availability", &["get"]),
+            ("/api/v1/appointments/availability/runs", &["get"]),
             ("/api/v1/appointments/calendar", &["get"]),
             ("/api/v1/appointments/check-conflicts", &["post"]),
             ("/api/v1/appointments/explain", &["get"]),

@@ -318,6 +318,7 @@ story!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
     Availability,
+    AvailabilityRuns,
     Calendar,
     CheckConflicts,
     Explain,
@@ -370,6 +371,7 @@ enum Op {
 /// The vet's Start and Complete are on their own appointments.
 const MATRIX: &[(Op, [bool; 3])] = &[
     (Op::Availability, [true, true, true]),
+    (Op::AvailabilityRuns, [true, true, true]),
     (Op::Calendar, [true, true, true]),
     (Op::CheckConflicts, [true, true, true]),
     (Op::Explain, [true, true, true]),
@@ -491,6 +493,9 @@ impl Server {
         match op {
             Op::Availability => {
                 run(Method::GET, format!("/appointments/availability?clinic_id={}&start_date=2027-03-02&end_date=2027-03-03&duration_minutes=30", t.london.id), None).await
+            }
+            Op::AvailabilityRuns => {
+                run(Method::GET, format!("/appointments/availability/runs?clinic_id={}&start_date=2027-03-02&end_date=2027-03-03&duration_minutes=30", t.london.id), None).await
             }
             Op::Calendar => {
                 run(Method::GET, format!("/appointments/calendar?view=week&date=2027-03-02&clinic_id={}", t.london.id), None).await

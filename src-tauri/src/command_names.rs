@@ -12,6 +12,7 @@ pub const COMMANDS: &[&str] = &[
     "health",
     "calendar",
     "availability",
+    "availability_runs",
     "check_conflicts",
     "book",
     "get",

@@ -15,7 +15,9 @@ use serde::{Deserialize, Deserializer};
 use std::sync::Arc;
 use tauri::{Manager, State};
 use uuid::Uuid;
-use vetdesk_app::views::{AppointmentDetails, Availability, Calendar, ConflictReport};
+use vetdesk_app::views::{
+    AppointmentDetails, Availability, AvailabilityRuns, Calendar, ConflictReport,
+};
 use vetdesk_app::{App, AppError, MessagePreview, OutboxQuery, SessionGrant, TemplateView};
 use vetdesk_core::*;
 use vetdesk_store::Entity;
@@ -145,6 +147,17 @@ pub async fn availability(
 ) -> Result<Availability> {
     let app = desktop.acting(token.as_deref()).await?;
     Ok(app.availability(args.read()?.into()).await?)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all, name = "command.availability_runs")]
+pub async fn availability_runs(
+    desktop: Shared<'_>,
+    token: Option<String>,
+    args: Input<AvailabilityQuery>,
+) -> Result<AvailabilityRuns> {
+    let app = desktop.acting(token.as_deref()).await?;
+    Ok(app.availability_runs(args.read()?.into()).await?)
 }
 
 #[tauri::command]

@@ -39,6 +39,7 @@ pub fn builder<R: Runtime>(base: tauri::Builder<R>, desktop: Arc<Desktop>) -> ta
             commands::health,
             commands::calendar,
             commands::availability,
+            commands::availability_runs,
             commands::check_conflicts,
             commands::book,
             commands::get,

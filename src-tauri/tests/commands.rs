@@ -238,6 +238,63 @@ fn sign_in_book_and_see_it_then_lock_and_switch_user() -> Result<(), String> {
 }
 
 #[test]
+fn availability_runs_expand_to_the_slots_of_availability() -> Result<(), String> {
+    let h = harness()?;
+    let desk = h.login("desk", "vetdesk-desk")?;
+    let args = h.booking(&desk)?;
+    let today = chrono::Utc::now().date_naive();
+    let query = json!({
+        "clinic_id": args["clinic_id"], "type_id": args["type_id"],
+        "start_date": today.to_string(),
+        "end_date": (today + chrono::Duration::days(14)).to_string(),
+    });
+    let list = h.ok("availability", json!({ "token": desk, "args": query }))?;
+    let runs = h.ok("availability_runs", json!({ "token": desk, "args": query }))?;
+    let grid = runs["grid_min"]
+        .as_u64()
+        .and_then(|g| u32::try_from(g).ok())
+        .ok_or("grid")?;
+    let length = runs["duration_min"]
+        .as_u64()
+        .and_then(|d| u32::try_from(d).ok())
+        .ok_or("duration")?;
+    let (listed, compact) = (
+        list["vets"].as_array().ok_or("vets")?,
+        runs["vets"].as_array().ok_or("vets")?,
+    );
+    assert_eq!(listed.len(), compact.len());
+    let mut slots = 0;
+    for (l, c) in listed.iter().zip(compact) {
+        assert_eq!(l["vet"], c["vet"]);
+        let want: Vec<(String, String)> = l["slots"]
+            .as_array()
+            .ok_or("slots")?
+            .iter()
+            .map(|s| (s["start"].to_string(), s["end"].to_string()))
+            .collect();
+        let runs: Vec<vetdesk_core::SlotRun> =
+            serde_json::from_value(c["runs"].clone()).map_err(fail("runs"))?;
+        let got: Vec<(String, String)> = runs
+            .into_iter()
+            .flat_map(|r| r.slots(grid, length))
+            .map(|iv| (json!(iv.start()).to_string(), json!(iv.end()).to_string()))
+            .collect();
+        assert_eq!(got, want, "vet {}", l["vet"]["name"]);
+        assert!(c["runs"].as_array().map_or(0, Vec::len) <= want.len());
+        slots += want.len();
+    }
+    assert!(
+        slots > 0,
+        "the demo practice has free slots in the next two weeks"
+    );
+    // Bad input is the same typed error as the slot list's.
+    let bad = json!({ "token": desk, "args": { "clinic_id": args["clinic_id"],
+        "start_date": "2027-03-05", "end_date": "2027-03-01", "duration_minutes": 30 } });
+    assert_eq!(h.err("availability_runs", bad)?["code"], "invalid_input");
+    Ok(())
+}
+
+#[test]
 fn a_role_without_the_permission_is_forbidden_and_nothing_changes() -> Result<(), String> {
     let h = harness()?;
     let vet = h.login("morgan", "vetdesk-vet")?;

@@ -4,6 +4,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import {
+  addDays,
   comingDays,
   day,
   DEMO_USERS,
@@ -535,4 +536,77 @@ test('a week of many vets shows hourly summaries that lead to the day', async ({
   await page.locator('#vet-filter').selectOption({ label: 'Dr Ben Okafor' });
   await expect(page.locator('.ec-event:has([data-appt-id])').first()).toBeVisible();
   await expect(hours).toHaveCount(0);
+});
+
+test('"New booking" proposes the first free slot of the slot list, found in the compact form', async ({ page }) => {
+  const consultation = p.types.find((t) => t.name === 'Consultation');
+  if (!consultation) throw new Error('no Consultation type');
+  interface Listed {
+    vets: { vet: { id: string }; slots: { local_start: string }[] }[];
+  }
+  // The first slot of the seed's slot list (the old way the UI found it), over one day.
+  const firstListed = async (date: string, vetId = '') => {
+    const q = new URLSearchParams({ clinic_id: p.riverside.id, start_date: date, end_date: date, type_id: consultation.id });
+    if (vetId) q.set('vet_id', vetId);
+    const list = await p.api.ok<Listed>('GET', `/appointments/availability?${q}`);
+    let best: { vetId: string; start: string } | null = null;
+    for (const v of list.vets) {
+      const start = v.slots[0]?.local_start.slice(0, 16);
+      if (start && (!best || start < best.start)) best = { vetId: v.vet.id, start };
+    }
+    return best;
+  };
+  // A working day past every other story's days, so nothing else books there meanwhile.
+  const today = todayIn(p.riverside.time_zone);
+  let date = '';
+  let want: { vetId: string; start: string } | null = null;
+  for (let i = 20; i < 30 && !want; i++) {
+    date = addDays(today, i);
+    want = await firstListed(date);
+  }
+  if (!want) throw new Error('no working day with free time 20-30 days out');
+
+  await signIn(page, p);
+  const propose = async () => {
+    await page.locator('#new-booking').click();
+    const dialog = page.getByRole('dialog', { name: 'New appointment' });
+    await expect(dialog).toBeVisible();
+    const got = { vetId: await page.locator('#book-vet').inputValue(), start: await page.locator('#book-start').inputValue() };
+    await page.keyboard.press('Escape');
+    await expect(dialog).toBeHidden();
+    return got;
+  };
+
+  // The whole clinic's day.
+  await openDay(page, p, date);
+  expect(await propose()).toEqual(want);
+
+  // One vet's day, with their first slots booked by another workstation: the
+  // proposal moves past them, to where the slot list's first slot now is.
+  const vetId = want.vetId;
+  for (let i = 0; i < 2; i++) {
+    const first = await firstListed(date, vetId);
+    if (!first) throw new Error('the vet has no free slot left');
+    const pets = await p.api.ok<{ id: string }[]>('GET', '/pets?q=Biscuit&limit=1');
+    await p.api.ok('POST', '/appointments', {
+      clinic_id: p.riverside.id,
+      vet_id: vetId,
+      pet_id: pets[0]?.id,
+      type_id: consultation.id,
+      start: first.start,
+    });
+  }
+  const moved = await firstListed(date, vetId);
+  if (!moved) throw new Error('the vet has no free slot left');
+  expect(moved.start > want.start).toBe(true);
+  await openDay(page, p, date, vetId);
+  await expect(page.locator('section.calendar')).not.toHaveAttribute('aria-busy', 'true');
+  expect(await propose()).toEqual(moved);
+  // And the calendar draws that vet free there.
+  const drawn = await page
+    .locator(`.ec-bg-event.free[data-vet="${vetId}"]`)
+    .evaluateAll((els) =>
+      els.map((e) => ({ start: (e as HTMLElement).dataset.freeStart ?? '', end: (e as HTMLElement).dataset.freeEnd ?? '' })),
+    );
+  expect(drawn.some((f) => f.start <= moved.start && moved.start < f.end), JSON.stringify(drawn)).toBe(true);
 });

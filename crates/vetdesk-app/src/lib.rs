@@ -8,6 +8,7 @@
 
 mod access;
 mod appointments;
+mod availability;
 pub mod backups;
 pub mod demo;
 mod error;
@@ -26,13 +27,14 @@ pub use paging::DEFAULT_PAGE;
 
 pub use access::{UserInput, UserPatch, MAX_AUDIT_PAGE};
 pub use appointments::{BookRequest, RescheduleRequest, MAX_BOOK_BATCH};
+pub use availability::AvailabilityRequest;
 pub use error::{AppError, ErrorCode, Result};
 pub use notifications::{
     MessagePreview, OutboxQuery, SettingsPatch, SettingsView, TemplateInput, TemplateView,
     MAX_OUTBOX_PAGE,
 };
 pub use records::*;
-pub use scheduling::{AvailabilityRequest, CalendarRequest, ConflictRequest, ExplainRequest};
+pub use scheduling::{CalendarRequest, ConflictRequest, ExplainRequest};
 pub use sending::{Claimed, ClaimedBatch, Outgoing, Prepared, Recipient, MAX_ATTEMPTS, MAX_CLAIM};
 pub use signin::SessionGrant;
 pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};

@@ -1,5 +1,5 @@
-//! Read-side scheduling use cases: availability, "why not?", conflict checks
-//! and calendars. Each loads the schedule inputs in one read transaction and
+//! Read-side scheduling use cases: "why not?", conflict checks and calendars
+//! (availability is `availability.rs`). Each loads the schedule inputs in one read transaction and
 //! hands them to the pure core.
 
 use crate::reads::Reads;
@@ -11,24 +11,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use vetdesk_core::*;
 use vetdesk_store::{AppointmentFilter, Entity, Tx};
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AvailabilityRequest {
-    pub clinic_id: ClinicId,
-    /// One vet, or every vet of the clinic.
-    pub vet_id: Option<VetId>,
-    pub first: NaiveDate,
-    pub last: NaiveDate,
-    /// Minutes; or taken from `type_id`.
-    pub duration_min: Option<i64>,
-    pub type_id: Option<AppointmentTypeId>,
-    pub grid_min: Option<i64>,
-    /// Minutes ahead of now before which nothing is offered (default: the clinic setting).
-    pub min_notice_min: Option<i64>,
-    /// Treat this appointment's time as free (finding where to move it).
-    #[serde(default)]
-    pub ignoring: Option<AppointmentId>,
-}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExplainRequest {
@@ -193,7 +175,7 @@ pub(crate) fn vet_ref(v: &Vet) -> VetRef {
 }
 
 impl App {
-    fn notice(&self, min_notice_min: Option<i64>) -> Result<Duration> {
+    pub(crate) fn notice(&self, min_notice_min: Option<i64>) -> Result<Duration> {
         match min_notice_min {
             None => Ok(self.settings.min_notice),
             Some(m) => Ok(Duration::minutes(i64::from(minutes_in(
@@ -206,7 +188,7 @@ impl App {
     }
 
     /// Vets to schedule: one (checked to work at the clinic) or all of the clinic's.
-    async fn vets_for(
+    pub(crate) async fn vets_for(
         &self,
         tx: &mut dyn Tx,
         clinic: &Clinic,
@@ -216,69 +198,6 @@ impl App {
             Some(v) => Ok(vec![require_vet_at(tx, v, clinic.id).await?.0]),
             None => Ok(tx.vets(Some(clinic.id)).await?),
         }
-    }
-
-    /// Free slots per vet over a range of local dates.
-    #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, first = %req.first, last = %req.last))]
-    pub async fn availability(&self, req: AvailabilityRequest) -> Result<Availability> {
-        self.require(Permission::ReadSchedule)?;
-        let range = DateRange::new(req.first, req.last, self.settings.max_range_days)?;
-        let grid = validate_grid(
-            req.grid_min
-                .unwrap_or(i64::from(self.settings.default_grid_min)),
-        )?;
-        let notice = self.notice(req.min_notice_min)?;
-        let now = self.now();
-        let mut tx = self.store.read().await?;
-        let clinic = require_clinic(tx.as_mut(), req.clinic_id).await?;
-        let (duration_min, before, after) =
-            resolve_length(tx.as_mut(), req.duration_min, req.type_id).await?;
-        let vets = self.vets_for(tx.as_mut(), &clinic, req.vet_id).await?;
-        let ids: Vec<VetId> = vets.iter().map(|v| v.id).collect();
-        let schedules = self
-            .schedules
-            .availability_schedules(
-                tx.as_mut(),
-                &clinic,
-                &ids,
-                range.first,
-                range.last,
-                req.ignoring,
-            )
-            .await?;
-        drop(tx);
-
-        let tz = clinic.time_zone;
-        let days = LocalDays::new(tz, range);
-        let window = range.to_interval(tz)?;
-        let q = SlotQuery {
-            duration_min,
-            buffer_before_min: before,
-            buffer_after_min: after,
-            grid_min: grid,
-            not_before: now + notice,
-            ignoring: None,
-        };
-        let found = availability(&schedules, &days, window, &q);
-        Ok(Availability {
-            clinic: clinic_ref(&clinic),
-            first: range.first,
-            last: range.last,
-            duration_min,
-            grid_min: grid,
-            vets: vets
-                .iter()
-                .zip(found)
-                .map(|(v, s)| VetAvailability {
-                    vet: vet_ref(v),
-                    slots: s
-                        .slots
-                        .into_iter()
-                        .map(|iv| LocalSlot::new(tz, iv))
-                        .collect(),
-                })
-                .collect(),
-        })
     }
 
     /// Why a vet is (not) free at a time: every reason.

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use vetdesk_core::{
-    AppointmentId, ClinicId, Conflict, Explanation, HistoryEntry, Interval, Status, VetId, View,
+    AppointmentId, ClinicId, Conflict, Explanation, HistoryEntry, Interval, SlotRun, Status, VetId,
+    View,
 };
 use vetdesk_store::AppointmentView;
 
@@ -61,6 +62,35 @@ pub struct Availability {
 impl Availability {
     pub fn slot_count(&self) -> usize {
         self.vets.iter().map(|v| v.slots.len()).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VetAvailabilityRuns {
+    pub vet: VetRef,
+    pub runs: Vec<SlotRun>,
+}
+
+/// [`Availability`] in compact form: runs of slots (`SlotRun` says how each
+/// expands, given `grid_min` and `duration_min`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AvailabilityRuns {
+    pub clinic: ClinicRef,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub duration_min: u32,
+    pub grid_min: u32,
+    pub vets: Vec<VetAvailabilityRuns>,
+}
+
+impl AvailabilityRuns {
+    /// How many slots the runs hold.
+    pub fn slot_count(&self) -> usize {
+        self.vets
+            .iter()
+            .flat_map(|v| &v.runs)
+            .map(|r| r.slots(self.grid_min, self.duration_min).count())
+            .sum()
     }
 }
 

@@ -7,6 +7,11 @@
 //! `[f0, f1 - d]`; each booking `[b0, b1)` forbids the starts in
 //! `(b0 - d - after, b1 + before)`. One sweep subtracts the forbidden starts,
 //! and the grid points that remain are the slots.
+//!
+//! The same sweep gives the answer in two forms: every slot ([`availability`]),
+//! or runs of slots ([`availability_runs`], the compact form: a few runs a day
+//! instead of dozens of slots), from which [`SlotRun::slots`] gives the slots
+//! back by the one expansion rule written there.
 
 use crate::ids::{AppointmentId, VetId};
 use crate::schedule::{
@@ -58,11 +63,103 @@ pub fn availability(
     q: &SlotQuery,
 ) -> Vec<VetSlots> {
     let mut scratch = Scratch::default();
+    let d = i64::from(q.duration_min) * 60;
     schedules
         .iter()
-        .map(|s| VetSlots {
-            vet_id: s.vet_id,
-            slots: vet_slots(s, days, window, q, &mut scratch),
+        .map(|s| {
+            let mut slots = Vec::new();
+            vet_starts(s, days, window, q, &mut scratch, &mut |t| {
+                if let Some(iv) = Interval::try_new(from_secs(t), from_secs(t + d)) {
+                    slots.push(iv);
+                }
+            });
+            VetSlots {
+                vet_id: s.vet_id,
+                slots,
+            }
+        })
+        .collect()
+}
+
+/// A run of free slots, the unit of the compact form of availability.
+///
+/// **The expansion rule** (the one place it is written; the HTTP API's document
+/// repeats it): a run `[start, end)` answered with grid `g` and duration `d`
+/// minutes holds the slots `[t, t + d)` for `t = start, start + g, start + 2g, …`
+/// while `t + d <= end`. Steps are exact minutes of UTC time. `start` is always
+/// a slot's start and `end` the end of the run's last slot, so `[start, end)` is
+/// the time the run's slots cover. A vet's runs are sorted by start, and a run
+/// is as long as it can be: where the next slot does not start exactly one
+/// step on (a booking, a break, or a DST change that moves the local grid),
+/// a new run begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotRun {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl SlotRun {
+    /// The run's slots, by the expansion rule above.
+    pub fn slots(self, grid_min: u32, duration_min: u32) -> impl Iterator<Item = Interval> {
+        let step = chrono::Duration::minutes(i64::from(grid_min.max(1)));
+        let d = chrono::Duration::minutes(i64::from(duration_min));
+        let end = self.end;
+        std::iter::successors(Some(self.start), move |t| t.checked_add_signed(step))
+            .take_while(move |t| t.checked_add_signed(d).is_some_and(|e| e <= end))
+            .filter_map(move |t| Interval::try_new(t, t + d))
+    }
+}
+
+/// Every slot of a vet's runs, in order: the compact form expanded.
+pub fn expand_runs(runs: &[SlotRun], grid_min: u32, duration_min: u32) -> Vec<Interval> {
+    runs.iter()
+        .flat_map(|r| r.slots(grid_min, duration_min))
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VetRuns {
+    pub vet_id: VetId,
+    pub runs: Vec<SlotRun>,
+}
+
+/// [`availability`]'s answer in compact form: the same slots, as runs
+/// ([`SlotRun`] states how they expand).
+pub fn availability_runs(
+    schedules: &[VetSchedule],
+    days: &LocalDays,
+    window: Interval,
+    q: &SlotQuery,
+) -> Vec<VetRuns> {
+    let mut scratch = Scratch::default();
+    let d = i64::from(q.duration_min) * 60;
+    let grid = i64::from(q.grid_min.max(1)) * 60;
+    schedules
+        .iter()
+        .map(|s| {
+            // (first start, last start) of each run, in seconds.
+            let mut runs: Vec<Range> = Vec::new();
+            vet_starts(
+                s,
+                days,
+                window,
+                q,
+                &mut scratch,
+                &mut |t| match runs.last_mut() {
+                    Some(last) if last.1 + grid == t => last.1 = t,
+                    _ => runs.push((t, t)),
+                },
+            );
+            VetRuns {
+                vet_id: s.vet_id,
+                runs: runs
+                    .into_iter()
+                    .map(|(first, last)| SlotRun {
+                        start: from_secs(first),
+                        end: from_secs(last + d),
+                    })
+                    .collect(),
+            }
         })
         .collect()
 }
@@ -75,13 +172,15 @@ struct Scratch {
     starts: Vec<Range>,
 }
 
-fn vet_slots(
+/// Calls `emit` with each slot's start (seconds), in increasing order.
+fn vet_starts(
     s: &VetSchedule,
     days: &LocalDays,
     window: Interval,
     q: &SlotQuery,
     sc: &mut Scratch,
-) -> Vec<Interval> {
+    emit: &mut impl FnMut(i64),
+) {
     let d = i64::from(q.duration_min) * 60;
     let before = i64::from(q.buffer_before_min) * 60;
     let after = i64::from(q.buffer_after_min) * 60;
@@ -101,7 +200,6 @@ fn vet_slots(
         *r = (r.0 - d - after + 1, r.1 + before);
     }
 
-    let mut out = Vec::new();
     let (mut absence_cursor, mut booking_cursor) = (0, 0);
     for shift in join_touching(&shifts(s, days)) {
         let base = [(secs(shift.interval.start()), secs(shift.interval.end()))];
@@ -120,27 +218,20 @@ fn vet_slots(
             &mut booking_cursor,
         );
         for &(a, b) in &sc.starts {
-            push_grid_points(a, b, shift.fixed_offset, days.tz, grid, d, &mut out);
+            grid_points(a, b, shift.fixed_offset, days.tz, grid, emit);
         }
     }
-    out
 }
 
-/// Append `[t, t + d)` for every `t` in `[a, b)` that sits on the local grid.
-fn push_grid_points(
+/// Calls `push` with every `t` in `[a, b)` that sits on the local grid, in order.
+fn grid_points(
     a: i64,
     b: i64,
     fixed_offset: Option<i32>,
     tz: chrono_tz::Tz,
     grid: i64,
-    d: i64,
-    out: &mut Vec<Interval>,
+    push: &mut impl FnMut(i64),
 ) {
-    let mut push = |t: i64| {
-        if let Some(iv) = Interval::try_new(from_secs(t), from_secs(t + d)) {
-            out.push(iv);
-        }
-    };
     match fixed_offset {
         Some(off) => {
             let off = i64::from(off);

@@ -22,7 +22,10 @@ pub mod time;
 pub mod validate;
 
 pub use auth::{Denied, Password, Permission, Principal, Role, ThrottleRule, User, Username};
-pub use availability::{availability, free_blocks, validate_grid, SlotQuery, VetSlots};
+pub use availability::{
+    availability, availability_runs, expand_runs, free_blocks, validate_grid, SlotQuery, SlotRun,
+    VetRuns, VetSlots,
+};
 pub use calendar::{group_by_local_day, view_range, View};
 pub use conflicts::{check, explain, Conflict, Explanation, Proposal};
 pub use ids::*;

@@ -12,9 +12,9 @@ use proptest::test_runner::FileFailurePersistence;
 use uuid::Uuid;
 use vetdesk_core::schedule::{shifts, Shift};
 use vetdesk_core::{
-    availability, check, reference, Absence, AppointmentId, Booking, ClinicId, Conflict, DateRange,
-    DayOverride, Interval, LocalDays, LocalSpan, Proposal, SlotQuery, TimeOffId, VetId,
-    VetSchedule, VetSlots, WeeklyRule,
+    availability, availability_runs, check, expand_runs, reference, Absence, AppointmentId,
+    Booking, ClinicId, Conflict, DateRange, DayOverride, Interval, LocalDays, LocalSpan, Proposal,
+    SlotQuery, TimeOffId, VetId, VetSchedule, VetSlots, WeeklyRule,
 };
 
 const ZONES: [Tz; 5] = [
@@ -555,4 +555,51 @@ fn the_generator_produces_interesting_scenarios() {
         with_ignoring >= 8,
         "only {with_ignoring}/64 scenarios ignore a booking"
     );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/proptest-regressions/availability_props.txt"
+        )))),
+        ..ProptestConfig::default()
+    })]
+
+    /// The compact form expands, by `SlotRun::slots`, to exactly the slot list, for
+    /// grids the local day divides but a DST change can misalign (45, 90, 240 min,
+    /// Lord Howe's 30-minute change); its runs are sorted, each as long as it can be.
+    #[test]
+    fn runs_expand_to_exactly_the_slots(
+        sc in scenario(),
+        grid in select(&[5u32, 10, 15, 20, 30, 45, 60, 90, 120, 240][..])
+    ) {
+        let mut sc = sc;
+        sc.query.grid_min = grid;
+        let days = LocalDays::new(sc.tz, sc.range);
+        let slots = availability(&sc.schedules, &days, sc.window, &sc.query);
+        let runs = availability_runs(&sc.schedules, &days, sc.window, &sc.query);
+        prop_assert_eq!(runs.len(), slots.len());
+        let (g, d) = (sc.query.grid_min, sc.query.duration_min);
+        for (r, s) in runs.iter().zip(&slots) {
+            prop_assert_eq!(r.vet_id, s.vet_id);
+            let expanded = expand_runs(&r.runs, g, d);
+            prop_assert!(
+                expanded == s.slots,
+                "vet {}: {}",
+                r.vet_id,
+                slot_differences(&expanded, &s.slots)
+            );
+            for w in r.runs.windows(2) {
+                prop_assert!(w[0].start < w[1].start, "runs out of order: {:?}", w);
+                // Maximal: the next run does not start one step after the last slot of this one.
+                let last = w[0].end - mins(d);
+                prop_assert!(w[1].start != last + mins(g), "runs {:?} should be one", w);
+            }
+            for run in &r.runs {
+                prop_assert!(run.start < run.end, "empty run {:?}", run);
+            }
+        }
+    }
 }

@@ -101,6 +101,7 @@ fn api(sign_in: Option<client::SignInLimit>) -> OpenApiRouter<App> {
         .routes(routes!(x::get_user, x::update_user, x::delete_user))
         .routes(routes!(x::audit))
         .routes(routes!(a::availability))
+        .routes(routes!(a::availability_runs))
         .routes(routes!(a::calendar))
         .routes(routes!(a::check_conflicts))
         .routes(routes!(a::explain))

@@ -311,6 +311,33 @@ pub struct AvailabilityView {
     pub vets: Vec<VetAvailabilityView>,
 }
 
+/// A run of free slots `[start, end)`: the slots `[t, t + duration_min)` for
+/// `t = start, start + grid_min, …` while `t + duration_min <= end`.
+#[derive(ToSchema)]
+pub struct SlotRunView {
+    /// The first slot's start.
+    pub start: DateTime<Utc>,
+    /// The last slot's end.
+    pub end: DateTime<Utc>,
+}
+
+#[derive(ToSchema)]
+pub struct VetAvailabilityRunsView {
+    pub vet: VetRefView,
+    pub runs: Vec<SlotRunView>,
+}
+
+/// Free slots per vet over a date range, as runs (the compact form).
+#[derive(ToSchema)]
+pub struct AvailabilityRunsView {
+    pub clinic: ClinicRefView,
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    pub duration_min: u32,
+    pub grid_min: u32,
+    pub vets: Vec<VetAvailabilityRunsView>,
+}
+
 /// One reason a time is not free, named by `kind`.
 #[derive(ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]

@@ -71,6 +71,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/appointments/availability/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Free slots per vet, compact: runs of slots instead of every slot.
+         * @description Takes the same query as `GET /appointments/availability` and answers the same
+         *     slots. Each vet's `runs` are sorted; a run `[start, end)` holds the slots
+         *     `[t, t + duration_min)` for `t = start, start + grid_min, start + 2·grid_min, …`
+         *     while `t + duration_min <= end` (steps of exact minutes in UTC). `start` is a
+         *     slot's start, `end` the end of the run's last slot; where the next slot does
+         *     not start one step on (a booking, a break, a DST change that moves the local
+         *     grid) a new run begins.
+         */
+        get: operations["availability_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/appointments/calendar": {
         parameters: {
             query?: never;
@@ -923,6 +949,19 @@ export interface components {
             /** Format: int64 */
             seq: number;
         };
+        /** @description Free slots per vet over a date range, as runs (the compact form). */
+        AvailabilityRunsView: {
+            clinic: components["schemas"]["ClinicRefView"];
+            /** Format: int32 */
+            duration_min: number;
+            /** Format: date */
+            first: string;
+            /** Format: int32 */
+            grid_min: number;
+            /** Format: date */
+            last: string;
+            vets: components["schemas"]["VetAvailabilityRunsView"][];
+        };
         /** @description Free slots per vet over a date range, with local times. */
         AvailabilityView: {
             clinic: components["schemas"]["ClinicRefView"];
@@ -1532,6 +1571,22 @@ export interface components {
             token: string;
             user: components["schemas"]["UserView"];
         };
+        /**
+         * @description A run of free slots `[start, end)`: the slots `[t, t + duration_min)` for
+         *     `t = start, start + grid_min, …` while `t + duration_min <= end`.
+         */
+        SlotRunView: {
+            /**
+             * Format: date-time
+             * @description The last slot's end.
+             */
+            end: string;
+            /**
+             * Format: date-time
+             * @description The first slot's start.
+             */
+            start: string;
+        };
         /** @enum {string} */
         StatusView: "scheduled" | "confirmed" | "checked_in" | "in_progress" | "completed" | "cancelled" | "no_show";
         /** @description New wording for one kind and channel. */
@@ -1620,6 +1675,10 @@ export interface components {
              * @description The vet a `vet` user is.
              */
             vet_id?: string | null;
+        };
+        VetAvailabilityRunsView: {
+            runs: components["schemas"]["SlotRunView"][];
+            vet: components["schemas"]["VetRefView"];
         };
         VetAvailabilityView: {
             slots: components["schemas"]["LocalSlotView"][];
@@ -2476,6 +2535,133 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AvailabilityView"];
+                };
+            };
+            /** @description Malformed request (bad JSON, query, path or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The signed-in user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict, duplicate or changed by someone else (`conflicts`, `current`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is longer than the server reads (64 KB) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input or status change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's headers are larger than the server reads */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (the cause is logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    availability_runs: {
+        parameters: {
+            query: {
+                clinic_id: string;
+                /** @description One vet, or every vet of the clinic. */
+                vet_id?: string;
+                /** @description First local date (`YYYY-MM-DD`). */
+                start_date: string;
+                /** @description Last local date, inclusive. */
+                end_date: string;
+                /** @description Slot length; or give `type_id`. */
+                duration_minutes?: number;
+                type_id?: string;
+                /** @description Slot grid in minutes (default 15). */
+                grid?: number;
+                /** @description Minutes from now before which nothing is offered. */
+                min_notice?: number;
+                /** @description Treat this appointment's time as free (finding where to move it). */
+                ignoring?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Free slots as runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AvailabilityRunsView"];
                 };
             };
             /** @description Malformed request (bad JSON, query, path or header) */

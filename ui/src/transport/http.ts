@@ -38,6 +38,7 @@ const routes: { [K in OperationName]: Route<K> } = {
 
   calendar: { method: 'GET', path: () => '/appointments/calendar', params: all },
   availability: { method: 'GET', path: () => '/appointments/availability', params: all },
+  availability_runs: { method: 'GET', path: () => '/appointments/availability/runs', params: all },
   check_conflicts: { method: 'POST', path: () => '/appointments/check-conflicts', params: all },
   book: { method: 'POST', path: () => '/appointments', params: all },
   get: { method: 'GET', path: (a) => `/appointments/${id(a.id)}` },

@@ -171,6 +171,7 @@ export interface Operations {
 
   calendar: { args: CalendarArgs; result: T.Calendar };
   availability: { args: AvailabilityArgs; result: T.Availability };
+  availability_runs: { args: AvailabilityArgs; result: T.AvailabilityRuns };
   check_conflicts: { args: CheckConflictsArgs; result: T.ConflictReport };
   book: { args: BookArgs; result: T.AppointmentDetails };
   get: { args: { id: T.Uuid }; result: T.AppointmentDetails };

@@ -26,6 +26,7 @@ import { tint } from './context';
 import { openDetails } from './details';
 import { h } from './dom';
 import { canBook, canReschedule, STATUS_LABEL } from './roles';
+import { firstStartAfter } from './slots';
 import {
   addMinutes,
   asUtc,
@@ -732,27 +733,30 @@ export class CalendarScreen {
   /**
    * The first slot in view, from now on, where the usual type fits (its length
    * and buffers, as the server's availability counts them): for "New booking".
+   * Asks for the compact form (runs of slots) and expands only what it needs.
    */
   async firstFree(typeId: string | undefined): Promise<Proposal | null> {
     const cal = this.data;
     if (!cal) return null;
-    const now = wallAt(new Date(), this.offset);
+    const nowMs = Date.now();
+    const now = wallAt(new Date(nowMs), this.offset);
     const from = cal.first > now.slice(0, 10) ? cal.first : now.slice(0, 10);
     if (from > cal.last) return null;
-    const free = await this.ctx.transport.invoke('availability', {
+    const free = await this.ctx.transport.invoke('availability_runs', {
       clinic_id: cal.clinic.id,
       vet_id: this.state.vetId || undefined,
       start_date: from,
       end_date: cal.last,
       type_id: typeId,
     });
-    let best: Proposal | null = null;
+    let best: { vetId: string; t: number } | null = null;
     for (const v of free.vets) {
-      const slot = v.slots.find((s) => s.local_start.slice(0, 16) > now);
-      const start = slot?.local_start.slice(0, 16);
-      if (start && (!best || start < best.start)) best = { vetId: v.vet.id, start };
+      const t = firstStartAfter(v.runs, free.grid_min, free.duration_min, nowMs);
+      if (t !== null && (!best || t < best.t)) best = { vetId: v.vet.id, t };
     }
-    return best;
+    if (!best) return null;
+    const at = new Date(best.t);
+    return { vetId: best.vetId, start: wallAt(at, offsetMinutes(cal.clinic.time_zone, at)) };
   }
 
   book(proposal: Proposal): void {

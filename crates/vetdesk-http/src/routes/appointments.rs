@@ -9,7 +9,7 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use uuid::Uuid;
 use vetdesk_app::views::{
-    AppointmentDetails, Availability, Calendar, ConflictReport, ExplainReport,
+    AppointmentDetails, Availability, AvailabilityRuns, Calendar, ConflictReport, ExplainReport,
 };
 use vetdesk_core::AppointmentId;
 use vetdesk_store::{AppointmentView, Page};
@@ -25,6 +25,25 @@ pub async fn availability(
     Query(q): Query<AvailabilityQuery>,
 ) -> Result<Json<Availability>> {
     Ok(Json(app.availability(q.into()).await?))
+}
+
+/// Free slots per vet, compact: runs of slots instead of every slot.
+///
+/// Takes the same query as `GET /appointments/availability` and answers the same
+/// slots. Each vet's `runs` are sorted; a run `[start, end)` holds the slots
+/// `[t, t + duration_min)` for `t = start, start + grid_min, start + 2·grid_min, …`
+/// while `t + duration_min <= end` (steps of exact minutes in UTC). `start` is a
+/// slot's start, `end` the end of the run's last slot; where the next slot does
+/// not start one step on (a booking, a break, a DST change that moves the local
+/// grid) a new run begins.
+#[utoipa::path(get, path = "/appointments/availability/runs", tag = "appointments",
+    params(AvailabilityQuery),
+    responses((status = 200, description = "Free slots as runs", body = AvailabilityRunsView)))]
+pub async fn availability_runs(
+    Acting(app): Acting,
+    Query(q): Query<AvailabilityQuery>,
+) -> Result<Json<AvailabilityRuns>> {
+    Ok(Json(app.availability_runs(q.into()).await?))
 }
 
 /// Appointments and free time for a day, week or month.
