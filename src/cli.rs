@@ -523,11 +523,19 @@ pub enum UserCmd {
         /// For the vet role: which vet (id or part of the name).
         #[arg(long)]
         vet: Option<String>,
+        /// Limit a vet or front-desk user to this clinic (repeat for more;
+        /// none: every clinic). They see and change only those clinics'
+        /// appointments, owners, pets and messages.
+        #[arg(long = "clinic", value_name = "CLINIC")]
+        clinics: Vec<String>,
+        /// Where their calendar opens (one of --clinic when given).
+        #[arg(long, value_name = "CLINIC")]
+        home_clinic: Option<String>,
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Change a user's name, role, password (--password-stdin), or disable/enable them.
+    /// Change a user's name, role, clinics, password (--password-stdin), or disable/enable them.
     Set {
         /// The username.
         username: String,
@@ -538,6 +546,18 @@ pub enum UserCmd {
         /// For the vet role: which vet (id or part of the name).
         #[arg(long)]
         vet: Option<String>,
+        /// Limit the user to exactly these clinics (repeat; replaces the list).
+        #[arg(long = "clinic", value_name = "CLINIC", conflicts_with = "all_clinics")]
+        clinics: Vec<String>,
+        /// Lift the limit: the user sees every clinic.
+        #[arg(long)]
+        all_clinics: bool,
+        /// Where their calendar opens.
+        #[arg(long, value_name = "CLINIC", conflicts_with = "no_home_clinic")]
+        home_clinic: Option<String>,
+        /// Clear the home clinic.
+        #[arg(long)]
+        no_home_clinic: bool,
         /// Read a new password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
@@ -673,6 +693,9 @@ pub enum ClientsCmd {
         /// They do not want text messages.
         #[arg(long)]
         sms_opt_out: bool,
+        /// The clinic they are registered with (default: a limited user's home clinic).
+        #[arg(long, value_name = "CLINIC")]
+        clinic: Option<String>,
     },
     /// Change an owner's details.
     Edit {
@@ -694,6 +717,9 @@ pub enum ClientsCmd {
         email_opt_out: Option<bool>,
         #[arg(long, value_name = "BOOL")]
         sms_opt_out: Option<bool>,
+        /// The clinic they are registered with.
+        #[arg(long, value_name = "CLINIC")]
+        clinic: Option<String>,
         #[command(flatten)]
         version: ExpectVersion,
     },

@@ -107,6 +107,7 @@ async fn only_an_administrator_backs_up() {
         username: "desk".into(),
         role: vetdesk_core::Role::FrontDesk,
         vet_id: None,
+        clinics: vetdesk_core::ClinicScope::All,
     };
     let err = t.app.acting_as(desk).backup(None).await.err();
     assert_eq!(err.map(|e| e.code()), Some(ErrorCode::Forbidden));

@@ -893,6 +893,55 @@ fn the_first_admin_is_added_from_the_command_line_and_everything_is_audited() {
 }
 
 #[test]
+fn a_user_is_limited_to_clinics_and_given_a_home_clinic_from_the_command_line() {
+    let p = Practice::new();
+    let vd = &p.vd;
+    vd.ok("clinics add --name 'Harbour Vets' --tz Europe/Dublin");
+    let out = vd.run_with_input(
+        "--json user add --username harbour.desk --role front_desk --clinic harbour --home-clinic harbour --password-stdin",
+        "harbour-desk-password\n",
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let desk: Value = serde_json::from_str(&out.stdout).expect("json");
+    let clinics = vd.json("clinics list");
+    let id_named = |name: &str| {
+        clinics
+            .as_array()
+            .expect("clinics")
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(id_of)
+            .expect("the clinic")
+    };
+    let (harbour, testville) = (id_named("Harbour Vets"), id_named("Testville Surgery"));
+    assert_eq!(desk["clinics"], serde_json::json!([harbour]));
+    assert_eq!(desk["home_clinic_id"], harbour.as_str());
+    let text = vd.ok("user list");
+    assert!(
+        text.contains("CLINICS") && text.contains("Harbour Vets (home)"),
+        "{text}"
+    );
+    // A home clinic outside the user's clinics, and a limit on an admin, are refused.
+    vd.run("user set harbour.desk --home-clinic testville")
+        .fails(2, "home clinic must be one of");
+    vd.run_with_input(
+        "user add --username boss2 --role admin --clinic testville --password-stdin",
+        "boss-password-long\n",
+    )
+    .fails(2, "admin sees every clinic");
+    let both = vd.json("user set harbour.desk --clinic harbour --clinic testville");
+    assert_eq!(both["clinics"].as_array().map(Vec::len), Some(2));
+    let all = vd.json("user set harbour.desk --all-clinics --no-home-clinic");
+    assert_eq!(all["clinics"], serde_json::json!([]));
+    assert_eq!(all["home_clinic_id"], serde_json::Value::Null);
+    // An owner is registered with a clinic.
+    let owner = vd.json("clients add --name 'Erin Harbour' --clinic harbour");
+    assert_eq!(owner["home_clinic_id"], harbour.as_str());
+    let owner = vd.json("clients edit erin --clinic testville");
+    assert_eq!(owner["home_clinic_id"], testville.as_str());
+}
+
+#[test]
 fn secret_set_without_a_keyring_says_so_and_names_the_variable() {
     use std::io::Write;
     let v = Vetdesk::new();

@@ -571,7 +571,7 @@ impl Server {
                 run(Method::POST, "/clients".into(), Some(json!({ "name": "Nina Novak", "email": "nina@example.org" }))).await
             }
             Op::UpdateClient | Op::DeleteClient => {
-                let c = self.as_admin(Method::POST, "/clients", Some(json!({ "name": "Omar Okoro" }))).await;
+                let c = self.as_admin(Method::POST, "/clients", Some(json!({ "name": "Omar Okoro", "home_clinic_id": t.london.id }))).await;
                 if op == Op::UpdateClient {
                     run(Method::PUT, format!("/clients/{}", id(&c)), Some(json!({ "name": "Omar O. Okoro", "version": ver(&c) }))).await
                 } else {
@@ -698,6 +698,69 @@ impl Server {
 story!(
     async fn the_role_matrix_cell_by_cell(t) {
         let s = spawn_server(t).await;
+        play_the_matrix(&s).await;
+    }
+);
+
+story!(
+    async fn the_role_matrix_holds_for_users_limited_to_the_clinic_it_is_played_at(t) {
+        let s = spawn_server(t).await;
+        // The desk and the vet (Alice, London) work at London only; every cell
+        // of the matrix is played there, so each answers as before.
+        let london = s.t.london.id.to_string();
+        for who in ["desk", "alice"] {
+            let u = s.limit(who, &[&london]).await;
+            assert_eq!(u["clinics"], json!([london]), "{u:?}");
+        }
+        // Olivia, whom the cells book and give pets to, is registered in London.
+        s.register(&s.t.owner.id.to_string(), &london).await;
+        play_the_matrix(&s).await;
+    }
+);
+
+impl Server {
+    /// A user by username, as the admin lists them.
+    async fn user_named(&self, username: &str) -> Value {
+        let users = self.as_admin(Method::GET, "/users", None).await;
+        users
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["username"] == username)
+            .cloned()
+            .expect("the user")
+    }
+
+    /// Limit a user to some clinics through the admin's user update endpoint.
+    async fn limit(&self, username: &str, clinics: &[&str]) -> Value {
+        let u = self.user_named(username).await;
+        self.as_admin(
+            Method::PATCH,
+            &format!("/users/{}", id(&u)),
+            Some(json!({ "clinics": clinics, "version": ver(&u) })),
+        )
+        .await
+    }
+
+    /// Register an owner with a clinic.
+    async fn register(&self, client: &str, clinic: &str) -> Value {
+        let c = self
+            .as_admin(Method::GET, &format!("/clients/{client}"), None)
+            .await;
+        self.as_admin(
+            Method::PUT,
+            &format!("/clients/{client}"),
+            Some(
+                json!({ "name": c["name"], "email": c["email"], "phone": c["phone"],
+                "home_clinic_id": clinic, "version": ver(&c) }),
+            ),
+        )
+        .await
+    }
+}
+
+async fn play_the_matrix(s: &Server) {
+    {
         let mut slots = Slots(0);
         let tokens = [s.admin.clone(), s.desk.clone(), s.vet.clone()];
         let roles = ["admin", "front_desk", "vet"];
@@ -715,17 +778,33 @@ story!(
                 } else {
                     assert_problem(&r, 403, "forbidden");
                     assert!(
-                        r.body["detail"].as_str().unwrap_or_default().contains(roles[i].replace('_', " ").as_str())
-                            || r.body["detail"].as_str().unwrap_or_default().contains(roles[i]),
+                        r.body["detail"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .contains(roles[i].replace('_', " ").as_str())
+                            || r.body["detail"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .contains(roles[i]),
                         "{op:?}: {r:?}"
                     );
                     // A refusal writes nothing: everything that changed was the admin's set-up.
                     let setup_writes = audit_total(&s).await - audit_before;
                     let r2 = s
-                        .call(Some(&s.admin), Method::GET, &format!("/audit?limit={}", setup_writes.max(1)), None)
+                        .call(
+                            Some(&s.admin),
+                            Method::GET,
+                            &format!("/audit?limit={}", setup_writes.max(1)),
+                            None,
+                        )
                         .await;
                     assert!(
-                        r2.body["items"].as_array().expect("items").iter().take(setup_writes as usize).all(|l| l["actor"] == "admin"),
+                        r2.body["items"]
+                            .as_array()
+                            .expect("items")
+                            .iter()
+                            .take(setup_writes as usize)
+                            .all(|l| l["actor"] == "admin"),
                         "{op:?} as {} left an audit line of its own: {r2:?}",
                         roles[i]
                     );
@@ -733,7 +812,7 @@ story!(
             }
         }
     }
-);
+}
 
 story!(
     async fn a_vet_starts_and_completes_only_their_own_appointments(t) {
@@ -980,3 +1059,238 @@ async fn tokens_never_reach_the_log() {
         "a password reached the log"
     );
 }
+
+// ---------- per-clinic access ----------
+
+/// The ids of a list answer (`items` of a page, or the array itself).
+fn ids(v: &Value) -> Vec<String> {
+    let items = v.get("items").unwrap_or(v);
+    items.as_array().expect("a list").iter().map(id).collect()
+}
+
+story!(
+    async fn a_user_limited_to_london_sees_and_changes_only_londons_records(t) {
+        let s = spawn_server(t).await;
+        let (london, new_york) = (s.t.london.id.to_string(), s.t.new_york.id.to_string());
+        let (olivia, noah) = (s.t.owner.id.to_string(), s.t.other_owner.id.to_string());
+        // Olivia's Biscuit is seen in London, Noah's Whiskers in New York.
+        let a = s.book_at("2027-03-02T09:00").await;
+        let b = s
+            .as_admin(
+                Method::POST,
+                "/appointments",
+                Some(json!({
+                    "clinic_id": new_york, "vet_id": s.t.cara_vet.id, "pet_id": s.t.other_pet.id,
+                    "type_id": s.t.consult.id, "start": "2027-03-02T10:00" })),
+            )
+            .await;
+        let ny_message = s
+            .as_admin(Method::GET, &format!("/outbox?appointment_id={}", id(&b)), None)
+            .await["items"][0]
+            .clone();
+        assert!(ny_message["id"].is_string(), "{ny_message:?}");
+        s.limit("desk", &[&london]).await;
+        let desk = Some(s.desk.as_str());
+        let footprint = s.t.footprint().await;
+
+        // Lists keep to London.
+        let r = s.call(desk, Method::GET, "/appointments", None).await;
+        assert_eq!(ids(&r.body), vec![id(&a)], "{r:?}");
+        assert_eq!(r.body["total"], 1);
+        let r = s.call(desk, Method::GET, "/clinics", None).await;
+        assert_eq!(ids(&r.body), vec![london.clone()], "{r:?}");
+        let r = s.call(desk, Method::GET, "/clients?limit=50", None).await;
+        assert_eq!(ids(&r.body), vec![olivia.clone()], "{r:?}");
+        let r = s.call(desk, Method::GET, "/clients?q=noah", None).await;
+        assert_eq!(ids(&r.body), Vec::<String>::new(), "search excludes other clinics' owners: {r:?}");
+        let r = s.call(desk, Method::GET, "/clients?q=212", None).await;
+        assert_eq!(ids(&r.body), Vec::<String>::new(), "nor finds them by phone: {r:?}");
+        let r = s.call(desk, Method::GET, "/pets?limit=50", None).await;
+        assert_eq!(ids(&r.body), vec![s.t.pet.id.to_string()], "{r:?}");
+        let r = s.call(desk, Method::GET, "/outbox?limit=100", None).await;
+        assert!(r.status.is_success(), "{r:?}");
+        let theirs = r.body["items"].as_array().expect("items");
+        assert!(!theirs.is_empty() && theirs.iter().all(|m| m["clinic_id"] == london.as_str()), "{r:?}");
+        let all = s.as_admin(Method::GET, "/outbox?limit=100", None).await;
+        assert!(all["total"].as_u64() > r.body["total"].as_u64(), "{all:?}");
+
+        // Another clinic's records are not found, for reads and writes alike.
+        let hidden: Vec<(Method, String, Option<Value>)> = vec![
+            (Method::GET, format!("/appointments/{}", id(&b)), None),
+            (Method::POST, format!("/appointments/{}/cancel", id(&b)), Some(json!({ "version": b["version"], "reason": "moved away" }))),
+            (Method::POST, format!("/appointments/{}/confirm", id(&b)), Some(json!({ "version": b["version"] }))),
+            (Method::POST, format!("/appointments/{}/reschedule", id(&b)), Some(json!({ "version": b["version"], "start": "2027-03-03T10:00" }))),
+            (Method::GET, format!("/clients/{noah}"), None),
+            (Method::PUT, format!("/clients/{noah}"), Some(json!({ "name": "Noah J", "version": 1 }))),
+            (Method::DELETE, format!("/clients/{noah}?version=1"), None),
+            (Method::GET, format!("/pets/{}", s.t.other_pet.id), None),
+            (Method::PUT, format!("/pets/{}", s.t.other_pet.id), Some(json!({ "name": "Whisky", "species": "cat", "version": 1 }))),
+            (Method::POST, "/pets".into(), Some(json!({ "owner_id": noah, "name": "Kit", "species": "cat" }))),
+            // Booking Noah's pet in London would make him seen there: refused as not found.
+            (Method::POST, "/appointments".into(), Some(json!({
+                "clinic_id": london, "vet_id": s.t.alice_vet.id, "pet_id": s.t.other_pet.id,
+                "type_id": s.t.consult.id, "start": "2027-03-02T11:00" }))),
+            (Method::GET, format!("/outbox/{}", id(&ny_message)), None),
+            (Method::GET, format!("/outbox/{}/preview", id(&ny_message)), None),
+            (Method::POST, format!("/outbox/{}/retry", id(&ny_message)), None),
+            (Method::GET, format!("/templates/confirmation/email/preview?appointment_id={}", id(&b)), None),
+        ];
+        for (method, path, body) in hidden {
+            let r = s.call(desk, method.clone(), &path, body).await;
+            assert_problem(&r, 404, "not_found");
+            assert!(!r.body["detail"].as_str().unwrap_or_default().contains("clinic"), "{method} {path}: {r:?}");
+        }
+        // Naming another clinic is refused, and says why.
+        let refused: Vec<(Method, String, Option<Value>)> = vec![
+            (Method::GET, format!("/appointments?clinic_id={new_york}"), None),
+            (Method::GET, format!("/appointments/calendar?view=day&date=2027-03-02&clinic_id={new_york}"), None),
+            (Method::GET, format!("/appointments/availability?clinic_id={new_york}&start_date=2027-03-02&end_date=2027-03-02&duration_minutes=30"), None),
+            (Method::GET, format!("/appointments/explain?vet_id={}&clinic_id={new_york}&at=2027-03-02T12:15", s.t.cara_vet.id), None),
+            (Method::POST, "/appointments/check-conflicts".into(), Some(json!({
+                "vet_id": s.t.cara_vet.id, "clinic_id": new_york, "start": "2027-03-02T09:00", "end": "2027-03-02T09:30" }))),
+            (Method::POST, "/appointments".into(), Some(json!({
+                "clinic_id": new_york, "vet_id": s.t.cara_vet.id, "pet_id": s.t.pet.id,
+                "type_id": s.t.consult.id, "start": "2027-03-02T11:00" }))),
+            (Method::GET, format!("/clinics/{new_york}"), None),
+            (Method::GET, format!("/vets?clinic_id={new_york}"), None),
+            (Method::GET, format!("/clinics/{new_york}/notification-settings"), None),
+            (Method::POST, "/clients".into(), Some(json!({ "name": "Ravi Rao", "home_clinic_id": new_york }))),
+        ];
+        for (method, path, body) in refused {
+            let r = s.call(desk, method.clone(), &path, body).await;
+            assert_problem(&r, 403, "forbidden");
+            assert!(r.body["detail"].as_str().unwrap_or_default().contains("other clinics"), "{method} {path}: {r:?}");
+        }
+        // None of that changed anything.
+        assert_eq!(s.t.footprint().await, footprint);
+        let b_now = s.as_admin(Method::GET, &format!("/appointments/{}", id(&b)), None).await;
+        assert_eq!((b_now["status"].clone(), b_now["version"].clone()), (json!("scheduled"), b["version"].clone()));
+
+        // London's own work goes on: a new owner is registered in London.
+        let r = s.call(desk, Method::POST, "/clients", Some(json!({ "name": "Priya Patel" }))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{r:?}");
+        assert_eq!(r.body["home_clinic_id"], london.as_str());
+        let priya = id(&r.body);
+        let r = s.call(desk, Method::GET, "/clients?q=priya", None).await;
+        assert_eq!(ids(&r.body), vec![priya.clone()]);
+        let r = s.call(desk, Method::POST, &format!("/appointments/{}/confirm", id(&a)), Some(json!({ "version": a["version"] }))).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+
+        // A New York desk sees the other half, and not Priya.
+        s.as_admin(Method::POST, "/users", Some(json!({
+            "username": "nydesk", "display_name": "NY desk", "role": "front_desk",
+            "password": "ny-desk-password", "clinics": [new_york], "home_clinic_id": new_york }))).await;
+        let ny = s.login(("nydesk", "ny-desk-password")).await;
+        let r = s.call(Some(&ny), Method::GET, "/appointments", None).await;
+        assert_eq!(ids(&r.body), vec![id(&b)], "{r:?}");
+        let r = s.call(Some(&ny), Method::GET, "/clients?limit=50", None).await;
+        assert_eq!(ids(&r.body), vec![noah.clone()], "{r:?}");
+        let r = s.call(Some(&ny), Method::GET, "/auth/me", None).await;
+        assert_eq!((r.body["clinics"].clone(), r.body["home_clinic_id"].clone()), (json!([new_york]), json!(new_york)));
+        // The admin sees everything.
+        let r = s.as_admin(Method::GET, "/appointments", None).await;
+        assert_eq!(r["total"], 2);
+        let r = s.as_admin(Method::GET, "/clients?limit=50", None).await;
+        assert_eq!(ids(&r).len(), 3);
+
+        // Lifting the limit gives the desk every clinic again, at once.
+        s.limit("desk", &[]).await;
+        let r = s.call(desk, Method::GET, &format!("/appointments/{}", id(&b)), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        let r = s.call(desk, Method::GET, "/clinics", None).await;
+        assert_eq!(ids(&r.body).len(), 2);
+    }
+);
+
+story!(
+    async fn clinics_and_home_clinics_are_checked_and_bad_ones_change_nothing(t) {
+        let s = spawn_server(t).await;
+        let (london, new_york) = (s.t.london.id.to_string(), s.t.new_york.id.to_string());
+        let desk = s.user_named("desk").await;
+        let admin = s.user_named("admin").await;
+        let footprint = s.t.footprint().await;
+        let path = |u: &Value| format!("/users/{}", id(u));
+        let cases = [
+            // An admin sees every clinic; limiting one is refused.
+            (&admin, json!({ "clinics": [london] }), 422, "invalid_input"),
+            (&desk, json!({ "clinics": [london], "home_clinic_id": new_york }), 422, "invalid_input"),
+            (&desk, json!({ "clinics": [uuid::Uuid::now_v7()] }), 404, "not_found"),
+            (&desk, json!({ "home_clinic_id": uuid::Uuid::now_v7() }), 404, "not_found"),
+            (&desk, json!({ "clinics": ["London"] }), 422, "invalid_input"),
+        ];
+        for (u, mut body, status, code) in cases {
+            body["version"] = ver(u);
+            let r = s.call(Some(&s.admin), Method::PATCH, &path(u), Some(body.clone())).await;
+            assert_problem(&r, status, code);
+            assert_eq!(s.t.footprint().await, footprint, "{body}");
+        }
+        // Only an admin changes a user's clinics.
+        let r = s
+            .call(Some(&s.desk), Method::PATCH, &path(&desk), Some(json!({ "clinics": [], "version": ver(&desk) })))
+            .await;
+        assert_problem(&r, 403, "forbidden");
+        assert_eq!(s.t.footprint().await, footprint);
+
+        // A good change: limited to both, home New York; the links keep the
+        // schema's rules (a clinic taken off is tombstoned, not removed).
+        let u = s
+            .as_admin(Method::PATCH, &path(&desk), Some(json!({ "clinics": [london, new_york], "home_clinic_id": new_york, "version": ver(&desk) })))
+            .await;
+        assert_eq!(u["home_clinic_id"], new_york.as_str());
+        let u = s
+            .as_admin(Method::PATCH, &path(&desk), Some(json!({ "clinics": [london], "version": ver(&u) })))
+            .await;
+        assert_eq!(u["clinics"], json!([london]));
+        assert_eq!(u["home_clinic_id"], Value::Null, "a home outside the clinics is dropped");
+        let rows = s.t.db.int("SELECT count(*) FROM user_clinics").await;
+        let live = s.t.db.int("SELECT count(*) FROM user_clinics WHERE deleted_at IS NULL").await;
+        assert_eq!((rows, live), (2, 1));
+        // Becoming an admin lifts the limit.
+        let u = s
+            .as_admin(Method::PATCH, &path(&desk), Some(json!({ "role": "admin", "version": ver(&u) })))
+            .await;
+        assert_eq!(u["clinics"], json!([]));
+    }
+);
+
+story!(
+    async fn a_limited_users_live_stream_carries_only_their_clinics_changes(t) {
+        use futures_util::StreamExt;
+        let s = spawn_server(t).await;
+        s.limit("desk", &[&s.t.london.id.to_string()]).await;
+        let res = s
+            .http
+            .get(s.url("/events"))
+            .bearer_auth(&s.desk)
+            .send()
+            .await
+            .expect("events");
+        assert_eq!(res.status(), StatusCode::OK);
+        let mut stream = res.bytes_stream();
+        // New York's change first, then London's: the desk hears only London's.
+        let ny = s
+            .as_admin(
+                Method::POST,
+                "/appointments",
+                Some(json!({
+                    "clinic_id": s.t.new_york.id, "vet_id": s.t.cara_vet.id, "pet_id": s.t.other_pet.id,
+                    "type_id": s.t.consult.id, "start": "2027-03-02T10:00" })),
+            )
+            .await;
+        let london = s.book_at("2027-03-02T09:00").await;
+        let mut seen = String::new();
+        let found = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            while let Some(chunk) = stream.next().await {
+                seen.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+                if seen.contains(&id(&london)) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "no change for London's appointment in 2 s: {seen}");
+        assert!(!seen.contains(&id(&ny)), "{seen}");
+        assert!(!seen.contains(&s.t.new_york.id.to_string()), "{seen}");
+    }
+);

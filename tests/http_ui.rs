@@ -185,6 +185,8 @@ async fn the_api_beside_the_ui_is_unchanged_and_its_404s_stay_problems() {
             role: "front_desk".into(),
             vet_id: None,
             password: "desk-password-1".into(),
+            clinics: Vec::new(),
+            home_clinic_id: None,
         })
         .await
         .expect("a user");

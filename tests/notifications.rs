@@ -475,12 +475,14 @@ story!(
             username: "alice".into(),
             role: Role::Vet,
             vet_id: Some(t.alice_vet.id),
+            clinics: vetdesk_core::ClinicScope::All,
         });
         let desk = t.app.acting_as(Principal {
             user_id: None,
             username: "desk".into(),
             role: Role::FrontDesk,
             vet_id: None,
+            clinics: vetdesk_core::ClinicScope::All,
         });
         for who in [&vet, &desk] {
             let e = who.set_template(input.clone(), None).await.expect_err("refused");

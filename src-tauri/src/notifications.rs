@@ -108,6 +108,7 @@ mod tests {
             username: "morgan".into(),
             role: Role::Vet,
             vet_id: Some(id),
+            clinics: vetdesk_core::ClinicScope::All,
         }
     }
 

@@ -343,6 +343,7 @@ pub async fn list(ctx: &Ctx, a: AppointmentsArgs) -> Result<Reply> {
     let filter = AppointmentFilter {
         statuses,
         clinic,
+        clinics: None,
         vet,
         client,
         pet,

@@ -349,7 +349,12 @@ pub async fn clients(ctx: &Ctx, cmd: Option<ClientsCmd>, list: ClientsList) -> R
             prefer,
             email_opt_out,
             sms_opt_out,
+            clinic,
         } => {
+            let home_clinic_id = match clinic {
+                Some(c) => Some(resolve::clinic(&ctx.app, &c).await?),
+                None => None,
+            };
             let input = ClientInput {
                 name,
                 email,
@@ -357,6 +362,7 @@ pub async fn clients(ctx: &Ctx, cmd: Option<ClientsCmd>, list: ClientsList) -> R
                 preferred_channel: prefer,
                 email_opt_out,
                 sms_opt_out,
+                home_clinic_id,
             };
             let c = ctx.app.create_client(input).await?;
             ctx.reply(&c, |c| client_line("added", c))
@@ -369,9 +375,14 @@ pub async fn clients(ctx: &Ctx, cmd: Option<ClientsCmd>, list: ClientsList) -> R
             prefer,
             email_opt_out,
             sms_opt_out,
+            clinic,
             version,
         } => {
             let id = resolve::client(&ctx.app, &client).await?;
+            let home_clinic_id = match clinic {
+                Some(c) => Some(resolve::clinic(&ctx.app, &c).await?),
+                None => None,
+            };
             let old = ctx.app.client(id).await?;
             let input = ClientInput {
                 name: name.unwrap_or_else(|| old.name.to_string()),
@@ -381,6 +392,7 @@ pub async fn clients(ctx: &Ctx, cmd: Option<ClientsCmd>, list: ClientsList) -> R
                     .or_else(|| old.preferences.preferred.map(|p| p.as_str().to_string())),
                 email_opt_out: email_opt_out.unwrap_or(old.preferences.email_opt_out),
                 sms_opt_out: sms_opt_out.unwrap_or(old.preferences.sms_opt_out),
+                home_clinic_id,
             };
             let c = ctx
                 .app

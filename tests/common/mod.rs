@@ -414,6 +414,7 @@ impl TestApp {
             "appointment_history",
             "change_log",
             "users",
+            "user_clinics",
             "sessions",
             "audit_log",
             "outbox",

@@ -71,6 +71,8 @@ pub async fn spawn_server_with(t: TestApp, config: vetdesk_http::ServerConfig) -
                 role: role.into(),
                 vet_id,
                 password: password.into(),
+                clinics: Vec::new(),
+                home_clinic_id: None,
             })
             .await
             .expect("create a test user");

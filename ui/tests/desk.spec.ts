@@ -6,6 +6,7 @@
 import { expect, test, type Page, type TestInfo } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import {
+  Api,
   comingDays,
   DEMO_USERS,
   event,
@@ -162,6 +163,55 @@ test('4: the month view lists appointments in each day at this screen size', asy
   const grid = await page.locator('.ec-month-view').boundingBox();
   expect((grid?.y ?? 0) + (grid?.height ?? 0)).toBeLessThanOrEqual(info.project.use.viewport?.height ?? 0);
   await shot(page, info, 'bug4-month');
+});
+
+test.describe('6: a user with a home clinic', () => {
+  // Tokyo, where no clinic is: without a home clinic the desk would start on the first one (New York).
+  test('starts there, and a user limited to one clinic is offered only it', async ({ page }, info) => {
+    const clinics = await p.api.ok<{ id: string; name: string; time_zone: string }[]>('GET', '/clinics');
+    const riverside = clinics.find((c) => c.id === p.riverside.id);
+    const hudson = clinics.find((c) => c.time_zone === 'America/New_York');
+    if (!riverside || !hudson) throw new Error('the demo practice has two clinics');
+    const username = `clinics.${info.project.name}`;
+    const password = 'a-long-enough-password';
+    const created = await p.api.ok<{ id: string }>('POST', '/users', {
+      username,
+      display_name: 'Riverside Desk',
+      role: 'front_desk',
+      password,
+    });
+    await signIn(page, p, DEMO_USERS.admin);
+    await page.getByRole('button', { name: 'Manage' }).click();
+    await page.getByRole('navigation', { name: 'Records' }).getByRole('button', { name: 'Users' }).click();
+    const picks = () => page.locator(`tr[data-username="${username}"]`).getByRole('group', { name: `Clinics of ${username}` });
+    await expect(picks()).toContainText('Every clinic');
+    await picks().getByLabel(riverside.name).check();
+    await expect(page.getByText(`${username} works at ${riverside.name}.`)).toBeVisible();
+    await expect(picks()).not.toContainText('Every clinic');
+    // Only a ticked clinic can be home.
+    const home = () => picks().getByLabel(`Home clinic of ${username}`);
+    await expect(home().locator(`option[value="${hudson.id}"]`)).toBeDisabled();
+    await home().selectOption(riverside.id);
+    await expect(home()).toHaveValue(riverside.id);
+    await shot(page, info, 'users-clinics');
+    await expect
+      .poll(async () => p.api.ok<{ clinics: string[]; home_clinic_id: string | null }>('GET', `/users/${created.id}`))
+      .toMatchObject({ clinics: [riverside.id], home_clinic_id: riverside.id });
+
+    // Without a home this desk would start on New York (the first clinic; no clinic keeps Tokyo time).
+    await page.getByRole('button', { name: 'Lock' }).click();
+    await signIn(page, p, { username, password });
+    await expect(page.locator('#clinic')).toHaveValue(riverside.id);
+    await expect(page.locator('#clinic option')).toHaveCount(1);
+    await shot(page, info, 'limited-desk-calendar');
+    // The server refuses the other clinic, whatever the page offers.
+    const api = new Api();
+    await api.signIn({ username, password });
+    expect((await api.call('GET', `/appointments?clinic_id=${hudson.id}`)).status).toBe(403);
+    const own = await api.ok<{ items: { clinic_id: string }[] }>('GET', '/appointments?limit=50');
+    expect(own.items.length).toBeGreaterThan(0);
+    expect(own.items.every((a) => a.clinic_id === riverside.id)).toBe(true);
+  });
 });
 
 test('7: a new user starts as front desk, and a role change asks first', async ({ page }, info) => {

@@ -30,6 +30,12 @@ pub struct UserInput {
     /// The vet a `vet` user is (required for that role only).
     pub vet_id: Option<VetId>,
     pub password: String,
+    /// The clinics a vet or front-desk user is limited to (none: every clinic).
+    #[serde(default)]
+    pub clinics: Vec<ClinicId>,
+    /// Where their calendar opens (one of `clinics` when those are listed).
+    #[serde(default)]
+    pub home_clinic_id: Option<ClinicId>,
 }
 
 /// Changes to a user; absent fields stay as they are.
@@ -41,6 +47,11 @@ pub struct UserPatch {
     pub vet_id: Option<Option<VetId>>,
     pub password: Option<String>,
     pub disabled: Option<bool>,
+    /// The clinics they are limited to; `Some(vec![])` lifts the limit.
+    /// Becoming an admin drops them.
+    pub clinics: Option<Vec<ClinicId>>,
+    /// `Some(None)` clears it; a home outside new `clinics` is dropped.
+    pub home_clinic_id: Option<Option<ClinicId>>,
 }
 
 /// Largest audit page.
@@ -205,6 +216,41 @@ impl App {
         }
     }
 
+    /// Check a user's clinics and home clinic: every one exists; only vet and
+    /// front-desk users are limited (an admin sees every clinic); the home
+    /// clinic is one of the listed clinics when there are any.
+    async fn checked_clinics(
+        tx: &mut dyn Tx,
+        role: Role,
+        clinics: Vec<ClinicId>,
+        home: Option<ClinicId>,
+    ) -> Result<(Vec<ClinicId>, Option<ClinicId>)> {
+        let mut listed: Vec<ClinicId> = Vec::with_capacity(clinics.len());
+        for c in clinics {
+            if !listed.contains(&c) {
+                crate::records::require_clinic(tx, c).await?;
+                listed.push(c);
+            }
+        }
+        if role == Role::Admin && !listed.is_empty() {
+            return Err(ValidationError::Other(
+                "an admin sees every clinic; only vet and front-desk users are limited to some"
+                    .into(),
+            )
+            .into());
+        }
+        if let Some(h) = home {
+            crate::records::require_clinic(tx, h).await?;
+            if !listed.is_empty() && !listed.contains(&h) {
+                return Err(ValidationError::Other(
+                    "the home clinic must be one of the user's clinics".into(),
+                )
+                .into());
+            }
+        }
+        Ok((listed, home))
+    }
+
     /// Refuse a change that would leave no active admin (nobody could manage users).
     async fn keep_an_admin(tx: &mut dyn Tx, changing: UserId) -> Result<()> {
         let others = tx
@@ -231,6 +277,8 @@ impl App {
         let hash = hash_password(Password::parse(&input.password)?).await?;
         let mut tx = self.store.write().await?;
         let vet_id = Self::checked_vet_link(tx.as_mut(), role, input.vet_id).await?;
+        let (clinics, home_clinic_id) =
+            Self::checked_clinics(tx.as_mut(), role, input.clinics, input.home_clinic_id).await?;
         if tx.user_by_name(username.as_str()).await?.is_some() {
             return Err(AppError::Duplicate(format!(
                 "the username '{username}' is taken"
@@ -242,6 +290,8 @@ impl App {
             display_name,
             role,
             vet_id,
+            clinics,
+            home_clinic_id,
             disabled: false,
             meta: Meta::new(self.now()),
         };
@@ -292,6 +342,21 @@ impl App {
             None => None,
         };
         let vet_id = Self::checked_vet_link(tx.as_mut(), role, vet).await?;
+        let clinics = match patch.clinics {
+            Some(cs) => cs,
+            // Becoming an admin lifts the limit; otherwise it stays.
+            None if role == Role::Admin => Vec::new(),
+            None => old.clinics.clone(),
+        };
+        let home = match patch.home_clinic_id {
+            Some(h) => h,
+            // A home outside the clinics now listed is dropped.
+            None => old
+                .home_clinic_id
+                .filter(|h| clinics.is_empty() || clinics.contains(h)),
+        };
+        let (clinics, home_clinic_id) =
+            Self::checked_clinics(tx.as_mut(), role, clinics, home).await?;
         let disabled = patch.disabled.unwrap_or(old.disabled);
         let was_active_admin = old.role == Role::Admin && !old.disabled;
         if was_active_admin && (role != Role::Admin || disabled) {
@@ -301,6 +366,8 @@ impl App {
             display_name: display_name.unwrap_or_else(|| old.display_name.clone()),
             role,
             vet_id,
+            clinics,
+            home_clinic_id,
             disabled,
             meta: old.meta.bumped(self.now()),
             ..old.clone()

@@ -142,8 +142,13 @@ impl App {
     ) -> Result<AppointmentDetails> {
         let reason = optional_text("reason", req.reason.as_deref())?;
         let notes = optional_text("notes", req.notes.as_deref())?;
+        self.require_clinic_access(req.clinic_id)?;
         let (vet, clinic) = reads.vet_at(tx, req.vet_id, req.clinic_id).await?;
         let pet = reads.pet(tx, req.pet_id).await?;
+        // An owner this user does not see cannot be booked (and so seen) here.
+        if !self.sees_client(tx, pet.owner).await? {
+            return Err(AppError::not_found(Entity::Pet, pet.id));
+        }
         let client_id = req.client_id.unwrap_or(pet.owner);
         let client = reads.client(tx, client_id).await?;
         if pet.owner != client_id {
@@ -260,6 +265,7 @@ impl App {
             .appointment(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        self.hidden_unless_at(old.clinic_id, Entity::Appointment, id)?;
         self.require_for(permission_for(action), old.vet_id)?;
         let v = check_version(Entity::Appointment, id, expected_version, &old)?;
         let to = transition(old.status, action, now, old.slot.start())?;
@@ -410,6 +416,7 @@ impl App {
             .appointment(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        self.hidden_unless_at(old.clinic_id, Entity::Appointment, id)?;
         let v = check_version(Entity::Appointment, id, expected_version, &old)?;
         let to = transition(old.status, Action::Reschedule, now, old.slot.start())?;
         let vet_id = req.vet_id.unwrap_or(old.vet_id);
@@ -504,6 +511,7 @@ impl App {
             .appointment(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        self.hidden_unless_at(a.clinic_id, Entity::Appointment, id)?;
         let tz = require_clinic(tx.as_mut(), a.clinic_id).await?.time_zone;
         details(tx.as_mut(), id, tz).await
     }
@@ -515,6 +523,10 @@ impl App {
         mut filter: AppointmentFilter,
     ) -> Result<Page<AppointmentView>> {
         self.require(Permission::ReadSchedule)?;
+        if let Some(c) = filter.clinic {
+            self.require_clinic_access(c)?;
+        }
+        filter.clinics = self.clinic_scope();
         filter.limit = page_limit(filter.limit, MAX_PAGE, "appointments")?;
         window(filter.from, filter.to)?;
         if let Some(text) = &filter.text {

@@ -101,6 +101,7 @@ impl App {
 
     async fn availability_inputs(&self, req: AvailabilityRequest) -> Result<Inputs> {
         self.require(Permission::ReadSchedule)?;
+        self.require_clinic_access(req.clinic_id)?;
         let range = DateRange::new(req.first, req.last, self.settings.max_range_days)?;
         let grid = validate_grid(
             req.grid_min

@@ -241,6 +241,8 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
                 preferred_channel: Some(if by_sms { "sms" } else { "email" }.into()),
                 email_opt_out: false,
                 sms_opt_out: false,
+                // Registered with one clinic or the other.
+                home_clinic_id: Some(if i % 3 == 2 { new_york.id } else { london.id }),
             })
             .await?;
         let n_pets = 1 + usize::from(rng.chance(35));
@@ -382,6 +384,10 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
                 role: role.into(),
                 vet_id,
                 password: password.into(),
+                // Every clinic, and no home clinic: the UI starts where the
+                // workstation is (see ui/src/ui/app.ts, `preferredClinic`).
+                clinics: Vec::new(),
+                home_clinic_id: None,
             })
             .await?;
     }

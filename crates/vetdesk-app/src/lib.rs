@@ -10,6 +10,7 @@ mod access;
 mod appointments;
 mod availability;
 pub mod backups;
+mod clinic_scope;
 pub mod demo;
 mod error;
 mod notifications;

@@ -214,6 +214,7 @@ impl App {
             statuses: q.statuses,
             appointment: q.appointment,
             channel: q.channel,
+            clinics: self.clinic_scope(),
             limit,
             offset: q.offset,
         };
@@ -224,18 +225,30 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn outbox_counts(&self) -> Result<Vec<(MessageStatus, u64)>> {
         self.require(Permission::ReadSchedule)?;
-        Ok(self.store.read().await?.outbox_counts().await?)
+        let scope = self.clinic_scope();
+        Ok(self
+            .store
+            .read()
+            .await?
+            .outbox_counts(scope.as_deref())
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(message = %id))]
     pub async fn outbox_message(&self, id: OutboxId) -> Result<OutboxRecord> {
         self.require(Permission::ReadSchedule)?;
-        self.store
-            .read()
-            .await?
+        let mut tx = self.store.read().await?;
+        self.seen_message(tx.as_mut(), id).await
+    }
+
+    /// A message about an appointment at one of the principal's clinics, or `not_found`.
+    async fn seen_message(&self, tx: &mut dyn Tx, id: OutboxId) -> Result<OutboxRecord> {
+        let m = tx
             .outbox_message(id)
             .await?
-            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))
+            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
+        self.hidden_unless_at(m.clinic_id, Entity::OutboxMessage, id)?;
+        Ok(m)
     }
 
     /// What a message would say, and whether it would go, if it were sent now.
@@ -243,10 +256,7 @@ impl App {
     pub async fn preview_message(&self, id: OutboxId) -> Result<MessagePreview> {
         self.require(Permission::ReadSchedule)?;
         let mut tx = self.store.read().await?;
-        let message = tx
-            .outbox_message(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
+        let message = self.seen_message(tx.as_mut(), id).await?;
         let prepared = crate::sending::prepare(tx.as_mut(), &message, self.now()).await?;
         Ok(MessagePreview { message, prepared })
     }
@@ -258,10 +268,7 @@ impl App {
         self.require(Permission::RetryMessages)?;
         let now = self.now();
         let mut tx = self.store.write().await?;
-        let before = tx
-            .outbox_message(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::OutboxMessage, id))?;
+        let before = self.seen_message(tx.as_mut(), id).await?;
         if !tx.requeue_outbox(id, now).await? {
             return Err(AppError::Invalid(ValidationError::Other(format!(
                 "message {id} is {}; only a failed or skipped message can be retried",
@@ -480,6 +487,7 @@ impl App {
             .appointment_view(id)
             .await?
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
+        self.hidden_unless_at(view.appointment.clinic_id, Entity::Appointment, id)?;
         let clinic = require_clinic(tx.as_mut(), view.appointment.clinic_id).await?;
         Ok(render(
             &template,
@@ -500,6 +508,7 @@ impl App {
     #[tracing::instrument(skip_all, fields(clinic = %clinic))]
     pub async fn notification_settings(&self, clinic: ClinicId) -> Result<SettingsView> {
         self.require(Permission::ReadRecords)?;
+        self.require_clinic_access(clinic)?;
         let mut tx = self.store.read().await?;
         require_clinic(tx.as_mut(), clinic).await?;
         let stored = tx.notification_settings(clinic).await?;

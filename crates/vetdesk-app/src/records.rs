@@ -34,6 +34,10 @@ pub struct ClientInput {
     pub email_opt_out: bool,
     #[serde(default)]
     pub sms_opt_out: bool,
+    /// The clinic the owner is registered with. Left out: kept on an edit;
+    /// on a new owner, a limited user's home clinic (none for the others).
+    #[serde(default)]
+    pub home_clinic_id: Option<ClinicId>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -286,14 +290,17 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn clinic(&self, id: ClinicId) -> Result<Clinic> {
         self.require(Permission::ReadRecords)?;
+        self.require_clinic_access(id)?;
         let mut tx = self.store.read().await?;
         require_clinic(tx.as_mut(), id).await
     }
 
+    /// The clinics the acting user works at (every clinic for an admin).
     #[tracing::instrument(skip_all)]
     pub async fn clinics(&self) -> Result<Vec<Clinic>> {
         self.require(Permission::ReadRecords)?;
-        Ok(self.store.read().await?.clinics().await?)
+        let all = self.store.read().await?.clinics().await?;
+        Ok(self.clinics_seen(all, |c| c.id))
     }
 
     // ---------- vets ----------
@@ -391,6 +398,7 @@ impl App {
         self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
         if let Some(c) = clinic {
+            self.require_clinic_access(c)?;
             require_clinic(tx.as_mut(), c).await?;
         }
         Ok(tx.vets(clinic).await?)
@@ -402,15 +410,20 @@ impl App {
     pub async fn create_client(&self, input: ClientInput) -> Result<Client> {
         self.require(Permission::ManageClients)?;
         let (name, email, phone, preferences) = parse_client(&input)?;
+        let home_clinic_id = self.home_clinic_for_client(input.home_clinic_id)?;
         let client = Client {
             id: ClientId(self.mint()),
             name,
             email,
             phone,
             preferences,
+            home_clinic_id,
             meta: Meta::new(self.now()),
         };
         let mut tx = self.store.write().await?;
+        if let Some(c) = home_clinic_id {
+            require_clinic(tx.as_mut(), c).await?;
+        }
         tx.save_client(&client, Write::Insert).await?;
         self.audit(
             tx.as_mut(),
@@ -435,17 +448,22 @@ impl App {
         self.require(Permission::ManageClients)?;
         let (name, email, phone, preferences) = parse_client(&input)?;
         let mut tx = self.store.write().await?;
-        let old = tx
-            .client(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Client, id))?;
+        let old = self.seen_client(tx.as_mut(), id).await?;
         let v = check_version(Entity::Client, id, expected_version, &old)?;
+        let home_clinic_id = match input.home_clinic_id {
+            Some(c) => {
+                self.require_clinic_access(c)?;
+                Some(require_clinic(tx.as_mut(), c).await?.id)
+            }
+            None => old.home_clinic_id,
+        };
         let client = Client {
             id,
             name,
             email,
             phone,
             preferences,
+            home_clinic_id,
             meta: old.meta.bumped(self.now()),
         };
         tx.save_client(
@@ -472,9 +490,7 @@ impl App {
     pub async fn client(&self, id: ClientId) -> Result<Client> {
         self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
-        tx.client(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Client, id))
+        self.seen_client(tx.as_mut(), id).await
     }
 
     /// Owners whose name, email or phone contains `text`, for search-as-you-type.
@@ -485,7 +501,7 @@ impl App {
             .store
             .read()
             .await?
-            .clients(text, limit.clamp(1, 500))
+            .clients(text, limit.clamp(1, 500), self.clinic_scope().as_deref())
             .await?)
     }
 
@@ -508,9 +524,7 @@ impl App {
         };
         self.check_birth_date(pet.date_of_birth)?;
         let mut tx = self.store.write().await?;
-        tx.client(owner)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
+        self.seen_client(tx.as_mut(), owner).await?;
         tx.save_pet(&pet, Write::Insert).await?;
         self.audit(
             tx.as_mut(),
@@ -544,15 +558,10 @@ impl App {
         self.require(Permission::ManageClients)?;
         self.check_birth_date(input.date_of_birth)?;
         let mut tx = self.store.write().await?;
-        let old = tx
-            .pet(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Pet, id))?;
+        let old = self.seen_pet(tx.as_mut(), id).await?;
         let v = check_version(Entity::Pet, id, expected_version, &old)?;
         let owner = input.owner.unwrap_or(old.owner);
-        tx.client(owner)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Client, owner))?;
+        self.seen_client(tx.as_mut(), owner).await?;
         let pet = Pet {
             id,
             owner,
@@ -586,9 +595,7 @@ impl App {
     pub async fn pet(&self, id: PetId) -> Result<Pet> {
         self.require(Permission::ReadRecords)?;
         let mut tx = self.store.read().await?;
-        tx.pet(id)
-            .await?
-            .ok_or_else(|| AppError::not_found(Entity::Pet, id))
+        self.seen_pet(tx.as_mut(), id).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -603,7 +610,12 @@ impl App {
             .store
             .read()
             .await?
-            .pets(owner, text, limit.clamp(1, 500))
+            .pets(
+                owner,
+                text,
+                limit.clamp(1, 500),
+                self.clinic_scope().as_deref(),
+            )
             .await?)
     }
 
@@ -790,6 +802,9 @@ impl App {
         clinic: Option<ClinicId>,
     ) -> Result<Vec<WorkingHours>> {
         self.require(Permission::ReadRecords)?;
+        if let Some(c) = clinic {
+            self.require_clinic_access(c)?;
+        }
         Ok(self.store.read().await?.working_hours(vet, clinic).await?)
     }
 
@@ -859,6 +874,9 @@ impl App {
         last: NaiveDate,
     ) -> Result<Vec<DateOverride>> {
         self.require(Permission::ReadRecords)?;
+        if let Some(c) = clinic {
+            self.require_clinic_access(c)?;
+        }
         DateRange::new(first, last, 366 * 2)?;
         Ok(self
             .store
@@ -992,6 +1010,15 @@ impl App {
             _ => Permission::ManageSchedule,
         })?;
         let mut tx = self.store.write().await?;
+        match entity {
+            Entity::Client => {
+                self.seen_client(tx.as_mut(), ClientId(id)).await?;
+            }
+            Entity::Pet => {
+                self.seen_pet(tx.as_mut(), PetId(id)).await?;
+            }
+            _ => {}
+        }
         let before = snapshot(tx.as_mut(), entity, id).await?;
         let v = tx.delete(entity, id, expected_version, self.now()).await?;
         self.audit(

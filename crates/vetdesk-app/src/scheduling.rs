@@ -204,6 +204,7 @@ impl App {
     #[tracing::instrument(skip_all, fields(vet = %req.vet_id, clinic = %req.clinic_id))]
     pub async fn explain(&self, req: ExplainRequest) -> Result<ExplainReport> {
         self.require(Permission::ReadSchedule)?;
+        self.require_clinic_access(req.clinic_id)?;
         let now = self.now();
         let mut tx = self.store.read().await?;
         let (vet, clinic) = require_vet_at(tx.as_mut(), req.vet_id, req.clinic_id).await?;
@@ -254,6 +255,7 @@ impl App {
     #[tracing::instrument(skip_all, fields(vet = %req.vet_id, clinic = %req.clinic_id))]
     pub async fn check_conflicts(&self, req: ConflictRequest) -> Result<ConflictReport> {
         self.require(Permission::ReadSchedule)?;
+        self.require_clinic_access(req.clinic_id)?;
         let now = self.now();
         let mut tx = self.store.read().await?;
         let clinic = tx.clinic(req.clinic_id).await?;
@@ -331,6 +333,7 @@ impl App {
     #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, view = ?req.view, date = %req.date))]
     pub async fn calendar(&self, req: CalendarRequest) -> Result<Calendar> {
         self.require(Permission::ReadSchedule)?;
+        self.require_clinic_access(req.clinic_id)?;
         let now = self.now();
         let range = view_range(req.view, calendar_date(req.date)?);
         let mut tx = self.store.read().await?;
@@ -415,7 +418,8 @@ impl App {
             require_vet(tx.as_mut(), vet_id).await?
         };
         let mut out = Vec::new();
-        for c in &vet.clinics {
+        // Only the vet's clinics this user works at.
+        for c in self.clinics_seen(vet.clinics.clone(), |c| *c).iter() {
             out.push(
                 self.calendar(CalendarRequest {
                     view: View::Day,

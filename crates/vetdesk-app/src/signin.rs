@@ -187,6 +187,7 @@ impl App {
                 username: username.trim().chars().take(64).collect(),
                 role: Role::Vet,
                 vet_id: None,
+                clinics: vetdesk_core::ClinicScope::All,
             },
         });
         let mut tx = self.store.write().await?;

@@ -4,7 +4,7 @@
 //! permission nobody wrote down is denied (deny by default). README.md carries
 //! the same table, and the HTTP tests check it cell by cell.
 
-use crate::{Meta, Name, UserId, ValidationError, VetId};
+use crate::{ClinicId, Meta, Name, UserId, ValidationError, VetId};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -173,6 +173,54 @@ pub enum Denied {
     Role { role: Role, permission: Permission },
     #[error("a vet may {} only for their own appointments", .permission.describe())]
     NotOwn { permission: Permission },
+    /// The clinic is not one the principal works at. Clinics are not secret,
+    /// so naming one is refused; a record kept there is hidden instead (not found).
+    #[error("you work at other clinics than this one; ask the clinic's admin for access")]
+    Clinic { clinic: ClinicId },
+}
+
+/// Which clinics a principal sees and changes: their appointments, owners,
+/// pets and messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClinicScope {
+    /// Every clinic: admins, the local operator, and users not limited to any.
+    #[default]
+    All,
+    /// Only these (never empty), the user's home clinic first.
+    Only(Vec<ClinicId>),
+}
+
+impl ClinicScope {
+    /// The scope a user's role and listed clinics give: an admin, or a user
+    /// with no clinic listed, has every clinic. Their home clinic, when it is
+    /// one of them, comes first.
+    pub fn of(role: Role, clinics: &[ClinicId], home: Option<ClinicId>) -> ClinicScope {
+        if role == Role::Admin || clinics.is_empty() {
+            return ClinicScope::All;
+        }
+        let mut cs = clinics.to_vec();
+        if let Some(i) = home.and_then(|h| cs.iter().position(|c| *c == h)) {
+            let h = cs.remove(i);
+            cs.insert(0, h);
+        }
+        ClinicScope::Only(cs)
+    }
+
+    pub fn allows(&self, clinic: ClinicId) -> bool {
+        match self {
+            ClinicScope::All => true,
+            ClinicScope::Only(cs) => cs.contains(&clinic),
+        }
+    }
+
+    /// The clinics a query must keep to, or `None` for every clinic.
+    pub fn limited(&self) -> Option<&[ClinicId]> {
+        match self {
+            ClinicScope::All => None,
+            ClinicScope::Only(cs) => Some(cs),
+        }
+    }
 }
 
 /// Who is acting: a signed-in user, or the local operator (CLI, demo seeder).
@@ -184,6 +232,9 @@ pub struct Principal {
     pub role: Role,
     /// The vet a `vet` user is.
     pub vet_id: Option<VetId>,
+    /// The clinics they see and change.
+    #[serde(default)]
+    pub clinics: ClinicScope,
 }
 
 impl Principal {
@@ -196,6 +247,7 @@ impl Principal {
             username: name.into(),
             role: Role::Admin,
             vet_id: None,
+            clinics: ClinicScope::All,
         }
     }
 
@@ -205,6 +257,16 @@ impl Principal {
             username: user.username.as_str().to_string(),
             role: user.role,
             vet_id: user.vet_id,
+            clinics: ClinicScope::of(user.role, &user.clinics, user.home_clinic_id),
+        }
+    }
+
+    /// Refuse a clinic the principal does not work at.
+    pub fn authorize_clinic(&self, clinic: ClinicId) -> Result<(), Denied> {
+        if self.clinics.allows(clinic) {
+            Ok(())
+        } else {
+            Err(Denied::Clinic { clinic })
         }
     }
 
@@ -322,6 +384,13 @@ pub struct User {
     pub role: Role,
     /// Which vet a `vet` user is (required for that role, absent for the others).
     pub vet_id: Option<VetId>,
+    /// The clinics a vet or front-desk user is limited to; empty: every
+    /// clinic. An admin has none (they see everything).
+    #[serde(default)]
+    pub clinics: Vec<ClinicId>,
+    /// Where their calendar opens (one of `clinics` when those are listed).
+    #[serde(default)]
+    pub home_clinic_id: Option<ClinicId>,
     /// A disabled user cannot sign in, and their sessions end.
     pub disabled: bool,
     pub meta: Meta,

@@ -21,7 +21,9 @@ pub mod schedule;
 pub mod time;
 pub mod validate;
 
-pub use auth::{Denied, Password, Permission, Principal, Role, ThrottleRule, User, Username};
+pub use auth::{
+    ClinicScope, Denied, Password, Permission, Principal, Role, ThrottleRule, User, Username,
+};
 pub use availability::{
     availability, availability_runs, expand_runs, free_blocks, validate_grid, SlotQuery, SlotRun,
     VetRuns, VetSlots,

@@ -117,6 +117,10 @@ pub struct Client {
     pub email: Option<Email>,
     pub phone: Option<Phone>,
     pub preferences: ContactPreferences,
+    /// The clinic the owner is registered with: its limited users see them
+    /// (as do those of a clinic where they have an appointment).
+    #[serde(default)]
+    pub home_clinic_id: Option<ClinicId>,
     pub meta: Meta,
 }
 

@@ -31,6 +31,7 @@ fn client(email: bool, phone: bool, preferred: Option<Channel>) -> Client {
             email_opt_out: false,
             sms_opt_out: false,
         },
+        home_clinic_id: None,
         meta: Meta::new(utc("2027-01-01T00:00:00Z")),
     }
 }

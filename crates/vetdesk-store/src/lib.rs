@@ -135,6 +135,8 @@ pub struct AppointmentFilter {
     /// Empty means every status.
     pub statuses: Vec<Status>,
     pub clinic: Option<ClinicId>,
+    /// Only these clinics' (the acting user's), `None`: every clinic's.
+    pub clinics: Option<Vec<ClinicId>>,
     pub vet: Option<VetId>,
     pub client: Option<ClientId>,
     pub pet: Option<PetId>,
@@ -268,16 +270,28 @@ pub trait Tx: AccessTx + OutboxTx + Send {
     async fn save_vet(&mut self, v: &Vet, how: Write) -> Result<()>;
 
     async fn client(&mut self, id: ClientId) -> Result<Option<Client>>;
-    /// Clients whose name, email or phone contains `text` (all when `None`), by name.
-    async fn clients(&mut self, text: Option<&str>, limit: u32) -> Result<Vec<Client>>;
+    /// Clients whose name, email or phone contains `text` (all when `None`),
+    /// by name; with `within`, only those seen at one of those clinics
+    /// (registered there, or with an appointment there).
+    async fn clients(
+        &mut self,
+        text: Option<&str>,
+        limit: u32,
+        within: Option<&[ClinicId]>,
+    ) -> Result<Vec<Client>>;
+    /// Whether a live client is seen at one of `clinics`.
+    async fn client_seen_at(&mut self, id: ClientId, clinics: &[ClinicId]) -> Result<bool>;
     async fn save_client(&mut self, c: &Client, how: Write) -> Result<()>;
 
     async fn pet(&mut self, id: PetId) -> Result<Option<Pet>>;
+    /// Pets (of one owner, named like `text`); with `within`, only those
+    /// whose owner is seen at one of those clinics.
     async fn pets(
         &mut self,
         owner: Option<ClientId>,
         text: Option<&str>,
         limit: u32,
+        within: Option<&[ClinicId]>,
     ) -> Result<Vec<Pet>>;
     async fn save_pet(&mut self, p: &Pet, how: Write) -> Result<()>;
 

@@ -63,6 +63,8 @@ pub struct OutboxFilter {
     pub statuses: Vec<MessageStatus>,
     pub appointment: Option<AppointmentId>,
     pub channel: Option<MessageChannel>,
+    /// Only messages about these clinics' appointments (`None`: every clinic's).
+    pub clinics: Option<Vec<ClinicId>>,
     pub limit: u32,
     pub offset: u32,
 }
@@ -220,8 +222,12 @@ pub trait OutboxTx: Send {
     ) -> Result<Option<DateTime<Utc>>>;
     async fn outbox_message(&mut self, id: OutboxId) -> Result<Option<OutboxRecord>>;
     async fn outbox(&mut self, filter: &OutboxFilter) -> Result<Page<OutboxRecord>>;
-    /// How many messages are in each status.
-    async fn outbox_counts(&mut self) -> Result<Vec<(MessageStatus, u64)>>;
+    /// How many messages are in each status (of these clinics' appointments,
+    /// or every clinic's).
+    async fn outbox_counts(
+        &mut self,
+        within: Option<&[ClinicId]>,
+    ) -> Result<Vec<(MessageStatus, u64)>>;
 
     /// The saved (not reset) templates.
     async fn templates(&mut self) -> Result<Vec<StoredTemplate>>;

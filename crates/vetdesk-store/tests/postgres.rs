@@ -110,6 +110,7 @@ async fn practice(store: &PgStore) -> Practice {
         email: Some(Email::parse("asa@example.com").expect("email")),
         phone: Some(Phone::parse("+44 20 7946 0000").expect("phone")),
         preferences: ContactPreferences::default(),
+        home_clinic_id: Some(clinic.id),
         meta: meta(),
     };
     let pet = Pet {
@@ -931,21 +932,25 @@ async fn every_record_reads_back_as_written_and_tombstones_stay_hidden() {
     );
     for text in ["åsa", "ÅSA", "example.com", "7946", "lind"] {
         assert_eq!(
-            tx.clients(Some(text), 10).await.expect("search"),
+            tx.clients(Some(text), 10, None).await.expect("search"),
             vec![p.client.clone()],
             "{text}"
         );
     }
-    assert!(tx.clients(Some("%"), 10).await.expect("search").is_empty());
+    assert!(tx
+        .clients(Some("%"), 10, None)
+        .await
+        .expect("search")
+        .is_empty());
     assert_eq!(tx.pet(p.pet.id).await.expect("pet"), Some(p.pet.clone()));
     assert_eq!(
-        tx.pets(Some(p.client.id), Some("x_100%"), 10)
+        tx.pets(Some(p.client.id), Some("x_100%"), 10, None)
             .await
             .expect("pets"),
         vec![p.pet.clone()]
     );
     assert!(tx
-        .pets(None, Some("x_1000"), 10)
+        .pets(None, Some("x_1000"), 10, None)
         .await
         .expect("pets")
         .is_empty());

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use vetdesk_app::{UserInput, UserPatch};
-use vetdesk_core::VetId;
+use vetdesk_core::{ClinicId, VetId};
 use vetdesk_store::AuditFilter;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,6 +33,13 @@ pub struct UserView {
     pub role: RoleView,
     /// The vet a `vet` user is.
     pub vet_id: Option<Uuid>,
+    /// The clinics a vet or front-desk user is limited to: they see and change
+    /// only those clinics' appointments, owners, pets and messages. Empty:
+    /// every clinic (always so for an admin).
+    pub clinics: Vec<Uuid>,
+    /// Where their calendar opens.
+    #[schema(required)]
+    pub home_clinic_id: Option<Uuid>,
     pub disabled: bool,
     pub meta: MetaView,
 }
@@ -66,6 +73,11 @@ pub struct UserBody {
     pub vet_id: Option<Uuid>,
     /// At least 10 characters.
     pub password: String,
+    /// Limit a vet or front-desk user to these clinics (left out or empty: every clinic).
+    #[serde(default)]
+    pub clinics: Vec<Uuid>,
+    /// Where their calendar opens (one of `clinics` when those are given).
+    pub home_clinic_id: Option<Uuid>,
 }
 
 impl From<UserBody> for UserInput {
@@ -76,6 +88,8 @@ impl From<UserBody> for UserInput {
             role: b.role,
             vet_id: b.vet_id.map(VetId),
             password: b.password,
+            clinics: b.clinics.into_iter().map(ClinicId).collect(),
+            home_clinic_id: b.home_clinic_id.map(ClinicId),
         }
     }
 }
@@ -91,8 +105,22 @@ pub struct UserPatchBody {
     pub vet_id: Option<Uuid>,
     pub password: Option<String>,
     pub disabled: Option<bool>,
+    /// The clinics the user is limited to; `[]` lifts the limit (every clinic).
+    /// Left out: unchanged (an admin has none).
+    pub clinics: Option<Vec<Uuid>>,
+    /// Where their calendar opens; `null` clears it. A home outside the
+    /// user's clinics is dropped when the clinics change.
+    #[serde(default, deserialize_with = "some_or_null")]
+    #[schema(value_type = Option<Uuid>)]
+    pub home_clinic_id: Option<Option<Uuid>>,
     /// The version the change is made against (or send `If-Match`).
     pub version: Option<i64>,
+}
+
+/// A field that may be sent as `null` to clear it: absent is `None`,
+/// `null` is `Some(None)`.
+fn some_or_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(d).map(Some)
 }
 
 impl From<UserPatchBody> for UserPatch {
@@ -103,6 +131,8 @@ impl From<UserPatchBody> for UserPatch {
             vet_id: b.vet_id.map(|v| Some(VetId(v))),
             password: b.password,
             disabled: b.disabled,
+            clinics: b.clinics.map(|cs| cs.into_iter().map(ClinicId).collect()),
+            home_clinic_id: b.home_clinic_id.map(|h| h.map(ClinicId)),
         }
     }
 }

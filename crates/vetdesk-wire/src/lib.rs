@@ -199,6 +199,8 @@ impl AppointmentListQuery {
                 .map(|s| s.parse::<Status>())
                 .collect::<Result<_, _>>()?,
             clinic: self.clinic_id.map(ClinicId),
+            // The application keeps a limited user to their clinics.
+            clinics: None,
             vet: self.vet_id.map(VetId),
             client: self.client_id.map(ClientId),
             pet: self.pet_id.map(PetId),
@@ -404,6 +406,9 @@ pub struct ClientBody {
     pub email_opt_out: bool,
     #[serde(default)]
     pub sms_opt_out: bool,
+    /// The clinic the owner is registered with (its limited users see them).
+    /// Left out: kept on an edit; on a new owner, a limited user's home clinic.
+    pub home_clinic_id: Option<Uuid>,
 }
 
 impl From<ClientBody> for app::ClientInput {
@@ -415,6 +420,7 @@ impl From<ClientBody> for app::ClientInput {
             preferred_channel: b.preferred_channel,
             email_opt_out: b.email_opt_out,
             sms_opt_out: b.sms_opt_out,
+            home_clinic_id: b.home_clinic_id.map(ClinicId),
         }
     }
 }

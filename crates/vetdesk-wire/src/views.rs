@@ -133,6 +133,10 @@ pub struct ClientView {
     #[schema(required)]
     pub phone: Option<String>,
     pub preferences: ContactPreferencesView,
+    /// The clinic the owner is registered with (absent: none; only unlimited users see them
+    /// until they have an appointment).
+    #[schema(required)]
+    pub home_clinic_id: Option<Uuid>,
     pub meta: MetaView,
 }
 

@@ -482,7 +482,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Every committed change as an event named `change` (its JSON in `data`).
+         * Every committed change as an event named `change` (its JSON in `data`);
+         *     a user limited to some clinics hears only of theirs.
          *     A client that fell behind gets one `reload` event and should refetch.
          */
         get: operations["events"];
@@ -1081,6 +1082,12 @@ export interface components {
         ClientBody: {
             email?: string | null;
             email_opt_out?: boolean;
+            /**
+             * Format: uuid
+             * @description The clinic the owner is registered with (its limited users see them).
+             *     Left out: kept on an edit; on a new owner, a limited user's home clinic.
+             */
+            home_clinic_id?: string | null;
             name: string;
             phone?: string | null;
             /** @description `email` or `sms`. */
@@ -1092,6 +1099,12 @@ export interface components {
         /** @description A pet owner. */
         ClientView: {
             email: string | null;
+            /**
+             * Format: uuid
+             * @description The clinic the owner is registered with (absent: none; only unlimited users see them
+             *     until they have an appointment).
+             */
+            home_clinic_id: string | null;
             /** Format: uuid */
             id: string;
             meta: components["schemas"]["MetaView"];
@@ -1628,7 +1641,14 @@ export interface components {
             vet_id: string;
         };
         UserBody: {
+            /** @description Limit a vet or front-desk user to these clinics (left out or empty: every clinic). */
+            clinics?: string[];
             display_name: string;
+            /**
+             * Format: uuid
+             * @description Where their calendar opens (one of `clinics` when those are given).
+             */
+            home_clinic_id?: string | null;
             /** @description At least 10 characters. */
             password: string;
             /** @description `admin`, `front_desk` or `vet`. */
@@ -1646,8 +1666,19 @@ export interface components {
          *     changing their password or role ends their sessions.
          */
         UserPatchBody: {
+            /**
+             * @description The clinics the user is limited to; `[]` lifts the limit (every clinic).
+             *     Left out: unchanged (an admin has none).
+             */
+            clinics?: string[] | null;
             disabled?: boolean | null;
             display_name?: string | null;
+            /**
+             * Format: uuid
+             * @description Where their calendar opens; `null` clears it. A home outside the
+             *     user's clinics is dropped when the clinics change.
+             */
+            home_clinic_id?: string | null;
             password?: string | null;
             role?: string | null;
             /**
@@ -1663,8 +1694,19 @@ export interface components {
         };
         /** @description A user (never their password). */
         UserView: {
+            /**
+             * @description The clinics a vet or front-desk user is limited to: they see and change
+             *     only those clinics' appointments, owners, pets and messages. Empty:
+             *     every clinic (always so for an admin).
+             */
+            clinics: string[];
             disabled: boolean;
             display_name: string;
+            /**
+             * Format: uuid
+             * @description Where their calendar opens.
+             */
+            home_clinic_id: string | null;
             /** Format: uuid */
             id: string;
             meta: components["schemas"]["MetaView"];

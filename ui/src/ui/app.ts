@@ -205,6 +205,9 @@ export class VetdeskApp {
     const ctx = this.ctx as Ctx;
     if (ctx.clinics.some((c) => c.id === route.clinicId)) return route.clinicId;
     const who = ctx.who;
+    // The person's own clinic (an admin sets it; the list is the clinics they may see).
+    const home = who?.home_clinic_id;
+    if (home && ctx.clinics.some((c) => c.id === home)) return home;
     if (who?.vet_id) {
       const mine = ctx.vets.find((v) => v.id === who.vet_id)?.clinics[0];
       if (mine) return mine;

@@ -1,7 +1,7 @@
 // The management screens for notifications and users: failed messages (the
 // front desk retries them after phoning the owner), reminder templates (an
 // admin edits, previews and resets them) and users (an admin adds, disables and
-// changes roles). The server checks every permission; these screens are only
+// changes roles and clinics). The server checks every permission; these screens are only
 // offered to the roles that may use them (manage.ts).
 
 import { sentence } from '../transport';
@@ -11,6 +11,7 @@ import { confirmDialog } from './ask';
 import { h, replace } from './dom';
 import { NOTIFICATIONS_OFF, overdueMessages, ownersReached, type Overdue } from './notify-status';
 import { ROLE_LABEL } from './roles';
+import { clinicPicker, type ClinicChoice } from './user-clinics';
 import { dayTime, offsetMinutes, wallAt } from './time';
 
 const KIND_LABEL: Record<MessageKind, string> = {
@@ -272,7 +273,8 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
     .catch((e) => (ctx.toasts.show(sentence(e), 'error'), [] as ManagedUser[]));
   const rerender = () => void usersTab(ctx, body);
   const roles = Object.keys(ROLE_LABEL) as ManagedUser['role'][];
-  const change = async (u: ManagedUser, patch: { role?: ManagedUser['role']; disabled?: boolean; vet_id?: string }, done: string) => {
+  type Patch = { role?: ManagedUser['role']; disabled?: boolean; vet_id?: string } & Partial<ClinicChoice>;
+  const change = async (u: ManagedUser, patch: Patch, done: string) => {
     try {
       await ctx.transport.invoke('update_user', { id: u.id, version: u.meta.version, ...patch });
       ctx.toasts.show(done, 'ok');
@@ -302,12 +304,24 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
       }
       await change(u, { role: next }, `${u.username} is now ${ROLE_LABEL[next]}.`);
     });
+    // An administrator sees every clinic; the others may be limited to some.
+    const clinics = clinicPicker(
+      ctx.clinics,
+      u.username,
+      { clinics: u.clinics, home_clinic_id: u.home_clinic_id ?? null },
+      (choice) => {
+        const names = choice.clinics.map((id) => ctx.clinics.find((c) => c.id === id)?.name ?? id);
+        void change(u, choice, `${u.username} ${names.length ? `works at ${names.join(', ')}` : 'sees every clinic'}.`);
+      },
+      u.role === 'admin',
+    );
     return h(
       'tr',
       { 'data-username': u.username },
       h('td', {}, u.username),
       h('td', {}, u.display_name),
       h('td', {}, role),
+      h('td', {}, clinics.el),
       h('td', {}, u.vet_id ? ctx.vetName(u.vet_id) : '—'),
       h('td', {}, u.disabled ? 'Disabled' : 'Active'),
       h(
@@ -330,6 +344,7 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
   const role = h('select', { name: 'role' }, roles.map((r) => h('option', { value: r, selected: r === 'front_desk' }, ROLE_LABEL[r])));
   const vet = h('select', { name: 'vet_id' }, h('option', { value: '' }, '—'), ctx.vets.map((v) => h('option', { value: v.id }, v.name)));
   const password = h('input', { name: 'password', type: 'password', required: true, autocomplete: 'new-password' });
+  const clinics = clinicPicker(ctx.clinics, '', { clinics: [], home_clinic_id: null });
   const error = errorLine();
   const add = h(
     'form',
@@ -339,6 +354,7 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
     h('label', {}, 'Role', role),
     h('label', {}, 'Vet (for a vet)', vet),
     h('label', {}, 'Password', password),
+    clinics.el,
     h('button', { type: 'submit', class: 'primary' }, 'Add'),
   );
   add.addEventListener('submit', async (ev) => {
@@ -351,6 +367,7 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
         role: role.value as ManagedUser['role'],
         vet_id: vet.value || undefined,
         password: password.value,
+        ...clinics.value(),
       });
       ctx.toasts.show(`${username.value.trim()} added.`, 'ok');
       rerender();
@@ -364,7 +381,7 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
     h(
       'table',
       { class: 'list', 'aria-label': 'Users' },
-      h('thead', {}, h('tr', {}, h('th', {}, 'User name'), h('th', {}, 'Name'), h('th', {}, 'Role'), h('th', {}, 'Vet'), h('th', {}, 'Status'), h('th', {}))),
+      h('thead', {}, h('tr', {}, h('th', {}, 'User name'), h('th', {}, 'Name'), h('th', {}, 'Role'), h('th', {}, 'Clinics'), h('th', {}, 'Vet'), h('th', {}, 'Status'), h('th', {}))),
       h('tbody', {}, users.map(row)),
     ),
     h('h3', {}, 'Add a user'),

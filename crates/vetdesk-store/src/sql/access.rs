@@ -9,7 +9,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use vetdesk_core::{Role, User, UserId, Username, VetId};
+use vetdesk_core::{ClinicId, Role, User, UserId, Username, VetId};
 
 fn user<D: Dialect>(r: &Cols<'_, D>) -> Result<User> {
     Ok(User {
@@ -18,6 +18,9 @@ fn user<D: Dialect>(r: &Cols<'_, D>) -> Result<User> {
         display_name: r.name("display_name")?,
         role: Role::parse(r.text("role")?).map_err(corrupt)?,
         vet_id: r.opt_uuid("vet_id")?.map(VetId),
+        // Filled in from `user_clinics` by `with_clinics`.
+        clinics: Vec::new(),
+        home_clinic_id: r.opt_uuid("home_clinic_id")?.map(ClinicId),
         disabled: r.flag("disabled")?,
         meta: r.meta()?,
     })
@@ -58,24 +61,49 @@ fn audit_where(f: &AuditFilter) -> Where {
     w
 }
 
+impl<D: Dialect> SqlTx<D> {
+    /// A user's clinics, which are part of the user record (`user_clinics`).
+    async fn with_clinics(&mut self, mut u: User) -> Result<User> {
+        u.clinics = self
+            .clinic_links("user_clinics", "user_id", Some(u.id.0))
+            .await?
+            .remove(&u.id.0)
+            .unwrap_or_default();
+        Ok(u)
+    }
+}
+
 #[async_trait]
 impl<D: Dialect> AccessTx for SqlTx<D> {
     async fn user(&mut self, id: UserId) -> Result<Option<User>> {
         let sql = "SELECT * FROM users WHERE id = $1 AND deleted_at IS NULL";
-        self.one(sql, args![id.0], |r| user(&r)).await
+        match self.one(sql, args![id.0], |r| user(&r)).await? {
+            Some(u) => Ok(Some(self.with_clinics(u).await?)),
+            None => Ok(None),
+        }
     }
 
     async fn user_by_name(&mut self, username: &str) -> Result<Option<(User, String)>> {
         let sql = "SELECT * FROM users WHERE username = $1 AND deleted_at IS NULL";
-        self.one(sql, args![username], |r| {
-            Ok((user(&r)?, r.string("password_hash")?))
-        })
-        .await
+        let found = self
+            .one(sql, args![username], |r| {
+                Ok((user(&r)?, r.string("password_hash")?))
+            })
+            .await?;
+        match found {
+            Some((u, hash)) => Ok(Some((self.with_clinics(u).await?, hash))),
+            None => Ok(None),
+        }
     }
 
     async fn users(&mut self) -> Result<Vec<User>> {
         let sql = "SELECT * FROM users WHERE deleted_at IS NULL ORDER BY username";
-        self.all(sql, args![], |r| user(&r)).await
+        let mut users = self.all(sql, args![], |r| user(&r)).await?;
+        let mut links = self.clinic_links("user_clinics", "user_id", None).await?;
+        for u in &mut users {
+            u.clinics = links.remove(&u.id.0).unwrap_or_default();
+        }
+        Ok(users)
     }
 
     #[tracing::instrument(skip_all, fields(user = %u.id))]
@@ -88,6 +116,7 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
             "vet_id",
             "password_hash",
             "disabled",
+            "home_clinic_id",
         ];
         // On update, no new hash keeps the stored one.
         let sql = upsert_sql("users", &cols).replace(
@@ -101,13 +130,23 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
             u.role.as_str(),
             u.vet_id.map(|v| v.0),
             password_hash.unwrap_or(""),
-            u.disabled
+            u.disabled,
+            u.home_clinic_id.map(|c| c.0)
         ];
         let rows = self
             .exec(&sql, with_meta(values, &u.meta, Some(how)))
             .await?;
         self.saved(rows, Entity::User, u.id.0, None, &u.meta, how)
-            .await
+            .await?;
+        let listed: Vec<_> = u.clinics.iter().map(|c| c.0).collect();
+        self.save_clinic_links(
+            "user_clinics",
+            "user_id",
+            u.id.0,
+            &listed,
+            u.meta.updated_at,
+        )
+        .await
     }
 
     async fn add_session(&mut self, s: &SessionRecord) -> Result<()> {
@@ -131,18 +170,23 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
             "SELECT s.token_hash, s.created_at AS s_created, s.expires_at, s.revoked_at, u.* \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.deleted_at IS NULL";
-        self.one(sql, args![token_hash], |r| {
-            let user = user(&r)?;
-            let session = SessionRecord {
-                token_hash: r.string("token_hash")?,
-                user_id: user.id,
-                created_at: r.instant("s_created")?,
-                expires_at: r.instant("expires_at")?,
-                revoked_at: r.opt_instant("revoked_at")?,
-            };
-            Ok((session, user))
-        })
-        .await
+        let found = self
+            .one(sql, args![token_hash], |r| {
+                let user = user(&r)?;
+                let session = SessionRecord {
+                    token_hash: r.string("token_hash")?,
+                    user_id: user.id,
+                    created_at: r.instant("s_created")?,
+                    expires_at: r.instant("expires_at")?,
+                    revoked_at: r.opt_instant("revoked_at")?,
+                };
+                Ok((session, user))
+            })
+            .await?;
+        match found {
+            Some((session, u)) => Ok(Some((session, self.with_clinics(u).await?))),
+            None => Ok(None),
+        }
     }
 
     async fn revoke_sessions(&mut self, which: Revoke<'_>, at: DateTime<Utc>) -> Result<u64> {

@@ -21,6 +21,9 @@ fn filter(f: &AppointmentFilter) -> Where {
     if let Some(c) = f.clinic {
         w.and("a.clinic_id = {}", c.0);
     }
+    if let Some(clinics) = &f.clinics {
+        w.and_among("a.clinic_id", clinics);
+    }
     if let Some(v) = f.vet {
         w.and("a.vet_id = {}", v.0);
     }

@@ -74,6 +74,9 @@ fn filter_where(f: &OutboxFilter) -> Where {
     if let Some(c) = f.channel {
         w.and("channel = {}", c.as_str());
     }
+    if let Some(clinics) = &f.clinics {
+        w.and_among("clinic_id", clinics);
+    }
     w
 }
 
@@ -303,9 +306,19 @@ impl<D: Dialect> OutboxTx for SqlTx<D> {
             .await
     }
 
-    async fn outbox_counts(&mut self) -> Result<Vec<(MessageStatus, u64)>> {
-        let sql = "SELECT status, count(*) AS n FROM outbox GROUP BY status ORDER BY status";
-        self.all(sql, args![], |r| {
+    async fn outbox_counts(
+        &mut self,
+        within: Option<&[ClinicId]>,
+    ) -> Result<Vec<(MessageStatus, u64)>> {
+        let mut w = Where::new("1 = 1");
+        if let Some(clinics) = within {
+            w.and_among("clinic_id", clinics);
+        }
+        let sql = format!(
+            "SELECT status, count(*) AS n FROM outbox{} GROUP BY status ORDER BY status",
+            w.sql
+        );
+        self.all(&sql, w.args, |r| {
             Ok((
                 MessageStatus::from_str(r.text("status")?).map_err(corrupt)?,
                 u64::try_from(r.int("n")?).unwrap_or(0),

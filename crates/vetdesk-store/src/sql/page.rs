@@ -3,6 +3,7 @@
 
 use super::{Cols, Dialect, SqlTx, Value};
 use crate::{Page, Result};
+use vetdesk_core::ClinicId;
 
 /// A `WHERE` clause built up condition by condition, with its arguments.
 #[derive(Default)]
@@ -28,6 +29,33 @@ impl Where {
         let p = self.bind(v);
         self.sql.push_str(" AND ");
         self.sql.push_str(&cond.replace("{}", &p));
+    }
+    /// `column IN (…)` over a principal's clinics: unlike a filter, a scope
+    /// never widens, so no clinic at all keeps nothing.
+    pub(crate) fn among(&mut self, column: &str, clinics: &[ClinicId]) -> String {
+        if clinics.is_empty() {
+            return "1 = 0".into();
+        }
+        let list: Vec<String> = clinics.iter().map(|c| self.bind(c.0)).collect();
+        format!("{column} IN ({})", list.join(", "))
+    }
+    /// `AND` [`among`](Self::among).
+    pub(crate) fn and_among(&mut self, column: &str, clinics: &[ClinicId]) {
+        let cond = self.among(column, clinics);
+        self.sql.push_str(" AND ");
+        self.sql.push_str(&cond);
+    }
+    /// `AND` the owner (a `clients` row named `alias`) is seen at one of
+    /// `clinics`: registered with one, or with an appointment at one. **The one
+    /// statement of which owners a clinic sees** (ARCHITECTURE.md, "Who sees
+    /// which clinic").
+    pub(crate) fn and_owner_seen_at(&mut self, alias: &str, clinics: &[ClinicId]) {
+        let home = self.among(&format!("{alias}.home_clinic_id"), clinics);
+        let there = self.among("seen.clinic_id", clinics);
+        self.sql.push_str(&format!(
+            " AND ({home} OR EXISTS (SELECT 1 FROM appointments seen \
+             WHERE seen.client_id = {alias}.id AND seen.deleted_at IS NULL AND {there}))"
+        ));
     }
     /// `AND column IN (…)`, or nothing when `values` is empty.
     pub(crate) fn and_in<V: Into<Value>>(&mut self, column: &str, values: impl Iterator<Item = V>) {

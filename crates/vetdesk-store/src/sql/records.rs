@@ -1,5 +1,6 @@
 //! Clinics, vets, clients, pets, appointment types and the schedule's records.
 
+use super::page::Where;
 use super::rows::{self, weekday_num};
 use super::{args, expected, like_pattern, Dialect, SqlTx, Value};
 use crate::{Entity, Result, Write};
@@ -108,23 +109,36 @@ impl<D: Dialect> SqlTx<D> {
         .await
     }
 
+    /// The live clinic links of a link table (`vet_clinics`, `user_clinics`)
+    /// whose owner column is `owner` (every owner's when `id` is `None`), by owner.
+    pub(crate) async fn clinic_links(
+        &mut self,
+        table: &str,
+        owner: &str,
+        id: Option<Uuid>,
+    ) -> Result<HashMap<Uuid, Vec<ClinicId>>> {
+        let sql = format!(
+            "SELECT l.{owner} AS link_owner, l.clinic_id FROM {table} l \
+             JOIN clinics c ON c.id = l.clinic_id AND c.deleted_at IS NULL \
+             WHERE l.deleted_at IS NULL AND ($1 IS NULL OR l.{owner} = $1) \
+             ORDER BY l.{owner}, l.clinic_id"
+        );
+        let links = self
+            .all(&sql, args![id], |r| {
+                Ok((r.uuid("link_owner")?, ClinicId(r.uuid("clinic_id")?)))
+            })
+            .await?;
+        let mut by_owner: HashMap<Uuid, Vec<ClinicId>> = HashMap::new();
+        for (owner, clinic) in links {
+            by_owner.entry(owner).or_default().push(clinic);
+        }
+        Ok(by_owner)
+    }
+
     /// The live clinics of the given vets (all vets when `None`), by vet.
     async fn clinics_of(&mut self, vet: Option<VetId>) -> Result<HashMap<Uuid, Vec<ClinicId>>> {
-        let links = self
-            .all(
-                "SELECT vc.vet_id, vc.clinic_id FROM vet_clinics vc \
-                 JOIN clinics c ON c.id = vc.clinic_id AND c.deleted_at IS NULL \
-                 WHERE vc.deleted_at IS NULL AND ($1 IS NULL OR vc.vet_id = $1) \
-                 ORDER BY vc.vet_id, vc.clinic_id",
-                args![vet.map(|v| v.0)],
-                |r| Ok((r.uuid("vet_id")?, ClinicId(r.uuid("clinic_id")?))),
-            )
-            .await?;
-        let mut by_vet: HashMap<Uuid, Vec<ClinicId>> = HashMap::new();
-        for (vet, clinic) in links {
-            by_vet.entry(vet).or_default().push(clinic);
-        }
-        Ok(by_vet)
+        self.clinic_links("vet_clinics", "vet_id", vet.map(|v| v.0))
+            .await
     }
 
     pub(crate) async fn vet(&mut self, id: VetId) -> Result<Option<Vet>> {
@@ -165,41 +179,60 @@ impl<D: Dialect> SqlTx<D> {
         let values = args![v.id.0, v.name.as_str(), v.email.as_ref().map(Email::as_str)];
         self.upsert(Entity::Vet, v.id.0, None, &cols, values, &v.meta, how)
             .await?;
-        let at = v.meta.updated_at;
         let listed: Vec<Uuid> = v.clinics.iter().map(|c| c.0).collect();
+        self.save_clinic_links("vet_clinics", "vet_id", v.id.0, &listed, v.meta.updated_at)
+            .await
+    }
+
+    /// Make a link table's live links of `id` exactly `listed`: links no
+    /// longer listed are tombstoned, and a link listed again comes back.
+    pub(crate) async fn save_clinic_links(
+        &mut self,
+        table: &str,
+        owner: &str,
+        id: Uuid,
+        listed: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let current = self
             .all(
-                "SELECT clinic_id, deleted_at FROM vet_clinics WHERE vet_id = $1",
-                args![v.id.0],
+                &format!("SELECT clinic_id, deleted_at FROM {table} WHERE {owner} = $1"),
+                args![id],
                 |r| Ok((r.uuid("clinic_id")?, r.opt_instant("deleted_at")?.is_none())),
             )
             .await?;
         for (clinic, live) in &current {
             if *live && !listed.contains(clinic) {
                 self.exec(
-                    "UPDATE vet_clinics SET deleted_at = $1, updated_at = $1, version = version + 1 \
-                     WHERE vet_id = $2 AND clinic_id = $3",
-                    args![at, v.id.0, *clinic],
+                    &format!(
+                        "UPDATE {table} SET deleted_at = $1, updated_at = $1, version = version + 1 \
+                         WHERE {owner} = $2 AND clinic_id = $3"
+                    ),
+                    args![at, id, *clinic],
                 )
                 .await?;
             }
         }
         for clinic in listed {
-            match current.iter().find(|(c, _)| *c == clinic) {
+            match current.iter().find(|(c, _)| c == clinic) {
                 Some((_, true)) => {}
                 Some((_, false)) => {
                     self.exec(
-                        "UPDATE vet_clinics SET deleted_at = NULL, updated_at = $1, \
-                         version = version + 1 WHERE vet_id = $2 AND clinic_id = $3",
-                        args![at, v.id.0, clinic],
+                        &format!(
+                            "UPDATE {table} SET deleted_at = NULL, updated_at = $1, \
+                             version = version + 1 WHERE {owner} = $2 AND clinic_id = $3"
+                        ),
+                        args![at, id, *clinic],
                     )
                     .await?;
                 }
                 None => {
                     self.exec(
-                        "INSERT INTO vet_clinics (vet_id, clinic_id, version, created_at, updated_at) \
-                         VALUES ($1, $2, 1, $3, $3)",
-                        args![v.id.0, clinic, at],
+                        &format!(
+                            "INSERT INTO {table} ({owner}, clinic_id, version, created_at, updated_at) \
+                             VALUES ($1, $2, 1, $3, $3)"
+                        ),
+                        args![id, *clinic, at],
                     )
                     .await?;
                 }
@@ -213,16 +246,44 @@ impl<D: Dialect> SqlTx<D> {
         self.one(sql, args![id.0], rows::client).await
     }
 
-    pub(crate) async fn clients(&mut self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
-        let pat = text.filter(|t| !t.trim().is_empty()).map(like_pattern);
-        self.all(
-            "SELECT * FROM clients WHERE deleted_at IS NULL AND ($1 IS NULL OR search_name LIKE $1 ESCAPE '\\' \
-             OR lower(coalesce(email, '')) LIKE $1 ESCAPE '\\' OR coalesce(phone, '') LIKE $1 ESCAPE '\\') \
-             ORDER BY search_name, id LIMIT $2",
-            args![pat, limit],
-            rows::client,
-        )
-        .await
+    /// Owners whose name, email or phone contains `text`; with `within`,
+    /// only those seen at one of those clinics.
+    pub(crate) async fn clients(
+        &mut self,
+        text: Option<&str>,
+        limit: u32,
+        within: Option<&[ClinicId]>,
+    ) -> Result<Vec<Client>> {
+        let mut w = Where::new("c.deleted_at IS NULL");
+        if let Some(pat) = text.filter(|t| !t.trim().is_empty()).map(like_pattern) {
+            w.and(
+                "(c.search_name LIKE {} ESCAPE '\\' OR lower(coalesce(c.email, '')) LIKE {} ESCAPE '\\' \
+                 OR coalesce(c.phone, '') LIKE {} ESCAPE '\\')",
+                pat,
+            );
+        }
+        if let Some(clinics) = within {
+            w.and_owner_seen_at("c", clinics);
+        }
+        let l = w.bind(limit);
+        let sql = format!(
+            "SELECT c.* FROM clients c{} ORDER BY c.search_name, c.id LIMIT {l}",
+            w.sql
+        );
+        self.all(&sql, w.args, rows::client).await
+    }
+
+    /// Whether a live owner is seen at one of `clinics`.
+    pub(crate) async fn client_seen_at(
+        &mut self,
+        id: ClientId,
+        clinics: &[ClinicId],
+    ) -> Result<bool> {
+        let mut w = Where::new("c.deleted_at IS NULL");
+        w.and("c.id = {}", id.0);
+        w.and_owner_seen_at("c", clinics);
+        let sql = format!("SELECT count(*) AS n FROM clients c{}", w.sql);
+        Ok(self.one(&sql, w.args, |r| r.int("n")).await?.unwrap_or(0) > 0)
     }
 
     #[tracing::instrument(skip_all, fields(client = %c.id))]
@@ -236,6 +297,7 @@ impl<D: Dialect> SqlTx<D> {
             "preferred_channel",
             "email_opt_out",
             "sms_opt_out",
+            "home_clinic_id",
         ];
         let values = args![
             c.id.0,
@@ -245,7 +307,8 @@ impl<D: Dialect> SqlTx<D> {
             c.phone.as_ref().map(Phone::as_str),
             c.preferences.preferred.map(|p| p.as_str()),
             c.preferences.email_opt_out,
-            c.preferences.sms_opt_out
+            c.preferences.sms_opt_out,
+            c.home_clinic_id.map(|h| h.0)
         ];
         self.upsert(Entity::Client, c.id.0, None, &cols, values, &c.meta, how)
             .await
@@ -256,20 +319,32 @@ impl<D: Dialect> SqlTx<D> {
         self.one(sql, args![id.0], rows::pet).await
     }
 
+    /// Pets (of one owner, whose name contains `text`); with `within`, only
+    /// those whose owner is seen at one of those clinics.
     pub(crate) async fn pets(
         &mut self,
         owner: Option<ClientId>,
         text: Option<&str>,
         limit: u32,
+        within: Option<&[ClinicId]>,
     ) -> Result<Vec<Pet>> {
-        let pat = text.filter(|t| !t.trim().is_empty()).map(like_pattern);
-        self.all(
-            "SELECT * FROM pets WHERE deleted_at IS NULL AND ($1 IS NULL OR owner_id = $1) \
-             AND ($2 IS NULL OR search_name LIKE $2 ESCAPE '\\') ORDER BY search_name, id LIMIT $3",
-            args![owner.map(|o| o.0), pat, limit],
-            rows::pet,
-        )
-        .await
+        let mut w = Where::new("p.deleted_at IS NULL");
+        if let Some(o) = owner {
+            w.and("p.owner_id = {}", o.0);
+        }
+        if let Some(pat) = text.filter(|t| !t.trim().is_empty()).map(like_pattern) {
+            w.and("p.search_name LIKE {} ESCAPE '\\'", pat);
+        }
+        if let Some(clinics) = within {
+            w.and_owner_seen_at("c", clinics);
+        }
+        let l = w.bind(limit);
+        let sql = format!(
+            "SELECT p.* FROM pets p JOIN clients c ON c.id = p.owner_id{} \
+             ORDER BY p.search_name, p.id LIMIT {l}",
+            w.sql
+        );
+        self.all(&sql, w.args, rows::pet).await
     }
 
     #[tracing::instrument(skip_all, fields(pet = %p.id))]

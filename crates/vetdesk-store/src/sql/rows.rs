@@ -149,6 +149,7 @@ pub(crate) fn client<D: Dialect>(r: Cols<'_, D>) -> Result<Client> {
             email_opt_out: r.flag("email_opt_out")?,
             sms_opt_out: r.flag("sms_opt_out")?,
         },
+        home_clinic_id: r.opt_uuid("home_clinic_id")?.map(ClinicId),
         meta: r.meta()?,
     })
 }

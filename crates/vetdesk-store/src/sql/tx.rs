@@ -46,8 +46,16 @@ impl<D: Engine> Tx for SqlTx<D> {
     async fn client(&mut self, id: ClientId) -> Result<Option<Client>> {
         SqlTx::client(self, id).await
     }
-    async fn clients(&mut self, text: Option<&str>, limit: u32) -> Result<Vec<Client>> {
-        SqlTx::clients(self, text, limit).await
+    async fn clients(
+        &mut self,
+        text: Option<&str>,
+        limit: u32,
+        within: Option<&[ClinicId]>,
+    ) -> Result<Vec<Client>> {
+        SqlTx::clients(self, text, limit, within).await
+    }
+    async fn client_seen_at(&mut self, id: ClientId, clinics: &[ClinicId]) -> Result<bool> {
+        SqlTx::client_seen_at(self, id, clinics).await
     }
     async fn save_client(&mut self, c: &Client, how: Write) -> Result<()> {
         SqlTx::save_client(self, c, how).await
@@ -61,8 +69,9 @@ impl<D: Engine> Tx for SqlTx<D> {
         owner: Option<ClientId>,
         text: Option<&str>,
         limit: u32,
+        within: Option<&[ClinicId]>,
     ) -> Result<Vec<Pet>> {
-        SqlTx::pets(self, owner, text, limit).await
+        SqlTx::pets(self, owner, text, limit, within).await
     }
     async fn save_pet(&mut self, p: &Pet, how: Write) -> Result<()> {
         SqlTx::save_pet(self, p, how).await
