@@ -284,6 +284,15 @@ pub struct ServerArgs {
         value_name = "N"
     )]
     pub max_connections: usize,
+    /// Minutes a sign-in may go unused before it ends (shared front-desk PCs:
+    /// whoever comes to an unattended one must sign in); 0: never.
+    #[arg(
+        long,
+        env = "VETDESK_SESSION_IDLE_MINS",
+        default_value_t = 30,
+        value_name = "MINS"
+    )]
+    pub session_idle_mins: u32,
 }
 
 /// HTTPS for `vetdesk serve`. Without --tls-cert/--tls-key, vetdesk makes a

@@ -223,25 +223,6 @@ story!(
     }
 );
 
-story!(
-    async fn the_event_stream_takes_its_token_in_the_query_too(t) {
-        let s = spawn_server(t).await;
-        let url = format!("{}?access_token={}", s.url("/events"), s.vet);
-        let res = s.http.get(&url).send().await.expect("events");
-        assert_eq!(res.status(), StatusCode::OK);
-        drop(res);
-        // Only there: elsewhere a query token is not a sign-in.
-        let r = s
-            .call(None, Method::GET, &format!("/clinics?access_token={}", s.vet), None)
-            .await;
-        assert!(r.status == StatusCode::UNAUTHORIZED, "{r:?}");
-        let r = s
-            .call(None, Method::GET, "/events?access_token=vd_wrong", None)
-            .await;
-        assert_problem(&r, 401, "unauthenticated");
-    }
-);
-
 // ---------- throttling ----------
 
 story!(
@@ -1039,8 +1020,18 @@ async fn tokens_never_reach_the_log() {
         .await
         .expect("clinics");
     assert_eq!(clinics.status(), StatusCode::OK);
+    let ticket: Value = http
+        .post(format!("{base}/api/v1/events/ticket"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("ticket")
+        .json()
+        .await
+        .expect("JSON");
+    let ticket = ticket["ticket"].as_str().expect("a ticket").to_string();
     let events = http
-        .get(format!("{base}/api/v1/events?access_token={token}"))
+        .get(format!("{base}/api/v1/events?ticket={ticket}"))
         .send()
         .await
         .expect("events");
@@ -1054,6 +1045,7 @@ async fn tokens_never_reach_the_log() {
         "requests are logged: {text}"
     );
     assert!(!text.contains(&token), "a token reached the log: {text}");
+    assert!(!text.contains(&ticket), "a stream ticket reached the log: {text}");
     assert!(
         !text.contains("boss-password-1"),
         "a password reached the log"

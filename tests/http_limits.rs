@@ -286,7 +286,9 @@ story!(
         let bad_json = s.send(s.http.post(s.url("/clinics")).header("content-type", "application/json").body("{")).await;
         let ok = s.get("/clinics").await;
         let document = s.get("/api/v1/openapi.json").await;
-        for (what, r) in [("401", &no_token), ("404", &no_route), ("400", &bad_json), ("200", &ok), ("document", &document)] {
+        let ticket = s.send(s.http.post(s.url("/events/ticket"))).await;
+        let used = s.send_as(None, s.http.get(format!("{}?ticket=vdt_unknown", s.url("/events")))).await;
+        for (what, r) in [("401", &no_token), ("404", &no_route), ("400", &bad_json), ("200", &ok), ("document", &document), ("ticket", &ticket), ("stream refused", &used)] {
             assert_eq!(r.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"), "{what}: {r:?}");
             assert_eq!(r.headers.get("x-content-type-options").and_then(|v| v.to_str().ok()), Some("nosniff"), "{what}: {r:?}");
         }

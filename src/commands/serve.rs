@@ -179,6 +179,11 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
         server,
         tls,
     } = options;
+    let idle = (server.session_idle_mins > 0)
+        .then(|| chrono::Duration::minutes(i64::from(server.session_idle_mins)));
+    let app = ctx
+        .app
+        .with_session_policy(idle, ctx.app.settings().stream_recheck);
     let mut config = server_config(server)?;
     let addr: SocketAddr = bind.trim().parse().map_err(|_| {
         Failure::invalid(format!(
@@ -217,7 +222,7 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
     // The embedded database's daily copy (a no-op on PostgreSQL).
     let backups = tokio::spawn(vetdesk_app::backups::back_up_daily(ctx.app.clone()));
     let ui_path = ui.as_ref().map(|u| u.path().display().to_string());
-    let mut router = vetdesk_http::router_with(ctx.app.clone(), &config);
+    let mut router = vetdesk_http::router_with(app, &config);
     if let Some(ui) = ui {
         router = vetdesk_http::ui::with_ui(router, ui);
     }

@@ -122,39 +122,6 @@ impl App {
         Ok(())
     }
 
-    /// Who a bearer token belongs to, if its session is live.
-    #[tracing::instrument(skip_all)]
-    pub async fn authenticate(&self, token: &str) -> Result<Principal> {
-        let token = token.trim();
-        if token.is_empty() || token.len() > 200 {
-            return Err(AppError::Unauthenticated(
-                "sign in first: no valid bearer token was given".into(),
-            ));
-        }
-        let found = self.store.read().await?.session(&token_hash(token)).await?;
-        let Some((session, user)) = found else {
-            return Err(AppError::Unauthenticated(
-                "the token is not recognised; sign in again".into(),
-            ));
-        };
-        if session.revoked_at.is_some() {
-            return Err(AppError::Unauthenticated(
-                "the session has ended; sign in again".into(),
-            ));
-        }
-        if session.expires_at <= self.now() {
-            return Err(AppError::Unauthenticated(
-                "the session has expired; sign in again".into(),
-            ));
-        }
-        if user.disabled {
-            return Err(AppError::Unauthenticated(
-                "this account is disabled; ask the clinic's admin".into(),
-            ));
-        }
-        Ok(Principal::of(&user))
-    }
-
     /// End the session a token opened.
     #[tracing::instrument(skip_all)]
     pub async fn logout(&self, token: &str) -> Result<()> {
@@ -173,6 +140,7 @@ impl App {
             )
             .await?;
         tx.commit().await?;
+        self.wake_streams();
         Ok(())
     }
 
@@ -397,6 +365,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.wake_streams();
         Ok(user)
     }
 
@@ -425,6 +394,7 @@ impl App {
         )
         .await?;
         tx.commit().await?;
+        self.wake_streams();
         Ok(v)
     }
 

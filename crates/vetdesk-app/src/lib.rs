@@ -20,6 +20,7 @@ mod records;
 mod schedule_cache;
 mod scheduling;
 mod sending;
+mod sessions;
 mod signin;
 mod throttle;
 pub mod views;
@@ -37,6 +38,7 @@ pub use notifications::{
 pub use records::*;
 pub use scheduling::{CalendarRequest, ConflictRequest, ExplainRequest};
 pub use sending::{Claimed, ClaimedBatch, Outgoing, Prepared, Recipient, MAX_ATTEMPTS, MAX_CLAIM};
+pub use sessions::{LiveSession, StreamTicket, LAST_SEEN_STEP_SECS, STREAM_TICKET_SECS};
 pub use signin::SessionGrant;
 pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};
 
@@ -95,6 +97,13 @@ pub struct Settings {
     pub min_notice: Duration,
     /// How long a sign-in lasts (a working day and then some).
     pub session_ttl: Duration,
+    /// A session unused for this long ends (shared front-desk PCs); `None`:
+    /// never. Off here; `vetdesk serve` sets it (`--session-idle-mins`).
+    pub session_idle: Option<Duration>,
+    /// How often a live event stream looks at its session, to end when the
+    /// session does; a sign-out in this process or a change to a user is
+    /// looked at at once, so this bounds only what another server did.
+    pub stream_recheck: std::time::Duration,
     /// Failed sign-ins allowed per username.
     pub login_per_user: ThrottleRule,
     /// Failed sign-ins allowed per client address (IPv6 by its /64).
@@ -119,6 +128,8 @@ impl Default for Settings {
             default_grid_min: 15,
             min_notice: Duration::zero(),
             session_ttl: Duration::hours(12),
+            session_idle: None,
+            stream_recheck: std::time::Duration::from_secs(5),
             login_per_user: ThrottleRule {
                 max_failures: 5,
                 window: Duration::minutes(15),
@@ -149,6 +160,8 @@ pub struct App {
     sending: Arc<Mutex<Vec<MessageChannel>>>,
     /// Availability's schedules while the store has not changed.
     schedules: Arc<schedule_cache::ScheduleCache>,
+    /// Bumped when a session of this process ends (live streams look at once).
+    sessions_changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl App {
@@ -162,6 +175,7 @@ impl App {
             throttle: Arc::new(throttle),
             sending: Arc::default(),
             schedules: Arc::default(),
+            sessions_changed: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 
@@ -226,6 +240,21 @@ impl App {
     /// Every committed change from now on (live calendars refresh from this).
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Change> {
         self.store.subscribe()
+    }
+    /// The same application with another idle time for sessions (`None`:
+    /// never) and stream recheck period; what `vetdesk serve` and the tests use.
+    pub fn with_session_policy(
+        &self,
+        idle: Option<Duration>,
+        stream_recheck: std::time::Duration,
+    ) -> App {
+        let mut settings = self.settings.clone();
+        settings.session_idle = idle;
+        settings.stream_recheck = stream_recheck;
+        App {
+            settings,
+            ..self.clone()
+        }
     }
     /// The same application on another clock (the demo seeder books "in the past" this way).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> App {

@@ -126,6 +126,7 @@ impl App {
             created_at: now,
             expires_at: now + self.settings.session_ttl,
             revoked_at: None,
+            last_seen_at: now,
         };
         let mut tx = self.store.write().await?;
         tx.add_session(&session).await?;

@@ -9,7 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use vetdesk_app::{App, AppError};
+use std::collections::HashMap;
+use vetdesk_app::{App, AppError, LiveSession};
 use vetdesk_core::{Actor, Principal};
 
 /// A JSON body; a malformed one is a 400 problem, one of the wrong shape a 422.
@@ -68,49 +69,108 @@ fn is_public(path: &str) -> bool {
     )
 }
 
-/// The token a request carries: `Authorization: Bearer …`, or for the event
-/// stream (browsers' `EventSource` cannot send headers) an `access_token` query parameter.
+/// The session an event stream runs on (it ends with it).
+#[derive(Debug, Clone)]
+pub struct StreamSession(pub LiveSession);
+
+/// A request the client made on its own, with nobody at the screen (a
+/// calendar's refetch after someone else's change): it does not count as a
+/// use of the session, so an unattended front-desk PC still goes idle.
+pub const BACKGROUND: &str = "x-vetdesk-background";
+
+/// The path of the live event stream, the one place a ticket signs in.
+const EVENTS: &str = "/api/v1/events";
+
+/// The bearer token of `Authorization: Bearer …`, the only place a token is
+/// read from: never a URL, which proxies and browsers' histories keep.
 fn token_of(req: &Request) -> Option<String> {
-    if let Some(v) = req.headers().get(header::AUTHORIZATION) {
-        let v = v.to_str().ok()?.trim();
-        let (scheme, token) = v.split_once(' ')?;
-        return scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim().to_string());
-    }
-    if req.uri().path() == "/api/v1/events" {
-        return req.uri().query().and_then(|q| {
-            q.split('&')
-                .filter_map(|kv| kv.split_once('='))
-                .find(|(k, _)| *k == "access_token")
-                .map(|(_, v)| v.to_string())
-        });
-    }
-    None
+    let v = req.headers().get(header::AUTHORIZATION)?;
+    let v = v.to_str().ok()?.trim();
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+/// A query parameter of the request, decoded.
+fn query_param(req: &Request, name: &str) -> Option<String> {
+    let axum::extract::Query(q) =
+        axum::extract::Query::<HashMap<String, String>>::try_from_uri(req.uri()).ok()?;
+    q.get(name).cloned()
+}
+
+fn refused(why: &str) -> Response {
+    ApiError::App(AppError::Unauthenticated(why.into())).into_response()
 }
 
 /// Middleware: every request but the public ones must carry a live session's
 /// token; its user becomes the request's principal. Deny by default: a
 /// handler reaches the application only through [`Acting`], which has no
-/// other way to be built.
+/// other way to be built. The event stream may instead be opened with a
+/// single-use ticket (`?ticket=`, from `POST /api/v1/events/ticket`).
 pub async fn authenticate(State(app): State<App>, mut req: Request, next: Next) -> Response {
     if is_public(req.uri().path()) {
         return next.run(req).await;
     }
-    let Some(token) = token_of(&req) else {
-        return ApiError::App(AppError::Unauthenticated(
-            "sign in first: send the token from POST /api/v1/auth/login as 'Authorization: Bearer <token>'"
-                .into(),
-        ))
-        .into_response();
+    let on_events = req.uri().path() == EVENTS;
+    if on_events && query_param(&req, "access_token").is_some() {
+        return refused(
+            "a bearer token in the URL is not accepted: POST /api/v1/events/ticket with \
+             'Authorization: Bearer <token>' and open /api/v1/events?ticket=<ticket>",
+        );
+    }
+    // Only a GET opens a stream (and so spends a ticket).
+    let stream = on_events && req.method() == axum::http::Method::GET;
+    let token = token_of(&req);
+    let background = req.headers().contains_key(BACKGROUND);
+    let ticket = if stream && token.is_none() {
+        query_param(&req, "ticket")
+    } else {
+        None
     };
-    match app.authenticate(&token).await {
-        Ok(principal) => {
+    // (who, the bearer token, the session a stream ends with)
+    let signed_in = match (token, ticket) {
+        (_, Some(ticket)) => app
+            .redeem_stream_ticket(&ticket)
+            .await
+            .map(|live| (live.principal.clone(), None, Some(live))),
+        (Some(token), None) if stream => app
+            .live_session(&token)
+            .await
+            .map(|live| (live.principal.clone(), Some(token), Some(live))),
+        (Some(token), None) => app
+            .authenticate_use(&token, !background)
+            .await
+            .map(|p| (p, Some(token), None)),
+        (None, None) => {
+            return refused(
+                "sign in first: send the token from POST /api/v1/auth/login as 'Authorization: Bearer <token>'",
+            )
+        }
+    };
+    match signed_in {
+        Ok((principal, token, live)) => {
             req.extensions_mut().insert(principal);
-            req.extensions_mut().insert(BearerToken(token));
+            if let Some(token) = token {
+                req.extensions_mut().insert(BearerToken(token));
+            }
+            if let Some(live) = live {
+                req.extensions_mut().insert(StreamSession(live));
+            }
             next.run(req).await
         }
         Err(e) => ApiError::App(e).into_response(),
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for StreamSession {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<StreamSession>()
+            .cloned()
+            .ok_or_else(unauthenticated)
     }
 }
 

@@ -147,6 +147,7 @@ fn api(sign_in: Option<client::SignInLimit>) -> OpenApiRouter<App> {
             n::update_notification_settings
         ))
         .routes(routes!(e::events))
+        .routes(routes!(e::ticket))
 }
 
 /// The OpenAPI 3.1 document of everything [`router`] serves under `/api/v1`.
@@ -315,7 +316,7 @@ pub fn router_with(app: App, config: &ServerConfig) -> Router {
         TrustedProxies::middleware(proxies.clone(), req, next)
     }))
     .layer(middleware::from_fn(api_headers))
-    // Spans name the path, never the query: `/events?access_token=…` must not reach a log.
+    // Spans name the path, never the query: `/events?ticket=…` must not reach a log.
     .layer(
         TraceLayer::new_for_http().make_span_with(|req: &Request<axum::body::Body>| {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path())

@@ -20,6 +20,21 @@ pub struct SessionRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last used, to within [`touch_session`](AccessTx::touch_session)'s
+    /// granularity (the application's choice).
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A single-use ticket that opens one live event stream for a session. Only
+/// the ticket's SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamTicketRecord {
+    /// Lower-case hex SHA-256 of the ticket.
+    pub ticket_hash: String,
+    /// The session it was issued to (its token's hash).
+    pub session_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Which sessions to end.
@@ -83,6 +98,23 @@ pub trait AccessTx: Send {
     async fn session(&mut self, token_hash: &str) -> Result<Option<(SessionRecord, User)>>;
     /// End sessions; returns how many were still live.
     async fn revoke_sessions(&mut self, which: Revoke<'_>, at: DateTime<Utc>) -> Result<u64>;
+    /// Record that a session was used at `at`, only if its `last_seen_at` is
+    /// before `if_before` (so most requests write nothing); how many rows changed.
+    async fn touch_session(
+        &mut self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        if_before: DateTime<Utc>,
+    ) -> Result<u64>;
+
+    /// Keep a stream ticket, after forgetting every ticket expired by `now`.
+    async fn add_stream_ticket(&mut self, t: &StreamTicketRecord, now: DateTime<Utc>)
+        -> Result<()>;
+    /// Take a ticket: delete it and return it, in one statement, so that of
+    /// two redemptions (on any servers) at most one gets it. Expired or not:
+    /// the caller decides, and says why.
+    async fn take_stream_ticket(&mut self, ticket_hash: &str)
+        -> Result<Option<StreamTicketRecord>>;
 
     /// Append to the audit log; returns the line's position.
     async fn append_audit(&mut self, e: &AuditRecord) -> Result<i64>;

@@ -22,7 +22,9 @@ mod postgres;
 mod sql;
 mod sqlite;
 
-pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord};
+pub use access::{
+    AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord, StreamTicketRecord,
+};
 pub use error::{StoreError, TlsProblem};
 pub use outbox::{
     ClaimRequest, ClaimResult, ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord,

@@ -41,6 +41,10 @@ const EXEMPT: &[(&str, &str)] = &[
         "outbox",
         "owner-facing messages are the server's alone and are never synced",
     ),
+    (
+        "stream_tickets",
+        "single-use event-stream tickets live 30 seconds, belong to the servers and are never synced",
+    ),
 ];
 
 /// Columns the database computes from others on both engines (stored

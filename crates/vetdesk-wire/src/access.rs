@@ -61,6 +61,15 @@ pub struct SessionView {
     pub user: UserView,
 }
 
+/// A ticket for the live event stream: open `GET /events?ticket=<ticket>`
+/// once, before `expires_at` (about 30 seconds). It opens one stream, for the
+/// session that asked; ask for a new one to reconnect.
+#[derive(ToSchema)]
+pub struct StreamTicketView {
+    pub ticket: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserBody {

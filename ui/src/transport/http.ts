@@ -173,6 +173,26 @@ async function problem(res: Response): Promise<TransportError> {
   return new TransportError(code, message, details);
 }
 
+/**
+ * When the person at this screen last clicked, typed, scrolled or touched.
+ * A request made more than a minute after that (a calendar's refetch after a
+ * change made elsewhere, a reconnect) says `X-Vetdesk-Background: 1`, so it
+ * does not keep the session from its idle sign-out: an unattended front-desk
+ * PC signs out even in a busy clinic.
+ */
+let lastInput = Date.now();
+const UNATTENDED_AFTER_MS = 60_000;
+if (typeof window !== 'undefined') {
+  for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) {
+    window.addEventListener(type, () => (lastInput = Date.now()), { capture: true, passive: true });
+  }
+}
+
+function withPresence(headers: Record<string, string>): Record<string, string> {
+  if (Date.now() - lastInput > UNATTENDED_AFTER_MS) headers['X-Vetdesk-Background'] = '1';
+  return headers;
+}
+
 export class HttpTransport implements Transport {
   readonly kind = 'http' as const;
   private token: string | null = null;
@@ -195,7 +215,7 @@ export class HttpTransport implements Transport {
     const prefix = ROOT_PATHS.has(op) ? '' : '/api/v1';
     const withBody = route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH';
     const url = `${this.base}${prefix}${route.path(args)}${withBody ? '' : query(params)}`;
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers = withPresence({ Accept: 'application/json' });
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
     let body: string | undefined;
     if (withBody) {
@@ -223,16 +243,59 @@ export class HttpTransport implements Transport {
     return (text ? JSON.parse(text) : undefined) as Operations[K]['result'];
   }
 
+  /**
+   * A single-use ticket for the event stream (`POST /api/v1/events/ticket`):
+   * the bearer token never goes into a URL. `null` when signed out.
+   */
+  private async streamTicket(): Promise<string | null> {
+    if (!this.token) return null;
+    const res = await fetch(`${this.base}/api/v1/events/ticket`, {
+      method: 'POST',
+      headers: withPresence({ Accept: 'application/json', Authorization: `Bearer ${this.token}` }),
+      signal: AbortSignal.timeout(20_000),
+    });
+    if (!res.ok) {
+      const err = await problem(res);
+      if (err.code === 'unauthenticated') this.unauthenticated();
+      throw err;
+    }
+    const body = (await res.json()) as { ticket: string };
+    return body.ticket;
+  }
+
   subscribe(listener: ChangeListener): () => void {
     let source: EventSource | null = null;
     let stopped = false;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let everOpened = false;
-    const open = () => {
+    const again = () => {
+      listener.state('closed');
+      source?.close();
+      source = null;
+      if (!stopped) retry = setTimeout(() => void open(), 2_000);
+    };
+    // Each connection, the first and every reconnect, asks for a fresh ticket:
+    // a ticket opens one stream only.
+    const open = async () => {
       if (stopped) return;
       listener.state('connecting');
-      const q = this.token ? `?access_token=${encodeURIComponent(this.token)}` : '';
-      source = new EventSource(`${this.base}/api/v1/events${q}`);
+      let ticket: string | null;
+      try {
+        ticket = await this.streamTicket();
+      } catch (e) {
+        // Signed out (the handler above has said so) or the server is away.
+        if (e instanceof TransportError && e.code === 'unauthenticated') {
+          listener.state('closed');
+          return;
+        }
+        again();
+        return;
+      }
+      if (stopped || ticket === null) {
+        listener.state('closed');
+        return;
+      }
+      source = new EventSource(`${this.base}/api/v1/events?ticket=${encodeURIComponent(ticket)}`);
       source.onopen = () => {
         listener.state('open');
         // After a gap, changes may have been missed while the stream was down.
@@ -247,14 +310,19 @@ export class HttpTransport implements Transport {
         }
       });
       source.addEventListener('reload', () => listener.reload());
-      source.onerror = () => {
-        listener.state('closed');
+      // The session ended (signed out, idle, role changed): asking for a new
+      // ticket tells the app it is signed out.
+      source.addEventListener('ended', () => {
         source?.close();
         source = null;
-        retry = setTimeout(open, 2_000);
-      };
+        listener.state('closed');
+        void open();
+      });
+      // EventSource would reconnect with the same, used ticket: close it and
+      // start again with a new one.
+      source.onerror = again;
     };
-    open();
+    void open();
     return () => {
       stopped = true;
       clearTimeout(retry);

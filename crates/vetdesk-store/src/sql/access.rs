@@ -5,7 +5,8 @@ use super::records::{upsert_sql, with_meta};
 use super::rows::corrupt;
 use super::{args, Cols, Dialect, SqlTx, Value};
 use crate::{
-    AccessTx, AuditFilter, AuditRecord, Entity, Page, Result, Revoke, SessionRecord, Write,
+    AccessTx, AuditFilter, AuditRecord, Entity, Page, Result, Revoke, SessionRecord,
+    StreamTicketRecord, Write,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -151,14 +152,16 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
 
     async fn add_session(&mut self, s: &SessionRecord) -> Result<()> {
         self.exec(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, revoked_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions \
+             (token_hash, user_id, created_at, expires_at, revoked_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
             args![
                 s.token_hash.as_str(),
                 s.user_id.0,
                 s.created_at,
                 s.expires_at,
-                s.revoked_at
+                s.revoked_at,
+                s.last_seen_at
             ],
         )
         .await?;
@@ -167,18 +170,21 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
 
     async fn session(&mut self, token_hash: &str) -> Result<Option<(SessionRecord, User)>> {
         let sql =
-            "SELECT s.token_hash, s.created_at AS s_created, s.expires_at, s.revoked_at, u.* \
+            "SELECT s.token_hash, s.created_at AS s_created, s.expires_at, s.revoked_at, \
+             s.last_seen_at, u.* \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.deleted_at IS NULL";
         let found = self
             .one(sql, args![token_hash], |r| {
                 let user = user(&r)?;
+                let created_at = r.instant("s_created")?;
                 let session = SessionRecord {
                     token_hash: r.string("token_hash")?,
                     user_id: user.id,
-                    created_at: r.instant("s_created")?,
+                    created_at,
                     expires_at: r.instant("expires_at")?,
                     revoked_at: r.opt_instant("revoked_at")?,
+                    last_seen_at: r.opt_instant("last_seen_at")?.unwrap_or(created_at),
                 };
                 Ok((session, user))
             })
@@ -198,6 +204,64 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
             "UPDATE sessions SET revoked_at = $1 WHERE {column} = $2 AND revoked_at IS NULL"
         );
         self.exec(&sql, vec![at.into(), key]).await
+    }
+
+    async fn touch_session(
+        &mut self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        if_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.exec(
+            "UPDATE sessions SET last_seen_at = $1 \
+             WHERE token_hash = $2 AND (last_seen_at IS NULL OR last_seen_at < $3)",
+            args![at, token_hash, if_before],
+        )
+        .await
+    }
+
+    async fn add_stream_ticket(
+        &mut self,
+        t: &StreamTicketRecord,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        self.exec(
+            "DELETE FROM stream_tickets WHERE expires_at <= $1",
+            args![now],
+        )
+        .await?;
+        self.exec(
+            "INSERT INTO stream_tickets (ticket_hash, session_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+            args![
+                t.ticket_hash.as_str(),
+                t.session_hash.as_str(),
+                t.created_at,
+                t.expires_at
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn take_stream_ticket(
+        &mut self,
+        ticket_hash: &str,
+    ) -> Result<Option<StreamTicketRecord>> {
+        self.one(
+            "DELETE FROM stream_tickets WHERE ticket_hash = $1 \
+             RETURNING ticket_hash, session_hash, created_at, expires_at",
+            args![ticket_hash],
+            |r| {
+                Ok(StreamTicketRecord {
+                    ticket_hash: r.string("ticket_hash")?,
+                    session_hash: r.string("session_hash")?,
+                    created_at: r.instant("created_at")?,
+                    expires_at: r.instant("expires_at")?,
+                })
+            },
+        )
+        .await
     }
 
     async fn append_audit(&mut self, e: &AuditRecord) -> Result<i64> {
