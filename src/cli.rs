@@ -186,6 +186,11 @@ pub enum Command {
         /// Do not run the notification worker in this process.
         #[arg(long)]
         no_worker: bool,
+        /// Serve even as a PostgreSQL role that owns vetdesk's tables or is a superuser
+        /// (a trial, a test): such a role can rewrite the audit log and drop its guards.
+        /// Without it, serve refuses such a role; see `vetdesk migrate --runtime-role`.
+        #[arg(long, env = "VETDESK_ALLOW_OWNER_ROLE")]
+        allow_owner_role: bool,
         #[command(flatten)]
         server: ServerArgs,
         #[command(flatten)]
@@ -239,6 +244,21 @@ pub enum Command {
         /// The backup to restore.
         #[arg(value_name = "FILE")]
         file: std::path::PathBuf,
+    },
+    /// Create or upgrade the database's schema, as the role that owns it, and grant each
+    /// runtime role (the one `vetdesk serve` signs in to PostgreSQL as) exactly what a
+    /// server needs: it may read, add and update records, add to the audit log and the
+    /// other logs, and nothing else (no DELETE, TRUNCATE, ALTER, DROP).
+    Migrate {
+        /// The runtime role to grant (repeat it, or separate with commas) [default: the
+        /// roles an earlier `vetdesk migrate` granted]. PostgreSQL only.
+        #[arg(
+            long = "runtime-role",
+            env = "VETDESK_RUNTIME_ROLE",
+            value_name = "ROLE",
+            value_delimiter = ','
+        )]
+        runtime_roles: Vec<String>,
     },
     /// Keep a secret (the SMTP password, the SMS token) in the OS keyring.
     Secret {

@@ -68,9 +68,18 @@ async fn run(cli: cli::Cli) -> Result<commands::Reply> {
     if let cli::Command::Restore { file } = &cli.command {
         return commands::backups::restore(&database, cli.json, &actor, file).await;
     }
+    // Migrating opens the database as the owner, and grants; no App is needed.
+    if let cli::Command::Migrate { runtime_roles } = &cli.command {
+        return commands::migrate::migrate(&database, cli.json, runtime_roles).await;
+    }
+    // A server never changes the schema: on PostgreSQL its runtime role may not.
+    let schema = match cli.command {
+        cli::Command::Serve { .. } => vetdesk_store::Schema::Expect,
+        _ => vetdesk_store::Schema::Migrate,
+    };
     // Whoever runs the command line owns the database file: they act as admin,
     // and the audit log names them.
-    let app = App::open(&database)
+    let app = App::open_with(&database, schema)
         .await?
         .acting_as(Principal::local(actor.0.clone()));
     let ctx = commands::Ctx {

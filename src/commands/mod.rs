@@ -4,6 +4,7 @@
 mod access;
 mod appointments;
 pub mod backups;
+pub mod migrate;
 mod notify;
 mod records;
 mod schedule;
@@ -118,6 +119,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
             ui,
             no_ui,
             no_worker,
+            allow_owner_role,
             server,
             tls,
             notify,
@@ -126,6 +128,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
                 bind,
                 ui,
                 no_ui,
+                allow_owner_role,
                 server,
                 tls,
             };
@@ -140,5 +143,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         C::Backup { to } => backups::backup(ctx, to.as_deref()).await,
         // Run before the database is opened (see main.rs): an open database cannot be replaced.
         C::Restore { file } => backups::restore(&ctx.database, ctx.json, &ctx.actor, &file).await,
+        // Also run before (see main.rs): it opens the database its own way.
+        C::Migrate { runtime_roles } => migrate::migrate(&ctx.database, ctx.json, &runtime_roles).await,
     }
 }

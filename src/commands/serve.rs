@@ -16,6 +16,8 @@ pub struct Options {
     pub bind: String,
     pub ui: Option<PathBuf>,
     pub no_ui: bool,
+    /// `--allow-owner-role`: serve even as a PostgreSQL role that could rewrite the audit log.
+    pub allow_owner_role: bool,
     pub server: ServerArgs,
     pub tls: TlsArgs,
 }
@@ -176,9 +178,11 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
         bind,
         ui,
         no_ui,
+        allow_owner_role,
         server,
         tls,
     } = options;
+    check_role(ctx, allow_owner_role).await?;
     let idle = (server.session_idle_mins > 0)
         .then(|| chrono::Duration::minutes(i64::from(server.session_idle_mins)));
     let app = ctx
@@ -257,6 +261,52 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
         text: String::new(),
         code: None,
     })
+}
+
+/// Refuse to serve as a PostgreSQL role that could rewrite the audit log or
+/// drop its guards (a superuser, the tables' owner, a role granted more than
+/// a server needs), unless `--allow-owner-role` says so; then warn at every
+/// start. A log line alone would leave the audit log's promise to whoever
+/// reads logs; a refusal that names the fix keeps it by default.
+async fn check_role(ctx: &Ctx, allow_owner_role: bool) -> Result<()> {
+    let Some(report) = ctx.app.store().role().await.map_err(|e| {
+        Failure::from(vetdesk_app::AppError::from(e))
+    })?
+    else {
+        return Ok(());
+    };
+    let excess = report.excess();
+    if excess.is_empty() && report.may_create_in_schema {
+        tracing::warn!(
+            role = %report.role,
+            "the PostgreSQL role may create tables in vetdesk's schema; revoke CREATE on the schema \
+             from it and from PUBLIC (README, Running a clinic server)"
+        );
+    }
+    if excess.is_empty() {
+        tracing::info!(role = %report.role, "PostgreSQL runtime role: no owner rights, the audit log is append-only to it");
+        return Ok(());
+    }
+    let why = excess.join("; ");
+    if allow_owner_role {
+        tracing::warn!(
+            role = %report.role,
+            "serving as PostgreSQL role {} although {why}: it could rewrite or delete the audit \
+             log (--allow-owner-role). Serve as a runtime role: `vetdesk migrate --runtime-role ROLE`",
+            report.role
+        );
+        return Ok(());
+    }
+    Err(Failure::new(
+        ErrorCode::Forbidden,
+        format!(
+            "refusing to serve as PostgreSQL role {}: {why}, so it could rewrite or delete the \
+             audit log. Serve as a runtime role instead: create one, grant it with `vetdesk migrate \
+             --runtime-role ROLE` run as the owner, and put it in the database URL (README, Running \
+             a clinic server); or pass --allow-owner-role for a trial",
+            report.role
+        ),
+    ))
 }
 
 /// What `vetdesk server-info` shows.

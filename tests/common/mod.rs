@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use sqlx::{Connection, PgPool, SqlitePool};
 use std::sync::Arc;
 use tempfile::TempDir;
+use vetdesk_store::Store as _;
 use vetdesk_app::*;
 use vetdesk_core::*;
 
@@ -116,6 +117,31 @@ impl Drop for PgDatabase {
     }
 }
 
+/// The role the PostgreSQL half of the suite runs the application as: made
+/// once on the server (roles are the server's, not a database's), granted on
+/// each test database by `vetdesk migrate`'s own grant step.
+pub const RUNTIME_ROLE: &str = "vetdesk_test_runtime";
+const RUNTIME_PASSWORD: &str = "vetdesk-test-runtime";
+
+/// Make [`RUNTIME_ROLE`] if the server lacks it (tests race to make it).
+pub async fn runtime_role(admin: &mut sqlx::PgConnection) -> String {
+    sqlx::query(&format!(
+        "DO $$ BEGIN CREATE ROLE {RUNTIME_ROLE} LOGIN PASSWORD '{RUNTIME_PASSWORD}'; \
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+    ))
+    .execute(admin)
+    .await
+    .expect("create the runtime role");
+    RUNTIME_ROLE.to_string()
+}
+
+/// `url` signing in as `user` instead (with the password of [`RUNTIME_ROLE`]).
+pub fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}:{RUNTIME_PASSWORD}@{host}")
+}
+
 /// The URL of another database on the same server.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url
@@ -132,7 +158,10 @@ pub struct TestApp {
     pub app: App,
     pub clock: Arc<ManualClock>,
     pub db: Db,
+    /// Where the application's store is: on PostgreSQL as the runtime role.
     pub url: String,
+    /// The same database as the role that owns it (on SQLite, `url`).
+    pub owner_url: String,
     pub backend: Backend,
     pub london: Clinic,
     pub new_york: Clinic,
@@ -184,14 +213,14 @@ pub async fn spawn_app() -> TestApp {
 /// The practice on the given engine; `None` when PostgreSQL is asked for and
 /// [`POSTGRES_ENV`] is not set.
 pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
-    let (url, db, dir, pg) = match backend {
+    let (url, owner_url, db, dir, pg) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite://{}", dir.path().join("vetdesk.db").display());
             let store = vetdesk_store::open(&url).await.expect("open store");
             store.close().await;
             let db = Db::Sqlite(SqlitePool::connect(&url).await.expect("inspection pool"));
-            (url, db, Some(dir), None)
+            (url.clone(), url, db, Some(dir), None)
         }
         Backend::Postgres => {
             let admin_url = std::env::var(POSTGRES_ENV)
@@ -211,11 +240,22 @@ pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
                 admin_url: admin_url.clone(),
                 name: name.clone(),
             };
-            let url = with_database(&admin_url, &name);
-            let store = vetdesk_store::open(&url).await.expect("open store");
+            // The owner (here the superuser) migrates and grants; the application
+            // runs as the runtime role, as `vetdesk serve` does, so every story
+            // on PostgreSQL shows the runtime role's grants are enough.
+            let owner_url = with_database(&admin_url, &name);
+            let store = vetdesk_store::PgStore::connect(&owner_url)
+                .await
+                .expect("open store");
+            let role = runtime_role(&mut admin).await;
+            store
+                .grant_runtime(std::slice::from_ref(&role))
+                .await
+                .expect("grant the runtime role");
             store.close().await;
-            let db = Db::Postgres(PgPool::connect(&url).await.expect("inspection pool"));
-            (url, db, None, Some(guard))
+            let db = Db::Postgres(PgPool::connect(&owner_url).await.expect("inspection pool"));
+            let url = with_user(&owner_url, &role);
+            (url, owner_url, db, None, Some(guard))
         }
     };
     let store = vetdesk_store::open(&url).await.expect("open store");
@@ -337,6 +377,7 @@ pub async fn spawn_app_on(backend: Backend) -> Option<TestApp> {
         clock,
         db,
         url,
+        owner_url,
         backend,
         london,
         new_york,

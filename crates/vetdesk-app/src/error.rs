@@ -200,7 +200,9 @@ impl From<StoreError> for AppError {
                 }
                 .to_string(),
             },
+            StoreError::Role(m) => AppError::Invalid(ValidationError::Other(m)),
             e @ (StoreError::Unavailable(_)
+            | StoreError::SchemaTooOld { .. }
             | StoreError::Unsupported(_)
             | StoreError::InUse(_)
             | StoreError::Tls { .. }) => AppError::StoreUnavailable(e.to_string()),

@@ -220,7 +220,13 @@ impl App {
 
     /// Open the store a URL names, with the wall clock and default settings.
     pub async fn open(url: &str) -> Result<Self> {
-        let store = vetdesk_store::open(url).await?;
+        App::open_with(url, vetdesk_store::Schema::Migrate).await
+    }
+
+    /// [`App::open`], saying what to do about missing migrations (a server
+    /// on PostgreSQL applies none: its runtime role may not).
+    pub async fn open_with(url: &str, schema: vetdesk_store::Schema) -> Result<Self> {
+        let store = vetdesk_store::open_with(url, schema).await?;
         Ok(App::new(store, Arc::new(SystemClock), Settings::default()))
     }
 

@@ -26,6 +26,13 @@ pub enum StoreError {
     MissingReference(String),
     #[error("the database was written by a newer vetdesk (it has migration {found}, this build knows up to {known}); upgrade vetdesk to open it")]
     SchemaTooNew { found: i64, known: i64 },
+    /// The database lacks migrations this build needs, and the store was
+    /// opened to apply none ([`crate::Schema::Expect`]: `vetdesk serve`).
+    #[error("the database is at migration {found} and this vetdesk needs migration {needed}; run `vetdesk migrate` as the role that owns the database (vetdesk serve never changes the schema)")]
+    SchemaTooOld { found: i64, needed: i64 },
+    /// A PostgreSQL role cannot be used as asked (granting a runtime role, or reading the schema).
+    #[error("{0}")]
+    Role(String),
     #[error("cannot open the database: {0}")]
     Unavailable(String),
     /// The connection asked for TLS (its `sslmode`) and could not have it.

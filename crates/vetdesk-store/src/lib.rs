@@ -30,7 +30,7 @@ pub use outbox::{
     ClaimRequest, ClaimResult, ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord,
     OutboxTx, StoredSettings, StoredTemplate,
 };
-pub use postgres::{pg_dump_advice, redact_url, PgStore};
+pub use postgres::{pg_dump_advice, redact_url, PgStore, RoleReport, APPEND_ONLY_TABLES};
 pub use sql::template_id;
 pub use sqlite::{
     inspect, known_schema_version, queries, restore, BackupFile, BackupFolder, Depth, FileCheck,
@@ -204,6 +204,11 @@ pub trait Store: Send + Sync + 'static {
             self.backend()
         )))
     }
+    /// What the database role this store acts as may do beyond a server's
+    /// needs; `None` where there are no roles (SQLite).
+    async fn role(&self) -> Result<Option<RoleReport>> {
+        Ok(None)
+    }
     /// Close connections (pending transactions roll back).
     async fn close(&self);
     /// Every committed change from now on. SQLite announces its own process's
@@ -363,20 +368,41 @@ pub trait Tx: AccessTx + OutboxTx + Send {
     async fn add_history(&mut self, h: &HistoryEntry) -> Result<()>;
 }
 
+/// What opening a store does about the migrations a database lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Apply them (`vetdesk migrate`, the other commands, the desktop app).
+    /// On PostgreSQL that takes the role that owns the database.
+    Migrate,
+    /// On PostgreSQL apply none and refuse a database that lacks some
+    /// ([`StoreError::SchemaTooOld`]): `vetdesk serve`, whose runtime role may
+    /// not change the schema. A SQLite file has no roles and is migrated.
+    Expect,
+}
+
 /// Open the store a URL names: `postgres://…`, `sqlite://path`, `sqlite::memory:`, or a plain file path.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
-        return Ok(Arc::new(PgStore::connect(url).await?));
+    open_with(url, Schema::Migrate).await
+}
+
+/// [`open`], saying what to do about missing migrations.
+pub async fn open_with(url: &str, schema: Schema) -> Result<Arc<dyn Store>> {
+    if is_postgres(url) {
+        return Ok(Arc::new(PgStore::connect_with(url, schema).await?));
     }
     Ok(Arc::new(SqliteStore::open(url).await?))
+}
+
+/// Whether a URL names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
 }
 
 /// The file a SQLite URL or path names, or `None` for PostgreSQL and an
 /// in-memory database: where files that belong with the data can be kept.
 pub fn database_file(url: &str) -> Option<std::path::PathBuf> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+    if is_postgres(url) {
         return None;
     }
     sqlite::database_file(url)

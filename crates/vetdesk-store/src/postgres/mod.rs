@@ -11,12 +11,15 @@
 mod bookings;
 mod dialect;
 mod listen;
+mod roles;
+mod schema;
 mod url;
 
+pub use roles::{RoleReport, APPEND_ONLY_TABLES};
 pub use url::redact_url;
 
-use crate::sql::{migration_failed, SqlTx};
-use crate::{Change, Result, Store, StoreError, Tx, CHANGE_BUFFER};
+use crate::sql::SqlTx;
+use crate::{Change, Result, Schema, Store, StoreError, Tx, CHANGE_BUFFER};
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{ConnectOptions, Connection, PgPool};
@@ -50,7 +53,15 @@ impl PgStore {
     /// See [`bookings::BUSY_QUERY`].
     pub const BUSY_QUERY: &'static str = bookings::BUSY_QUERY;
 
-    /// Connect, apply the migrations, and start listening for changes.
+    /// Connect, apply the migrations, and start listening for changes:
+    /// [`PgStore::connect_with`] with [`Schema::Migrate`].
+    pub async fn connect(url: &str) -> Result<PgStore> {
+        PgStore::connect_with(url, Schema::Migrate).await
+    }
+
+    /// Connect, bring the schema up to date or check that it is (`schema`),
+    /// and start listening for changes. Without migrations to apply, nothing
+    /// is done to the schema, so a runtime role (see [`RoleReport`]) can open it.
     ///
     /// An unreachable server, refused credentials or a missing database are
     /// [`StoreError::Unavailable`], with a message that names the server but
@@ -58,8 +69,8 @@ impl PgStore {
     /// `sslmode`, a server on another host must offer TLS with a certificate
     /// trusted for its name (`verify-full`; `sslrootcert=` names a private
     /// CA); one that cannot is [`StoreError::Tls`].
-    #[tracing::instrument(skip_all)]
-    pub async fn connect(url: &str) -> Result<PgStore> {
+    #[tracing::instrument(skip_all, fields(schema = ?schema))]
+    pub async fn connect_with(url: &str, schema: Schema) -> Result<PgStore> {
         let secrets = url_secrets(url);
         let redact = |msg: String| redact(msg, &secrets);
         let mut opts = PgConnectOptions::from_str(url)
@@ -99,7 +110,7 @@ impl PgStore {
         sqlx::query("SET statement_timeout = 0")
             .execute(&mut conn)
             .await?;
-        (MIGRATOR.run(&mut conn).await).map_err(|e| migration_failed(&MIGRATOR, e))?;
+        schema::bring_up_to_date(&mut conn, &MIGRATOR, schema).await?;
         // Nothing is lost if this goodbye fails: the server drops the session anyway.
         let _ = conn.close().await;
 
@@ -121,6 +132,21 @@ impl PgStore {
             listener,
             server,
         })
+    }
+
+    /// Grant each of `roles` exactly what `vetdesk serve` needs on the schema,
+    /// or, with none given, the roles an earlier run granted (see the `roles`
+    /// module). Run as the owning role. Returns the roles granted.
+    #[tracing::instrument(skip_all)]
+    pub async fn grant_runtime(&self, roles: &[String]) -> Result<Vec<String>> {
+        let mut conn = self.pool.acquire().await?;
+        roles::grant_runtime(&mut *conn, roles).await
+    }
+
+    /// The newest migration the database has.
+    pub async fn schema_version(&self) -> Result<i64> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(schema::applied(&mut *conn).await?.last().copied().unwrap_or(0))
     }
 
     /// The pool, for tests and benchmarks that inspect the database directly.
@@ -175,6 +201,10 @@ impl Store for PgStore {
         tx.exec("SET LOCAL synchronous_commit = off", Vec::new())
             .await?;
         Ok(Box::new(tx))
+    }
+    async fn role(&self) -> Result<Option<RoleReport>> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(Some(roles::report(&mut *conn).await?))
     }
     async fn close(&self) {
         self.listener.abort();
