@@ -401,6 +401,11 @@ pub struct NotifyArgs {
     /// part of the name) [env: VETDESK_DESKTOP].
     #[arg(long, value_name = "WHOSE")]
     pub desktop: Option<String>,
+    /// Days a sent (or failed) message keeps its recipient's address or number
+    /// and its error text, which may quote them: 1-3650, or "never" to keep them
+    /// (default 30) [env: VETDESK_KEEP_RECIPIENTS_DAYS].
+    #[arg(long, value_name = "DAYS")]
+    pub keep_recipients_days: Option<String>,
     /// Messages claimed at a time.
     #[arg(long, env = "VETDESK_WORKER_BATCH", default_value_t = 20)]
     pub batch: u32,
@@ -759,6 +764,25 @@ pub enum ClientsCmd {
         /// Refuse unless the record is still at this version (from a list).
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
         expect_version: i64,
+    },
+    /// Everything held about one owner as JSON (the owner, pets, appointments
+    /// with history, and the messages about them); admins only, audited.
+    Export {
+        /// The owner's id (deleted and erased owners too).
+        id: String,
+        /// Write it to this new file (readable by you only) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        to: Option<std::path::PathBuf>,
+    },
+    /// Erase an owner: anonymise them and their pets, keep their appointments'
+    /// times without their notes, void what is still to be sent to them and
+    /// forget where messages went. Cannot be undone; admins only, audited.
+    Erase {
+        /// The owner's id.
+        id: String,
+        /// Yes, erase them (required: there is no undo).
+        #[arg(long)]
+        yes: bool,
     },
 }
 

@@ -988,3 +988,94 @@ fn a_worker_whose_lease_cannot_cover_its_send_timeout_is_refused_naming_the_flag
     vd.run("worker --once --lease-secs 32 --send-timeout-secs 30")
         .fails(2, "no channel is configured");
 }
+
+// ---------- an owner's data rights ----------
+
+/// Whether any file of the database (the file, its WAL) holds `needle`'s bytes.
+fn database_files_hold(vd: &Vetdesk, needle: &str) -> bool {
+    let mut hit = false;
+    for suffix in ["", "-wal"] {
+        let mut path = vd.db.clone().into_os_string();
+        path.push(suffix);
+        if let Ok(bytes) = std::fs::read(&path) {
+            hit |= bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+        }
+    }
+    hit
+}
+
+#[test]
+fn an_owners_data_is_exported_to_a_new_file_and_erased_only_with_yes() {
+    let p = Practice::new();
+    p.book(&p.rex, &format!("{MON}T10:00"));
+    let carol = id_of(&p.vd.json("clients list --search carol")[0]);
+    let file = p.vd._dir.path().join("carol.json");
+    let said =
+        p.vd.ok(&format!("clients export {carol} --to {}", file.display()));
+    assert!(said.contains("(2 pets, 1 appointments, "), "{said}");
+    let text = std::fs::read_to_string(&file).expect("the export");
+    let x: Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(x["client"]["email"], "carol@example.com");
+    assert_eq!(x["pets"].as_array().map(Vec::len), Some(2));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // Never over another file; to standard output without --to.
+    p.vd.run(&format!("clients export {carol} --to {}", file.display()))
+        .fails(2, "exists already");
+    assert_eq!(std::fs::read_to_string(&file).expect("kept"), text);
+    let x: Value =
+        serde_json::from_str(&p.vd.ok(&format!("clients export {carol}"))).expect("JSON");
+    assert_eq!(x["client"]["name"], "Carol Client");
+
+    // Bad input: a typed error, and nothing written (the audit log counts every write).
+    let lines = || p.vd.json("audit --limit 1")["total"].as_u64().unwrap_or(0);
+    let before = lines();
+    p.vd.run("clients export not-an-id").fails(2, "not-an-id");
+    p.vd.run("clients erase 42 --yes").fails(2, "42");
+    let nobody = "0190b8c2-6a4e-7000-8000-000000000000";
+    p.vd.run(&format!("clients export {nobody}"))
+        .fails(3, nobody);
+    p.vd.run(&format!("clients erase {nobody} --yes"))
+        .fails(3, nobody);
+    p.vd.run(&format!("clients erase {carol}"))
+        .fails(2, "--yes");
+    let gone = p.vd._dir.path().join("never.json");
+    p.vd.run(&format!("clients export {nobody} --to {}", gone.display()))
+        .fails(3, nobody);
+    assert!(!gone.exists(), "a refused export leaves no file");
+    assert_eq!(lines(), before);
+    assert_eq!(p.vd.count("clients list --search carol"), 1);
+
+    let said = p.vd.ok(&format!("clients erase {carol} --yes"));
+    assert!(
+        said.starts_with(&format!(
+            "erased owner {carol}: 2 pets anonymised, 1 appointments"
+        )),
+        "{said}"
+    );
+    assert_eq!(p.vd.count("clients list --search carol"), 0);
+    assert_eq!(p.vd.appointment_total(), 1, "the appointment stays");
+    let said = p.vd.ok(&format!("clients erase {carol} --yes"));
+    assert!(said.contains("was erased already"), "{said}");
+    let x: Value =
+        serde_json::from_str(&p.vd.ok(&format!("clients export {carol}"))).expect("JSON");
+    assert_eq!(
+        (x["client"]["name"].as_str(), x["client"]["email"].is_null()),
+        (Some("Erased owner"), true)
+    );
+    // Not even the database file's free space keeps her.
+    for needle in ["carol@example.com", "Carol Client", "Rexina"] {
+        assert!(
+            !database_files_hold(&p.vd, needle),
+            "{needle} is still in the file's bytes"
+        );
+    }
+    assert!(
+        database_files_hold(&p.vd, "Dave Dogowner"),
+        "the scan reads the file"
+    );
+}

@@ -317,6 +317,8 @@ enum Op {
     CreateClient,
     UpdateClient,
     DeleteClient,
+    ExportClient,
+    EraseClient,
     CreatePet,
     UpdatePet,
     CreateClinic,
@@ -370,6 +372,9 @@ const MATRIX: &[(Op, [bool; 3])] = &[
     (Op::CreateClient, [true, true, false]),
     (Op::UpdateClient, [true, true, false]),
     (Op::DeleteClient, [true, true, false]),
+    // An owner's data leaves, or goes, only by an admin's hand.
+    (Op::ExportClient, [true, false, false]),
+    (Op::EraseClient, [true, false, false]),
     (Op::CreatePet, [true, true, false]),
     (Op::UpdatePet, [true, true, false]),
     (Op::CreateClinic, [true, false, false]),
@@ -558,6 +563,11 @@ impl Server {
                 } else {
                     run(Method::DELETE, format!("/clients/{}?version={}", id(&c), ver(&c)), None).await
                 }
+            }
+            Op::ExportClient => run(Method::GET, format!("/clients/{}/export", t.owner.id), None).await,
+            Op::EraseClient => {
+                let c = self.as_admin(Method::POST, "/clients", Some(json!({ "name": "Ezra Ellis", "phone": "+44 7700 900777" }))).await;
+                run(Method::POST, format!("/clients/{}/erase", id(&c)), None).await
             }
             Op::CreatePet => {
                 run(Method::POST, "/pets".into(), Some(json!({ "owner_id": t.owner.id, "name": "Pip", "species": "cat" }))).await
@@ -1284,5 +1294,45 @@ story!(
         assert_eq!(found, Ok(true), "no change for London's appointment in 2 s: {seen}");
         assert!(!seen.contains(&id(&ny)), "{seen}");
         assert!(!seen.contains(&s.t.new_york.id.to_string()), "{seen}");
+    }
+);
+
+story!(
+    async fn an_admin_exports_and_erases_an_owner_over_http(t) {
+        let s = spawn_server(t).await;
+        let a = s.book_at("2027-03-03T10:00").await;
+        let owner = s.t.owner.id;
+        let r = s.call(Some(&s.admin), Method::GET, &format!("/clients/{owner}/export"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!(r.body["client"]["email"], "olivia@example.com");
+        assert_eq!(r.body["pets"][0]["name"], "Biscuit");
+        assert_eq!(r.body["appointments"][0]["id"], a["id"]);
+        assert!(r.body["appointments"][0]["history"].as_array().is_some_and(|h| !h.is_empty()), "{r:?}");
+        assert!(r.body["messages"].as_array().is_some_and(|m| !m.is_empty()), "{r:?}");
+        // Bad ids: a typed refusal, and nothing written.
+        let footprint = s.t.footprint().await;
+        for (method, path, status, code) in [
+            (Method::GET, "/clients/not-a-uuid/export".to_string(), 400, "invalid_input"),
+            (Method::POST, "/clients/not-a-uuid/erase".to_string(), 400, "invalid_input"),
+            (Method::GET, format!("/clients/{}/export", uuid::Uuid::now_v7()), 404, "not_found"),
+            (Method::POST, format!("/clients/{}/erase", uuid::Uuid::now_v7()), 404, "not_found"),
+        ] {
+            let r = s.call(Some(&s.admin), method, &path, None).await;
+            assert_problem(&r, status, code);
+        }
+        assert_eq!(s.t.footprint().await, footprint);
+        // Erase, then erase again.
+        let r = s.call(Some(&s.admin), Method::POST, &format!("/clients/{owner}/erase"), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{r:?}");
+        assert_eq!((r.body["already"].clone(), r.body["pets"].clone(), r.body["appointments"].clone()), (json!(false), json!(1), json!(1)));
+        let footprint = s.t.footprint().await;
+        let r = s.call(Some(&s.admin), Method::POST, &format!("/clients/{owner}/erase"), None).await;
+        assert_eq!((r.status, r.body["already"].clone()), (StatusCode::OK, json!(true)), "{r:?}");
+        assert_eq!(s.t.footprint().await, footprint);
+        let r = s.call(Some(&s.admin), Method::GET, &format!("/clients/{owner}/export"), None).await;
+        assert_eq!((r.body["client"]["name"].clone(), r.body["client"]["email"].clone()), (json!("Erased owner"), Value::Null));
+        assert!(r.body["erased_at"].is_string(), "{r:?}");
+        let r = s.call(Some(&s.admin), Method::GET, &format!("/appointments/{}", id(&a)), None).await;
+        assert_eq!((r.body["slot"].clone(), r.body["status"].clone()), (a["slot"].clone(), a["status"].clone()), "{r:?}");
     }
 );

@@ -70,6 +70,7 @@ fn config() -> WorkerConfig {
         send_timeout: std::time::Duration::from_secs(2),
         email_rate: Rate::UNLIMITED,
         sms_rate: Rate::UNLIMITED,
+        keep_recipients: None,
     }
 }
 

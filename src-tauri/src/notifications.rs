@@ -69,7 +69,15 @@ pub fn start(app: App, signed_in: Option<&Principal>) -> Running {
                 return;
             }
         };
-        let worker = match Worker::new(app.clone(), channels, WorkerConfig::default()) {
+        // Read and checked with the channels above (`plan` refuses a bad value).
+        let keep_recipients = ChannelSettings::from_env()
+            .keep_recipients()
+            .unwrap_or(Some(vetdesk_notify::DEFAULT_KEEP_RECIPIENTS));
+        let config = WorkerConfig {
+            keep_recipients,
+            ..WorkerConfig::default()
+        };
+        let worker = match Worker::new(app.clone(), channels, config) {
             Ok(w) => w,
             Err(e) => {
                 tracing::warn!(error = %e, "notification worker: off");

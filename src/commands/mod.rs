@@ -6,6 +6,7 @@ mod appointments;
 pub mod backups;
 pub mod migrate;
 mod notify;
+mod privacy;
 mod records;
 mod schedule;
 mod serve;

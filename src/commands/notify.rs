@@ -25,7 +25,7 @@ fn invalid(m: impl Into<String>) -> Failure {
 }
 
 /// The channel flags given, each overriding its `VETDESK_…` variable.
-fn channel_flags(a: &NotifyArgs) -> [(Setting, Option<String>); 10] {
+fn channel_flags(a: &NotifyArgs) -> [(Setting, Option<String>); 11] {
     [
         (Setting::SmtpHost, a.smtp_host.clone()),
         (Setting::SmtpPort, a.smtp_port.clone()),
@@ -37,11 +37,16 @@ fn channel_flags(a: &NotifyArgs) -> [(Setting, Option<String>); 10] {
         (Setting::SmsAccount, a.sms_account.clone()),
         (Setting::SmsFrom, a.sms_from.clone()),
         (Setting::Desktop, a.desktop.clone()),
+        (Setting::KeepRecipientsDays, a.keep_recipients_days.clone()),
     ]
 }
 
 /// The worker and its channels, as the flags and the environment describe them.
 async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
+    let settings = ChannelSettings::from_env().with_flags(channel_flags(&a));
+    let keep_recipients = settings
+        .keep_recipients()
+        .map_err(|e| invalid(e.to_string()))?;
     if !(a.email_rate > 0.0 && a.sms_rate > 0.0) {
         return Err(invalid("--email-rate and --sms-rate must be positive"));
     }
@@ -60,12 +65,12 @@ async fn build_worker(ctx: &Ctx, a: NotifyArgs) -> Result<Worker> {
             per_second: a.sms_rate,
             burst: 10,
         },
+        keep_recipients,
         ..WorkerConfig::default()
     };
     // A lease too short for the send timeout, a batch or attempt count out
     // of range: refused before anything else, naming the flags at fault.
     config.check().map_err(|e| invalid(e.to_string()))?;
-    let settings = ChannelSettings::from_env().with_flags(channel_flags(&a));
     let plan = vetdesk_notify::resolve(settings, timeout)
         .await
         .map_err(|e| invalid(e.to_string()))?;

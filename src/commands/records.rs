@@ -403,6 +403,14 @@ pub async fn clients(ctx: &Ctx, cmd: Option<ClientsCmd>, list: ClientsList) -> R
         ClientsCmd::Delete { id, expect_version } => {
             delete(ctx, Entity::Client, "owner id", &id, expect_version).await
         }
+        ClientsCmd::Export { id, to } => {
+            let id = ClientId(record_id("owner id", &id)?);
+            super::privacy::export(ctx, id, to.as_deref()).await
+        }
+        ClientsCmd::Erase { id, yes } => {
+            let id = ClientId(record_id("owner id", &id)?);
+            super::privacy::erase(ctx, id, yes).await
+        }
     }
 }
 

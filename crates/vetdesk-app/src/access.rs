@@ -97,6 +97,8 @@ impl App {
     }
 
     /// Append one audit line for a write made in `tx` (committed with it).
+    /// An owner's, a pet's, an appointment's or a message's personal fields
+    /// are written as a reference to the record, not their value.
     pub(crate) async fn audit(
         &self,
         tx: &mut dyn Tx,
@@ -115,8 +117,9 @@ impl App {
             action: action.to_string(),
             entity: entity.to_string(),
             entity_id: id,
-            before,
-            after,
+            // Personal fields by reference, never by value (see `privacy.rs`).
+            before: crate::privacy::by_reference(entity, id, before),
+            after: crate::privacy::by_reference(entity, id, after),
         })
         .await?;
         Ok(())

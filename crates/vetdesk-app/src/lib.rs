@@ -15,6 +15,7 @@ pub mod demo;
 mod error;
 mod notifications;
 mod paging;
+pub mod privacy;
 mod reads;
 mod records;
 mod schedule_cache;
@@ -35,6 +36,7 @@ pub use notifications::{
     MessagePreview, OutboxQuery, SettingsPatch, SettingsView, TemplateInput, TemplateView,
     MAX_OUTBOX_PAGE,
 };
+pub use privacy::{ClientExport, ErasureReport, ExportedAppointment};
 pub use records::*;
 pub use scheduling::{CalendarRequest, ConflictRequest, ExplainRequest};
 pub use sending::{Claimed, ClaimedBatch, Outgoing, Prepared, Recipient, MAX_ATTEMPTS, MAX_CLAIM};

@@ -117,10 +117,12 @@ pub enum Permission {
     RetryMessages,
     /// Copy the whole database (backups) and put a copy back (restore).
     ManageBackups,
+    /// Export an owner's data, or erase it (anonymise the owner and their pets).
+    ManageClientData,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ReadSchedule,
         Permission::ReadRecords,
         Permission::Book,
@@ -139,6 +141,7 @@ impl Permission {
         Permission::ManageNotifications,
         Permission::RetryMessages,
         Permission::ManageBackups,
+        Permission::ManageClientData,
     ];
 
     /// What the permission lets a person do, as a refusal would say it.
@@ -162,6 +165,7 @@ impl Permission {
             Permission::ManageNotifications => "manage notifications",
             Permission::RetryMessages => "retry failed messages",
             Permission::ManageBackups => "back up or restore the database",
+            Permission::ManageClientData => "export or erase an owner's data",
         }
     }
 }

@@ -120,6 +120,8 @@ fn api(sign_in: Option<client::SignInLimit>) -> OpenApiRouter<App> {
         .routes(routes!(r::get_vet, r::update_vet))
         .routes(routes!(r::list_clients, r::create_client))
         .routes(routes!(r::get_client, r::update_client, r::delete_client))
+        .routes(routes!(routes::privacy::export_client))
+        .routes(routes!(routes::privacy::erase_client))
         .routes(routes!(r::list_pets, r::create_pet))
         .routes(routes!(r::get_pet, r::update_pet, r::delete_pet))
         .routes(routes!(r::list_types, r::create_type))

@@ -25,6 +25,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 use vetdesk_store::DesktopScope;
 
+/// How long a finished message keeps its recipient (and error text) unless
+/// `VETDESK_KEEP_RECIPIENTS_DAYS` says otherwise: 30 days.
+pub const DEFAULT_KEEP_RECIPIENTS: Duration = Duration::from_secs(30 * 86_400);
+
+/// The most days `VETDESK_KEEP_RECIPIENTS_DAYS` may say (ten years).
+pub const MAX_KEEP_RECIPIENTS_DAYS: u64 = 3650;
+
 /// The gateway SMS goes to unless `VETDESK_SMS_URL` names another.
 pub const DEFAULT_SMS_URL: &str = "https://api.twilio.com";
 
@@ -41,10 +48,11 @@ pub enum Setting {
     SmsAccount,
     SmsFrom,
     Desktop,
+    KeepRecipientsDays,
 }
 
 impl Setting {
-    pub const ALL: [Setting; 10] = [
+    pub const ALL: [Setting; 11] = [
         Setting::SmtpHost,
         Setting::SmtpPort,
         Setting::SmtpSecurity,
@@ -55,6 +63,7 @@ impl Setting {
         Setting::SmsAccount,
         Setting::SmsFrom,
         Setting::Desktop,
+        Setting::KeepRecipientsDays,
     ];
 
     pub fn variable(self) -> &'static str {
@@ -69,6 +78,7 @@ impl Setting {
             Setting::SmsAccount => "VETDESK_SMS_ACCOUNT",
             Setting::SmsFrom => "VETDESK_SMS_FROM",
             Setting::Desktop => "VETDESK_DESKTOP",
+            Setting::KeepRecipientsDays => "VETDESK_KEEP_RECIPIENTS_DAYS",
         }
     }
 
@@ -84,13 +94,17 @@ impl Setting {
             Setting::SmsAccount => "--sms-account",
             Setting::SmsFrom => "--sms-from",
             Setting::Desktop => "--desktop",
+            Setting::KeepRecipientsDays => "--keep-recipients-days",
         }
     }
 
     /// The channel's key setting, which turns it on.
     fn key(self) -> Option<Setting> {
         match self {
-            Setting::SmtpHost | Setting::SmsAccount | Setting::Desktop => None,
+            Setting::SmtpHost
+            | Setting::SmsAccount
+            | Setting::Desktop
+            | Setting::KeepRecipientsDays => None,
             Setting::SmsUrl | Setting::SmsFrom => Some(Setting::SmsAccount),
             _ => Some(Setting::SmtpHost),
         }
@@ -325,6 +339,29 @@ impl ChannelSettings {
         }
     }
 
+    /// How long the worker lets a finished message keep its recipient and
+    /// error text: `VETDESK_KEEP_RECIPIENTS_DAYS` (or `--keep-recipients-days`)
+    /// days, 1 to [`MAX_KEEP_RECIPIENTS_DAYS`], or `never` to keep them
+    /// (`None`); [`DEFAULT_KEEP_RECIPIENTS`] when not given.
+    pub fn keep_recipients(&self) -> Result<Option<Duration>, ConfigError> {
+        match self.get(Setting::KeepRecipientsDays) {
+            None => Ok(Some(DEFAULT_KEEP_RECIPIENTS)),
+            Some(("never", _)) => Ok(None),
+            Some((v, given)) => match v.parse::<u64>() {
+                Ok(days) if (1..=MAX_KEEP_RECIPIENTS_DAYS).contains(&days) => {
+                    Ok(Some(Duration::from_secs(days * 86_400)))
+                }
+                _ => Err(ConfigError::Invalid {
+                    given,
+                    value: v.to_string(),
+                    reason: format!(
+                        "not a number of days (1-{MAX_KEEP_RECIPIENTS_DAYS}) or \"never\""
+                    ),
+                }),
+            },
+        }
+    }
+
     /// Whether `secret` is needed and missing from the environment, so the
     /// keyring should be asked.
     fn wants_from_keyring(&self, secret: Secret) -> bool {
@@ -381,6 +418,7 @@ impl ChannelSettings {
             Secret::SmtpPassword,
             Setting::SmtpUsername,
         )?;
+        self.keep_recipients()?;
         Ok(ChannelPlan {
             smtp: self.smtp(timeout)?,
             sms: self.sms(timeout)?,

@@ -23,7 +23,7 @@ mod worker_config;
 pub use channel::{Channel, Delivery, SendError};
 pub use config::{
     resolve, ChannelPlan, ChannelSettings, ConfigError, DesktopChoice, Given, Origin, Secret,
-    Setting, Wanted, DEFAULT_SMS_URL,
+    Setting, Wanted, DEFAULT_KEEP_RECIPIENTS, DEFAULT_SMS_URL, MAX_KEEP_RECIPIENTS_DAYS,
 };
 pub use desktop::DesktopChannel;
 pub use email::{send_on_new_connection, EmailChannel, Security, SmtpConfig};

@@ -118,6 +118,8 @@ pub struct Worker {
     /// still holds its message unless the lease ran out and another worker
     /// took it.
     unrecorded: Vec<(Claimed, Finish)>,
+    /// When old recipients are next forgotten (app clock).
+    next_forget: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Whether recording may work if tried again: the store was busy, locked,
@@ -149,6 +151,7 @@ impl Worker {
             stop_tx,
             stop,
             unrecorded: Vec::new(),
+            next_forget: None,
         })
     }
 
@@ -246,6 +249,7 @@ impl Worker {
             return Err(WorkerError::NoChannels);
         }
         self.record_unrecorded().await?;
+        self.forget_when_due().await?;
         let lease =
             chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(2));
         let asked = Instant::now();
@@ -411,6 +415,22 @@ impl Worker {
             }
         };
         (r, finish)
+    }
+
+    /// Forget the recipients of messages finished longer ago than
+    /// `keep_recipients`, at most once an hour (by the app's clock).
+    async fn forget_when_due(&mut self) -> Result<(), WorkerError> {
+        let Some(keep) = self.config.keep_recipients else {
+            return Ok(());
+        };
+        let now = self.app.now();
+        if self.next_forget.is_some_and(|t| now < t) {
+            return Ok(());
+        }
+        let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::days(36_500));
+        self.app.forget_recipients(keep).await?;
+        self.next_forget = Some(now + chrono::Duration::hours(1));
+        Ok(())
     }
 
     /// Step until nothing due is left (tests and the CLI's `--once`).

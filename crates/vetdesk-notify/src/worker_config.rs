@@ -97,6 +97,9 @@ pub struct WorkerConfig {
     pub send_timeout: Duration,
     pub email_rate: Rate,
     pub sms_rate: Rate,
+    /// How long a finished message keeps its recipient (and error text, which
+    /// may quote it); `None` keeps them. Checked at most hourly, by the app's clock.
+    pub keep_recipients: Option<Duration>,
 }
 
 impl Default for WorkerConfig {
@@ -118,6 +121,7 @@ impl Default for WorkerConfig {
                 per_second: 1.0,
                 burst: 10,
             },
+            keep_recipients: Some(crate::config::DEFAULT_KEEP_RECIPIENTS),
         }
     }
 }

@@ -323,3 +323,57 @@ fn every_setting_has_its_own_variable_and_flag() {
     );
     assert_eq!(Secret::from_keyring_name("database-password"), None);
 }
+
+#[test]
+fn how_long_recipients_are_kept_is_read_and_checked_in_one_place() {
+    use vetdesk_notify::{DEFAULT_KEEP_RECIPIENTS, MAX_KEEP_RECIPIENTS_DAYS};
+    let day = Duration::from_secs(86_400);
+    assert_eq!(DEFAULT_KEEP_RECIPIENTS, day * 30);
+    assert_eq!(
+        settings(&[]).keep_recipients(),
+        Ok(Some(DEFAULT_KEEP_RECIPIENTS))
+    );
+    for (value, kept) in [
+        ("7", Some(day * 7)),
+        (" 1 ", Some(day)),
+        ("3650", Some(day * 3650)),
+        ("never", None),
+    ] {
+        let s = settings(&[("VETDESK_KEEP_RECIPIENTS_DAYS", value)]);
+        assert_eq!(s.keep_recipients(), Ok(kept), "{value}");
+        s.plan(TIMEOUT).expect(value);
+    }
+    let too_many = (MAX_KEEP_RECIPIENTS_DAYS + 1).to_string();
+    for value in ["0", "-3", "1.5", "a week", "Never", too_many.as_str()] {
+        let s = settings(&[("VETDESK_KEEP_RECIPIENTS_DAYS", value)]);
+        let err = s.keep_recipients().expect_err(value);
+        match &err {
+            ConfigError::Invalid {
+                given, value: v, ..
+            } => {
+                assert_eq!(
+                    (*given, v.as_str()),
+                    (env(Setting::KeepRecipientsDays), value),
+                    "{err}"
+                )
+            }
+            other => panic!("{value}: {other:?}"),
+        }
+        assert!(
+            err.to_string().starts_with("VETDESK_KEEP_RECIPIENTS_DAYS"),
+            "{err}"
+        );
+        // The whole configuration is refused with it, never half used.
+        assert_eq!(s.plan(TIMEOUT).map(|_| ()), Err(err), "{value}");
+    }
+    // A flag wins over the variable, and is named when wrong.
+    let s = settings(&[("VETDESK_KEEP_RECIPIENTS_DAYS", "7")])
+        .with_flags([(Setting::KeepRecipientsDays, Some("10".to_string()))]);
+    assert_eq!(s.keep_recipients(), Ok(Some(day * 10)));
+    let s = settings(&[]).with_flags([(Setting::KeepRecipientsDays, Some("ten".to_string()))]);
+    let err = s.keep_recipients().expect_err("ten");
+    assert!(
+        err.to_string().starts_with("--keep-recipients-days"),
+        "{err}"
+    );
+}

@@ -19,6 +19,7 @@ mod access;
 mod error;
 mod outbox;
 mod postgres;
+mod privacy;
 mod sql;
 mod sqlite;
 
@@ -31,6 +32,9 @@ pub use outbox::{
     OutboxTx, StoredSettings, StoredTemplate,
 };
 pub use postgres::{pg_dump_advice, redact_url, PgStore, RoleReport, APPEND_ONLY_TABLES};
+pub use privacy::{
+    ClientRecord, Erased, PrivacyTx, ERASED_CLIENT_NAME, ERASED_PET_NAME, ERASED_REASON,
+};
 pub use sql::template_id;
 pub use sqlite::{
     inspect, known_schema_version, queries, restore, BackupFile, BackupFolder, Depth, FileCheck,
@@ -210,7 +214,13 @@ pub trait Store: Send + Sync + 'static {
         Ok(None)
     }
     /// Close connections (pending transactions roll back).
-    async fn close(&self);
+/// Push values overwritten by committed changes (an erasure) out of the
+    /// engine's own files where it can: SQLite checkpoints and truncates its
+    /// WAL. PostgreSQL keeps old row versions until (auto)vacuum: nothing here.
+    async fn purge_overwritten(&self) -> Result<()> {
+        Ok(())
+    }
+        async fn close(&self);
     /// Every committed change from now on. SQLite announces its own process's
     /// changes; PostgreSQL every workstation's (LISTEN/NOTIFY). A slow reader
     /// that falls more than [`CHANGE_BUFFER`] behind is told it lagged.
@@ -254,9 +264,10 @@ pub struct Change {
 
 /// Everything that can be done inside a transaction. Reads never return tombstoned rows.
 /// Users, sessions and the audit log are in [`AccessTx`]; the notification
-/// outbox, templates and settings in [`OutboxTx`].
+/// outbox, templates and settings in [`OutboxTx`]; an owner's data rights in
+/// [`PrivacyTx`] (whose reads see tombstoned rows too).
 #[async_trait]
-pub trait Tx: AccessTx + OutboxTx + Send {
+pub trait Tx: AccessTx + OutboxTx + PrivacyTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Open a savepoint, so that one item of a batch written in this
     /// transaction can be undone without its neighbours. One at a time.

@@ -9,6 +9,8 @@ mod access;
 pub use access::*;
 mod notifications;
 pub use notifications::*;
+mod privacy;
+pub use privacy::*;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};

@@ -2,6 +2,7 @@ pub mod access;
 pub mod appointments;
 pub mod events;
 pub mod notifications;
+pub mod privacy;
 pub mod records;
 
 use crate::dto::Health;

@@ -16,6 +16,7 @@ mod access;
 pub(crate) mod appointments;
 mod outbox;
 mod page;
+mod privacy;
 pub(crate) mod records;
 pub(crate) mod rows;
 mod settings;

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use uuid::Uuid;
 use vetdesk_core::*;
 
-fn message<D: Dialect>(r: Cols<'_, D>) -> Result<OutboxRecord> {
+pub(crate) fn message<D: Dialect>(r: Cols<'_, D>) -> Result<OutboxRecord> {
     Ok(OutboxRecord {
         id: OutboxId(r.uuid("id")?),
         key: r.string("idempotency_key")?,
