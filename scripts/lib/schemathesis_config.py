@@ -34,6 +34,7 @@ def ids(rows, limit=20):
 today = dt.date.today()
 days = [today + dt.timedelta(days=d) for d in range(-7, 15)]
 clinics = get("/clinics")
+me = get("/auth/me")
 values = {
     "clinics": ids(clinics),
     "vets": ids(get("/vets")),
@@ -44,6 +45,9 @@ values = {
     "hours": ids(get("/working-hours")),
     "overrides": ids(get(f"/date-overrides?from={days[0]}&to={days[-1]}")),
     "time_off": ids(get("/time-off")),
+    # Not the signed-in admin: disabling them, or changing their password or
+    # role, would end the session the rest of the run uses.
+    "users": [u["id"] for u in get("/users") if u["id"] != me["id"]],
     "dates": [d.isoformat() for d in days],
     "past_dates": ["2015-06-01", "2020-02-29", "2024-12-31"],
     # Clinic-local times on the grid, and the same moments as RFC 3339 instants.
@@ -139,6 +143,7 @@ operations = [
     (r"^/api/v1/date-overrides/\{id\}", {"path.id": "overrides"}),
     (r"^/api/v1/time-off/\{id\}", {"path.id": "time_off"}),
     (r"^/api/v1/outbox/\{id\}", {"path.id": "outbox"}),
+    (r"^/api/v1/users/\{id\}", {"path.id": "users"}),
     ("^/api/v1/outbox$", {"query.status": "message_statuses", "query.channel": "message_channels"}),
     (r"^/api/v1/templates/", {"path.kind": "message_kinds", "path.channel": "message_channels"}),
 ]

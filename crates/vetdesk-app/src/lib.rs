@@ -29,7 +29,7 @@ pub mod views;
 pub use paging::DEFAULT_PAGE;
 
 pub use access::{UserInput, UserPatch, MAX_AUDIT_PAGE};
-pub use appointments::{BookRequest, RescheduleRequest, MAX_BOOK_BATCH};
+pub use appointments::{BookRequest, RescheduleRequest, MAX_BOOK_BATCH, MAX_PAGE};
 pub use availability::AvailabilityRequest;
 pub use error::{AppError, ErrorCode, Result};
 pub use notifications::{
@@ -38,7 +38,7 @@ pub use notifications::{
 };
 pub use privacy::{ClientExport, ErasureReport, ExportedAppointment};
 pub use records::*;
-pub use scheduling::{CalendarRequest, ConflictRequest, ExplainRequest};
+pub use scheduling::{CalendarRequest, ConflictRequest, ExplainRequest, MAX_NOTICE_MINUTES};
 pub use sending::{Claimed, ClaimedBatch, Outgoing, Prepared, Recipient, MAX_ATTEMPTS, MAX_CLAIM};
 pub use sessions::{LiveSession, StreamTicket, LAST_SEEN_STEP_SECS, STREAM_TICKET_SECS};
 pub use signin::SessionGrant;

@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use vetdesk_core::*;
 use vetdesk_store::{AppointmentFilter, Entity, Tx};
 
+/// The longest minimum notice a request may ask for (30 days), in minutes.
+pub const MAX_NOTICE_MINUTES: i64 = 60 * 24 * 30;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExplainRequest {
     pub vet_id: VetId,
@@ -182,7 +185,7 @@ impl App {
                 "minimum notice",
                 m,
                 0,
-                60 * 24 * 30,
+                MAX_NOTICE_MINUTES,
             )?))),
         }
     }

@@ -303,9 +303,14 @@ impl Principal {
 pub struct Username(String);
 
 impl Username {
+    /// The fewest characters in a username.
+    pub const MIN: usize = 3;
+    /// The most characters in a username.
+    pub const MAX: usize = 32;
+
     pub fn parse(raw: &str) -> Result<Username, ValidationError> {
         let t = raw.trim().to_lowercase();
-        let ok_len = (3..=32).contains(&t.chars().count());
+        let ok_len = (Self::MIN..=Self::MAX).contains(&t.chars().count());
         let ok_chars = t
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));

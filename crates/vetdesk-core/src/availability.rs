@@ -37,9 +37,14 @@ pub struct SlotQuery {
     pub ignoring: Option<AppointmentId>,
 }
 
-/// Grid steps that divide a day evenly, from 5 minutes to 4 hours.
+/// The finest slot grid, in minutes.
+pub const GRID_MIN_MINUTES: i64 = 5;
+/// The coarsest slot grid, in minutes (4 hours).
+pub const GRID_MAX_MINUTES: i64 = 240;
+
+/// Grid steps that divide a day evenly, from [`GRID_MIN_MINUTES`] to [`GRID_MAX_MINUTES`].
 pub fn validate_grid(grid_min: i64) -> Result<u32, ValidationError> {
-    let g = crate::validate::minutes_in("grid", grid_min, 5, 240)?;
+    let g = crate::validate::minutes_in("grid", grid_min, GRID_MIN_MINUTES, GRID_MAX_MINUTES)?;
     if 1440 % g != 0 {
         return Err(ValidationError::Other(format!(
             "a grid of {g} minutes does not divide the day evenly (use 5, 10, 15, 20, 30, 60 ...)"

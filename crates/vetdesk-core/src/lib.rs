@@ -26,7 +26,7 @@ pub use auth::{
 };
 pub use availability::{
     availability, availability_runs, expand_runs, free_blocks, validate_grid, SlotQuery, SlotRun,
-    VetRuns, VetSlots,
+    VetRuns, VetSlots, GRID_MAX_MINUTES, GRID_MIN_MINUTES,
 };
 pub use calendar::{group_by_local_day, view_range, View};
 pub use conflicts::{check, explain, Conflict, Explanation, Proposal};

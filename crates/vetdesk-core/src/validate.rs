@@ -95,14 +95,29 @@ fn bounded_text(field: &'static str, raw: &str, max: usize) -> Result<String, Va
     Ok(t.to_string())
 }
 
-/// A person's, pet's or clinic's name: trimmed, non-empty, at most 200 characters.
+/// The longest name ([`Name`]), in characters after trimming.
+pub const NAME_MAX: usize = 200;
+/// The longest free text ([`optional_text`]), in characters after trimming.
+pub const TEXT_MAX: usize = 2000;
+/// The longest email address ([`Email`]), in bytes after trimming.
+pub const EMAIL_MAX: usize = 254;
+/// The fewest and most digits in a phone number ([`Phone`]).
+pub const PHONE_MIN_DIGITS: usize = 7;
+pub const PHONE_MAX_DIGITS: usize = 15;
+/// An appointment's length in minutes ([`appointment_minutes`]): 5 minutes to 12 hours.
+pub const APPOINTMENT_MIN_MINUTES: i64 = 5;
+pub const APPOINTMENT_MAX_MINUTES: i64 = 12 * 60;
+/// The longest buffer before or after an appointment ([`buffer_minutes`]), in minutes.
+pub const BUFFER_MAX_MINUTES: i64 = 120;
+
+/// A person's, pet's or clinic's name: trimmed, non-empty, at most [`NAME_MAX`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
 
 impl Name {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, ValidationError> {
-        bounded_text(field, raw, 200).map(Name)
+        bounded_text(field, raw, NAME_MAX).map(Name)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -126,14 +141,14 @@ impl fmt::Display for Name {
     }
 }
 
-/// Free text such as notes and reasons: trimmed, at most 2000 characters; empty becomes `None`.
+/// Free text such as notes and reasons: trimmed, at most [`TEXT_MAX`] characters; empty becomes `None`.
 pub fn optional_text(
     field: &'static str,
     raw: Option<&str>,
 ) -> Result<Option<String>, ValidationError> {
     match raw.map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) => bounded_text(field, t, 2000).map(Some),
+        Some(t) => bounded_text(field, t, TEXT_MAX).map(Some),
     }
 }
 
@@ -146,7 +161,7 @@ impl Email {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let t = raw.trim();
         let bad = || ValidationError::Email(raw.to_string());
-        if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        if t.len() > EMAIL_MAX || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(bad());
         }
         let (local, domain) = t.split_once('@').ok_or_else(bad)?;
@@ -198,7 +213,7 @@ impl Phone {
             }
         }
         let digits = out.chars().filter(char::is_ascii_digit).count();
-        if !(7..=15).contains(&digits) {
+        if !(PHONE_MIN_DIGITS..=PHONE_MAX_DIGITS).contains(&digits) {
             return Err(ValidationError::Phone(raw.to_string()));
         }
         Ok(Phone(out))
@@ -288,14 +303,19 @@ pub fn minutes_in(
     })
 }
 
-/// Appointment length: 5 minutes to 12 hours.
+/// Appointment length: [`APPOINTMENT_MIN_MINUTES`] to [`APPOINTMENT_MAX_MINUTES`].
 pub fn appointment_minutes(got: i64) -> Result<u32, ValidationError> {
-    minutes_in("duration", got, 5, 12 * 60)
+    minutes_in(
+        "duration",
+        got,
+        APPOINTMENT_MIN_MINUTES,
+        APPOINTMENT_MAX_MINUTES,
+    )
 }
 
-/// Buffer before or after an appointment: 0 to 2 hours.
+/// Buffer before or after an appointment: 0 to [`BUFFER_MAX_MINUTES`].
 pub fn buffer_minutes(field: &'static str, got: i64) -> Result<u32, ValidationError> {
-    minutes_in(field, got, 0, 120)
+    minutes_in(field, got, 0, BUFFER_MAX_MINUTES)
 }
 
 /// `YYYY-MM-DD`.

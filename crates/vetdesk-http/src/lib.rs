@@ -157,7 +157,16 @@ pub fn openapi() -> Document {
     let (_, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/api/v1", api(None))
         .split_for_parts();
-    with_problems(doc)
+    with_rules(with_problems(doc))
+}
+
+/// The schemas of what the API checks ([`dto::rules`]), which the wire types'
+/// fields and parameters name; listed here so that every one is in the
+/// document's components whether a body or only a query names it.
+fn with_rules(mut doc: Document) -> Document {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.schemas.extend(dto::rules::schemas());
+    doc
 }
 
 /// What every operation may answer besides its success, said once, here:

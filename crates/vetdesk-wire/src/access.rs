@@ -74,13 +74,17 @@ pub struct StreamTicketView {
 #[serde(deny_unknown_fields)]
 pub struct UserBody {
     /// 3 to 32 characters: letters, digits, `.`, `_` or `-`.
+    #[schema(value_type = crate::rules::Username)]
     pub username: String,
+    #[schema(value_type = crate::rules::Name)]
     pub display_name: String,
     /// `admin`, `front_desk` or `vet`.
+    #[schema(value_type = RoleView)]
     pub role: String,
     /// Required for the `vet` role: which vet the user is.
     pub vet_id: Option<Uuid>,
     /// At least 10 characters.
+    #[schema(value_type = crate::rules::Password)]
     pub password: String,
     /// Limit a vet or front-desk user to these clinics (left out or empty: every clinic).
     #[serde(default)]
@@ -108,10 +112,13 @@ impl From<UserBody> for UserInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchBody {
+    #[schema(value_type = Option<crate::rules::Name>)]
     pub display_name: Option<String>,
+    #[schema(value_type = Option<RoleView>)]
     pub role: Option<String>,
     /// The vet a `vet` user is (dropped when the role stops being `vet`).
     pub vet_id: Option<Uuid>,
+    #[schema(value_type = Option<crate::rules::Password>)]
     pub password: Option<String>,
     pub disabled: Option<bool>,
     /// The clinics the user is limited to; `[]` lifts the limit (every clinic).
@@ -161,8 +168,8 @@ pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     /// Lines before this instant (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    /// Page size (default 50, at most 500).
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 500)]
+    /// Page size (default 50).
+    #[param(value_type = Option<crate::rules::AuditPageSize>)]
     pub limit: Option<u32>,
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,

@@ -22,6 +22,7 @@ use vetdesk_core::*;
 mod views;
 pub use views::*;
 pub mod problem;
+pub mod rules;
 pub use problem::{ErrorBody, Problem};
 
 fn time(raw: &str) -> Result<TimeInput, app::AppError> {
@@ -41,11 +42,14 @@ pub struct AvailabilityQuery {
     /// Last local date, inclusive.
     pub end_date: NaiveDate,
     /// Slot length; or give `type_id`.
+    #[param(value_type = Option<rules::AppointmentMinutes>)]
     pub duration_minutes: Option<i64>,
     pub type_id: Option<Uuid>,
     /// Slot grid in minutes (default 15).
+    #[param(value_type = Option<rules::GridMinutes>)]
     pub grid: Option<i64>,
     /// Minutes from now before which nothing is offered.
+    #[param(value_type = Option<rules::NoticeMinutes>)]
     pub min_notice: Option<i64>,
     /// Treat this appointment's time as free (finding where to move it).
     pub ignoring: Option<Uuid>,
@@ -100,7 +104,9 @@ pub struct ExplainQuery {
     pub vet_id: Uuid,
     pub clinic_id: Uuid,
     /// Clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339.
+    #[param(value_type = rules::LocalOrInstant)]
     pub at: String,
+    #[param(value_type = Option<rules::AppointmentMinutes>)]
     pub duration_minutes: Option<i64>,
     pub type_id: Option<Uuid>,
 }
@@ -131,13 +137,15 @@ pub struct AppointmentListQuery {
     pub client_id: Option<Uuid>,
     pub pet_id: Option<Uuid>,
     /// Appointments starting at or after this instant (RFC 3339).
+    #[param(value_type = Option<rules::Instant>)]
     pub from: Option<String>,
     /// Appointments starting before this instant (RFC 3339).
+    #[param(value_type = Option<rules::Instant>)]
     pub to: Option<String>,
     /// Part of the owner's or pet's name.
     pub q: Option<String>,
-    /// Page size (default 50, at most 500).
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 500)]
+    /// Page size (default 50).
+    #[param(value_type = Option<rules::AppointmentPageSize>)]
     pub limit: Option<u32>,
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
@@ -263,10 +271,14 @@ pub struct BookBody {
     pub client_id: Option<Uuid>,
     pub type_id: Uuid,
     /// Clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339.
+    #[schema(value_type = rules::LocalOrInstant)]
     pub start: String,
     /// Defaults to the type's duration.
+    #[schema(value_type = Option<rules::AppointmentMinutes>)]
     pub duration_minutes: Option<i64>,
+    #[schema(value_type = Option<rules::Text>)]
     pub reason: Option<String>,
+    #[schema(value_type = Option<rules::Text>)]
     pub notes: Option<String>,
 }
 
@@ -292,7 +304,9 @@ impl TryFrom<BookBody> for app::BookRequest {
 pub struct CheckConflictsBody {
     pub vet_id: Uuid,
     pub clinic_id: Uuid,
+    #[schema(value_type = rules::LocalOrInstant)]
     pub start: String,
+    #[schema(value_type = rules::LocalOrInstant)]
     pub end: String,
     /// Buffers come from this type when given.
     pub type_id: Option<Uuid>,
@@ -320,6 +334,7 @@ impl TryFrom<CheckConflictsBody> for app::ConflictRequest {
 pub struct ActBody {
     pub version: Option<i64>,
     /// A note for the history (complete only).
+    #[schema(value_type = Option<rules::Text>)]
     pub note: Option<String>,
 }
 
@@ -327,6 +342,7 @@ pub struct ActBody {
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     pub version: Option<i64>,
+    #[schema(value_type = Option<rules::Text>)]
     pub reason: Option<String>,
 }
 
@@ -334,10 +350,13 @@ pub struct CancelBody {
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
     pub version: Option<i64>,
+    #[schema(value_type = rules::LocalOrInstant)]
     pub start: String,
+    #[schema(value_type = Option<rules::AppointmentMinutes>)]
     pub duration_minutes: Option<i64>,
     /// Move to another vet of the same clinic.
     pub vet_id: Option<Uuid>,
+    #[schema(value_type = Option<rules::Text>)]
     pub note: Option<String>,
 }
 
@@ -361,8 +380,10 @@ impl RescheduleBody {
 #[serde(deny_unknown_fields)]
 pub struct ClinicBody {
     pub version: Option<i64>,
+    #[schema(value_type = rules::Name)]
     pub name: String,
     /// IANA zone, e.g. `Europe/London`.
+    #[schema(value_type = rules::TimeZone)]
     pub time_zone: String,
 }
 
@@ -379,7 +400,9 @@ impl From<ClinicBody> for app::ClinicInput {
 #[serde(deny_unknown_fields)]
 pub struct VetBody {
     pub version: Option<i64>,
+    #[schema(value_type = rules::Name)]
     pub name: String,
+    #[schema(value_type = Option<rules::EmailAddress>)]
     pub email: Option<String>,
     #[serde(default)]
     pub clinics: Vec<Uuid>,
@@ -399,10 +422,14 @@ impl From<VetBody> for app::VetInput {
 #[serde(deny_unknown_fields)]
 pub struct ClientBody {
     pub version: Option<i64>,
+    #[schema(value_type = rules::Name)]
     pub name: String,
+    #[schema(value_type = Option<rules::EmailAddress>)]
     pub email: Option<String>,
+    #[schema(value_type = Option<rules::PhoneNumber>)]
     pub phone: Option<String>,
     /// `email` or `sms`.
+    #[schema(value_type = Option<rules::ContactChannel>)]
     pub preferred_channel: Option<String>,
     #[serde(default)]
     pub email_opt_out: bool,
@@ -432,8 +459,11 @@ impl From<ClientBody> for app::ClientInput {
 pub struct PetBody {
     pub version: Option<i64>,
     pub owner_id: Option<Uuid>,
+    #[schema(value_type = rules::Name)]
     pub name: String,
+    #[schema(value_type = rules::Name)]
     pub species: String,
+    #[schema(value_type = Option<rules::Text>)]
     pub breed: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
 }
@@ -454,13 +484,18 @@ impl From<PetBody> for app::PetInput {
 #[serde(deny_unknown_fields)]
 pub struct AppointmentTypeBody {
     pub version: Option<i64>,
+    #[schema(value_type = rules::Name)]
     pub name: String,
+    #[schema(value_type = rules::AppointmentMinutes)]
     pub duration_minutes: i64,
     /// `#rrggbb`.
+    #[schema(value_type = rules::Colour)]
     pub colour: String,
     #[serde(default)]
+    #[schema(value_type = rules::BufferMinutes)]
     pub buffer_before_minutes: i64,
     #[serde(default)]
+    #[schema(value_type = rules::BufferMinutes)]
     pub buffer_after_minutes: i64,
 }
 
@@ -483,8 +518,10 @@ pub struct WorkingHoursBody {
     pub vet_id: Uuid,
     pub clinic_id: Uuid,
     /// `mon` … `sun` (or the full name).
+    #[schema(value_type = rules::Weekday)]
     pub weekday: String,
     /// `HH:MM-HH:MM`, clinic-local.
+    #[schema(value_type = rules::LocalSpan)]
     pub span: String,
     pub valid_from: NaiveDate,
     pub valid_to: Option<NaiveDate>,
@@ -512,7 +549,9 @@ pub struct DateOverrideBody {
     pub date: NaiveDate,
     /// `HH:MM-HH:MM,...`; empty means a day off.
     #[serde(default)]
+    #[schema(value_type = rules::LocalSpanList)]
     pub spans: String,
+    #[schema(value_type = Option<rules::Text>)]
     pub note: Option<String>,
 }
 
@@ -536,8 +575,11 @@ pub struct TimeOffBody {
     pub vet_id: Uuid,
     /// Local times are read in this clinic's zone (default: the vet's first clinic).
     pub clinic_id: Option<Uuid>,
+    #[schema(value_type = rules::LocalOrInstant)]
     pub start: String,
+    #[schema(value_type = rules::LocalOrInstant)]
     pub end: String,
+    #[schema(value_type = Option<rules::Text>)]
     pub reason: Option<String>,
 }
 

@@ -98,13 +98,15 @@ pub struct OutboxPageView {
 #[serde(deny_unknown_fields)]
 pub struct OutboxListQuery {
     /// Statuses, comma-separated (`failed` or `failed,skipped`); all when absent.
+    #[param(value_type = Option<crate::rules::MessageStatusList>)]
     pub status: Option<String>,
     /// `email`, `sms` or `desktop`.
+    #[param(value_type = Option<MessageChannelView>)]
     pub channel: Option<String>,
     /// One appointment's messages.
     pub appointment_id: Option<Uuid>,
-    /// Page size (default 50, at most 500).
-    #[param(value_type = Option<i64>, minimum = 0, maximum = 500)]
+    /// Page size (default 50).
+    #[param(value_type = Option<crate::rules::OutboxPageSize>)]
     pub limit: Option<u32>,
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295_i64)]
     pub offset: Option<u32>,
@@ -215,7 +217,9 @@ pub struct MessageTemplateView {
 #[serde(deny_unknown_fields)]
 pub struct TemplateBody {
     /// Required for email and desktop; absent for SMS.
+    #[schema(value_type = Option<crate::rules::TemplateSubject>)]
     pub subject: Option<String>,
+    #[schema(value_type = crate::rules::TemplateBody)]
     pub body: String,
     /// The version the change is made against (or send `If-Match`).
     pub version: Option<i64>,
@@ -263,10 +267,13 @@ pub struct NotificationSettingsView {
 #[serde(deny_unknown_fields)]
 pub struct NotificationSettingsBody {
     /// Minutes, or with `h`/`d`, comma-separated (`24h,2h`); `none` for no reminders.
+    #[schema(value_type = Option<crate::rules::ReminderOffsets>)]
     pub reminder_offsets: Option<String>,
     /// `HH:MM-HH:MM` in the clinic's time, or `none`.
+    #[schema(value_type = Option<crate::rules::QuietHours>)]
     pub quiet_hours: Option<String>,
     /// Minutes, or `none`.
+    #[schema(value_type = Option<crate::rules::HeadsUp>)]
     pub staff_heads_up: Option<String>,
     /// The version the change is made against (0 while the defaults apply; or send `If-Match`).
     pub version: Option<i64>,

@@ -70,8 +70,8 @@ pub async fn list_templates(Acting(app): Acting) -> Result<Json<Vec<TemplateView
 
 /// One template as it applies.
 #[utoipa::path(get, path = "/templates/{kind}/{channel}", tag = "notifications",
-    params(("kind" = String, Path, description = "confirmation, reminder, reschedule, cancellation, checked_in or starting_soon"),
-           ("channel" = String, Path, description = "email, sms or desktop")),
+    params(("kind" = MessageKindView, Path, description = "confirmation, reminder, reschedule, cancellation, checked_in or starting_soon"),
+           ("channel" = MessageChannelView, Path, description = "email, sms or desktop")),
     responses((status = 200, description = "The template", body = MessageTemplateView)))]
 pub async fn get_template(
     Acting(app): Acting,
@@ -85,8 +85,8 @@ pub async fn get_template(
 /// saved it since.
 #[utoipa::path(put, path = "/templates/{kind}/{channel}", tag = "notifications",
     request_body = TemplateBody,
-    params(("kind" = String, Path, description = "Message kind"),
-           ("channel" = String, Path, description = "email, sms or desktop"),
+    params(("kind" = MessageKindView, Path, description = "Message kind"),
+           ("channel" = MessageChannelView, Path, description = "email, sms or desktop"),
            ("If-Match" = Option<String>, Header, description = "The version the change is made against")),
     responses((status = 200, description = "Saved", body = MessageTemplateView)))]
 pub async fn update_template(
@@ -104,8 +104,8 @@ pub async fn update_template(
 
 /// Go back to the built-in wording (admin).
 #[utoipa::path(post, path = "/templates/{kind}/{channel}/reset", tag = "notifications",
-    params(("kind" = String, Path, description = "Message kind"),
-           ("channel" = String, Path, description = "email, sms or desktop")),
+    params(("kind" = MessageKindView, Path, description = "Message kind"),
+           ("channel" = MessageChannelView, Path, description = "email, sms or desktop")),
     responses((status = 200, description = "The built-in template, now in use", body = MessageTemplateView)))]
 pub async fn reset_template(
     Acting(app): Acting,
@@ -116,8 +116,8 @@ pub async fn reset_template(
 
 /// A template rendered as the owner would read it: for an appointment, or a sample one.
 #[utoipa::path(get, path = "/templates/{kind}/{channel}/preview", tag = "notifications",
-    params(("kind" = String, Path, description = "Message kind"),
-           ("channel" = String, Path, description = "email, sms or desktop"),
+    params(("kind" = MessageKindView, Path, description = "Message kind"),
+           ("channel" = MessageChannelView, Path, description = "email, sms or desktop"),
            TemplatePreviewQuery),
     responses((status = 200, description = "The rendered message", body = RenderedView)))]
 pub async fn preview_template(
