@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, Utc};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
-use vetdesk_core::{Principal, User};
+use vetdesk_core::{ClinicScope, Principal, User};
 use vetdesk_store::{Entity, SessionRecord, StreamTicketRecord};
 
 /// How long a stream ticket may wait to be redeemed, in seconds.
@@ -56,6 +56,17 @@ fn new_ticket() -> String {
 fn plausible(secret: &str) -> Option<&str> {
     let s = secret.trim();
     (!s.is_empty() && s.len() <= 200).then_some(s)
+}
+
+/// Whether two scopes allow the same clinics (a new home clinic reorders the list only).
+fn same_clinics(a: &ClinicScope, b: &ClinicScope) -> bool {
+    match (a, b) {
+        (ClinicScope::All, ClinicScope::All) => true,
+        (ClinicScope::Only(x), ClinicScope::Only(y)) => {
+            x.len() == y.len() && x.iter().all(|c| y.contains(c))
+        }
+        _ => false,
+    }
 }
 
 /// Whether the next change concerns a user (`None`: the feed has closed).
@@ -212,11 +223,14 @@ impl App {
     }
 
     /// Whether `live`'s session still stands as it was: refused once it has
-    /// ended, or its user's role or vet has changed.
+    /// ended, or its user's role, vet or clinics have changed.
     pub async fn still_live(&self, live: &LiveSession) -> Result<()> {
         let now = self.live_principal(&live.token_hash, false).await?;
         if now.role != live.principal.role || now.vet_id != live.principal.vet_id {
             return Err(refused("your role has changed; sign in again"));
+        }
+        if !same_clinics(&now.clinics, &live.principal.clinics) {
+            return Err(refused("the clinics you may see have changed; sign in again"));
         }
         Ok(())
     }

@@ -8,9 +8,14 @@
 //!
 //! - `_sqlx_migrations`: `SELECT` (a server checks that the schema is current);
 //! - the append-only logs ([`APPEND_ONLY_TABLES`]): `SELECT, INSERT`;
-//! - every other table: `SELECT, INSERT, UPDATE`. Nothing is ever deleted
-//!   (tombstones), so `DELETE` is granted on nothing, nor `TRUNCATE`,
-//!   `REFERENCES` or `TRIGGER`;
+//!   The one exception is [`ERASABLE_COLUMNS`]: a free-text column of a log
+//!   that may quote an owner, which erasing that owner clears (`UPDATE` on
+//!   that column alone);
+//! - the short-lived tables ([`EPHEMERAL_TABLES`], single-use stream
+//!   tickets): `SELECT, INSERT, DELETE` (a ticket is redeemed by deleting it);
+//! - every other table: `SELECT, INSERT, UPDATE`. Records are never deleted
+//!   (tombstones), so `DELETE` is granted on nothing else, nor `TRUNCATE`,
+//!   `REFERENCES` or `TRIGGER` on anything;
 //! - a sequence that is not an identity column's: `USAGE` (an identity column
 //!   needs no grant of its own).
 //!
@@ -33,6 +38,14 @@ use sqlx::{PgConnection, Row};
 /// may add to them and read them, nothing else. (`audit_log` is also guarded
 /// by triggers, which hold even against a role granted more.)
 pub const APPEND_ONLY_TABLES: &[&str] = &["audit_log", "appointment_history", "change_log"];
+
+/// Columns of append-only tables that erasing an owner clears (free text
+/// that may quote them): a runtime role may `UPDATE` these columns alone.
+pub const ERASABLE_COLUMNS: &[(&str, &str)] = &[("appointment_history", "note")];
+
+/// Tables of short-lived rows that are deleted once used or expired, never
+/// records: a runtime role may delete from these and from nothing else.
+pub const EPHEMERAL_TABLES: &[&str] = &["stream_tickets"];
 
 /// sqlx's record of the migrations applied.
 const MIGRATIONS_TABLE: &str = "_sqlx_migrations";
@@ -205,12 +218,17 @@ pub(super) async fn grant_runtime(conn: &mut PgConnection, roles: &[String]) -> 
                 "SELECT"
             } else if APPEND_ONLY_TABLES.contains(&table.as_str()) {
                 "SELECT, INSERT"
+            } else if EPHEMERAL_TABLES.contains(&table.as_str()) {
+                "SELECT, INSERT, DELETE"
             } else {
                 "SELECT, INSERT, UPDATE"
             };
             let t = ident(table);
             statements.push(format!("REVOKE ALL ON TABLE {t} FROM {who}"));
             statements.push(format!("GRANT {privileges} ON TABLE {t} TO {who}"));
+            for (_, column) in ERASABLE_COLUMNS.iter().filter(|(tb, _)| tb == table) {
+                statements.push(format!("GRANT UPDATE ({}) ON TABLE {t} TO {who}", ident(column)));
+            }
         }
         for sequence in &sequences {
             let s = ident(sequence);
