@@ -98,6 +98,8 @@ async fn the_runtime_role_may_do_a_days_work_and_nothing_more() {
             role: "front_desk".into(),
             vet_id: None,
             password: "desk-password-1".into(),
+            clinics: Vec::new(),
+            home_clinic_id: None,
         })
         .await
         .expect("add a user");
@@ -124,11 +126,12 @@ async fn the_runtime_role_may_do_a_days_work_and_nothing_more() {
             "worker-1",
             chrono::Duration::minutes(2),
             10,
+            5,
         )
         .await
         .expect("the worker claims");
     assert!(
-        !claimed.is_empty(),
+        !claimed.messages.is_empty(),
         "the booking's confirmation and the cancel notice are due"
     );
     assert!(t.count("audit_log").await >= 5, "every write was audited");
@@ -208,7 +211,9 @@ async fn the_runtime_role_may_do_a_days_work_and_nothing_more() {
     assert_eq!(report.role, RUNTIME_ROLE);
     assert!(report.excess().is_empty(), "{report:?}");
     assert!(!report.may_create_in_schema, "{report:?}");
-    let owner = vetdesk_store::open(&t.owner_url).await.expect("as the owner");
+    let owner = vetdesk_store::open(&t.owner_url)
+        .await
+        .expect("as the owner");
     let report = owner.role().await.expect("role").expect("a report");
     assert_eq!(
         report.excess(),
@@ -251,7 +256,10 @@ async fn migrate_grants_and_serve_refuses_the_owner() {
     assert!(said["schema_version"].as_i64() >= Some(6), "{said}");
 
     // A role that does not exist, or that no grant could limit, is refused.
-    let out = run(&t.owner_url, &["migrate", "--runtime-role", "no_such_role_x"]);
+    let out = run(
+        &t.owner_url,
+        &["migrate", "--runtime-role", "no_such_role_x"],
+    );
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(text(&out.stderr).contains("there is no PostgreSQL role \"no_such_role_x\""));
     let out = run(&t.owner_url, &["migrate", "--runtime-role", "postgres"]);
@@ -274,7 +282,9 @@ async fn migrate_grants_and_serve_refuses_the_owner() {
     // With --allow-owner-role it serves, and says so in the log.
     let owner = Served::start(&t.owner_url, &["--allow-owner-role"]);
     assert!(
-        owner.log().contains("serving as PostgreSQL role postgres although it is a superuser"),
+        owner
+            .log()
+            .contains("serving as PostgreSQL role postgres although it is a superuser"),
         "{}",
         owner.log()
     );
@@ -283,15 +293,20 @@ async fn migrate_grants_and_serve_refuses_the_owner() {
     // The runtime role serves, and the log says what it is.
     let runtime = Served::start(&t.url, &[]);
     let log = runtime.log();
-    assert!(log.contains("PostgreSQL runtime role: no owner rights"), "{log}");
+    assert!(
+        log.contains("PostgreSQL runtime role: no owner rights"),
+        "{log}"
+    );
     assert!(!log.contains("serving as PostgreSQL role"), "{log}");
     assert!(!log.contains("may create tables"), "{log}");
     drop(runtime);
 
     // A server never migrates: a database behind this build is refused, with the fix.
-    t.db.execute("DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)")
-        .await
-        .expect("forget the newest migration");
+    t.db.execute(
+        "DELETE FROM _sqlx_migrations WHERE version = (SELECT max(version) FROM _sqlx_migrations)",
+    )
+    .await
+    .expect("forget the newest migration");
     let out = run(&t.url, &["serve", "--bind", "127.0.0.1:0", "--no-ui"]);
     assert_eq!(out.status.code(), Some(7), "{out:?}");
     assert!(
@@ -324,7 +339,11 @@ impl Served {
             match lines.next() {
                 Some(Ok(line)) => {
                     if let Some((_, rest)) = line.split_once("listening on ") {
-                        break rest.split_whitespace().next().unwrap_or_default().to_string();
+                        break rest
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
                     }
                 }
                 _ => {
@@ -402,6 +421,8 @@ async fn two_servers_on_one_postgresql_share_sessions_live_changes_and_the_slots
             role: "front_desk".into(),
             vet_id: None,
             password: "desk-password-1".into(),
+            clinics: Vec::new(),
+            home_clinic_id: None,
         })
         .await
         .expect("add a user");
@@ -483,7 +504,11 @@ async fn two_servers_on_one_postgresql_share_sessions_live_changes_and_the_slots
             .to_string();
         let seen = tokio::time::timeout(Duration::from_secs(1), async {
             loop {
-                let at = heard[to].lock().unwrap_or_else(|p| p.into_inner()).get(&id).copied();
+                let at = heard[to]
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&id)
+                    .copied();
                 if let Some(at) = at {
                     return at;
                 }
@@ -517,9 +542,19 @@ async fn two_servers_on_one_postgresql_share_sessions_live_changes_and_the_slots
     });
     let statuses = futures_util::future::join_all(attempts).await;
     let took = started.elapsed();
-    let won = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
-    let refused = statuses.iter().filter(|s| **s == StatusCode::CONFLICT).count();
-    assert_eq!(won + refused, statuses.len(), "only 201 and 409: {statuses:?}");
+    let won = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CREATED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::CONFLICT)
+        .count();
+    assert_eq!(
+        won + refused,
+        statuses.len(),
+        "only 201 and 409: {statuses:?}"
+    );
     let overlapping = t
         .db
         .int(
@@ -530,9 +565,8 @@ async fn two_servers_on_one_postgresql_share_sessions_live_changes_and_the_slots
         )
         .await;
     assert_eq!(overlapping, 0, "no two appointments of a vet overlap");
-    let stored = t
-        .db
-        .int(
+    let stored =
+        t.db.int(
             "SELECT count(*) FROM appointments WHERE holds_time \
              AND start_at >= '2027-03-02T09:00:00Z' AND start_at < '2027-03-02T13:00:00Z'",
         )

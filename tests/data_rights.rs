@@ -9,6 +9,7 @@ use std::sync::Arc;
 use vetdesk_app::*;
 use vetdesk_core::*;
 use vetdesk_notify::*;
+type DynChannel = dyn vetdesk_notify::Channel;
 use vetdesk_store::{AuditFilter, OutboxRecord, ERASED_CLIENT_NAME, ERASED_REASON};
 use vetdesk_test_peers::SmtpSink;
 
@@ -82,7 +83,7 @@ async fn where_found(t: &TestApp, needle: &str) -> Vec<String> {
 
 fn email_worker(
     t: &TestApp,
-    channel: Arc<dyn Channel>,
+    channel: Arc<DynChannel>,
     keep: Option<std::time::Duration>,
 ) -> Worker {
     let config = WorkerConfig {
@@ -97,10 +98,10 @@ fn email_worker(
         sms: None,
         desktop: None,
     };
-    Worker::new(t.app.clone(), channels, config)
+    Worker::new(t.app.clone(), channels, config).expect("a worker")
 }
 
-fn smtp_channel(smtp: &SmtpSink) -> Arc<dyn Channel> {
+fn smtp_channel(smtp: &SmtpSink) -> Arc<DynChannel> {
     Arc::new(
         EmailChannel::new(SmtpConfig {
             host: "127.0.0.1".into(),
@@ -121,7 +122,7 @@ fn smtp_channel(smtp: &SmtpSink) -> Arc<dyn Channel> {
 struct QuotingRefusal;
 
 #[async_trait::async_trait]
-impl Channel for QuotingRefusal {
+impl vetdesk_notify::Channel for QuotingRefusal {
     async fn send(&self, m: &Outgoing) -> Result<Delivery, SendError> {
         Err(SendError::Permanent(format!(
             "550 5.1.1 <{}>: mailbox unavailable",
@@ -136,6 +137,7 @@ fn acting(t: &TestApp, role: Role) -> App {
         username: format!("someone-{role}"),
         role,
         vet_id: (role == Role::Vet).then_some(t.alice_vet.id),
+        clinics: ClinicScope::All,
     })
 }
 
@@ -563,7 +565,9 @@ async fn lines_written_before_0009_are_brought_to_references_on_postgres() {
         Some(q) => format!("{root}/{name}?{q}"),
         None => format!("{root}/{name}"),
     };
-    let outcome = tokio::spawn({
+    // Not `tokio::spawn`: sqlx's migration future is not `Send` for every
+    // lifetime (rust-lang/rust#102211); a panic is caught here instead.
+    let outcome = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe({
         let url = url.clone();
         async move {
             upgraded_lines(&url, "migrations/postgres").await;
@@ -575,10 +579,10 @@ async fn lines_written_before_0009_are_brought_to_references_on_postgres() {
             assert!(e.to_string().contains("append-only"), "{e}");
             pool.close().await;
         }
-    })
+    }))
     .await;
     exec(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
     if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
+        std::panic::resume_unwind(e);
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use vetdesk_app::*;
 use vetdesk_core::*;
 use vetdesk_notify::*;
+type DynChannel = dyn vetdesk_notify::Channel;
 use vetdesk_store::OutboxRecord;
 use vetdesk_test_peers::{SmsGateway, SmtpSink};
 
@@ -25,10 +26,10 @@ fn worker(t: &TestApp, channels: Channels, keep: Option<std::time::Duration>) ->
         keep_recipients: keep,
         ..WorkerConfig::default()
     };
-    Worker::new(t.app.clone(), channels, config)
+    Worker::new(t.app.clone(), channels, config).expect("a worker")
 }
 
-fn email(channel: Arc<dyn Channel>) -> Channels {
+fn email(channel: Arc<DynChannel>) -> Channels {
     Channels {
         email: Some(channel),
         sms: None,
@@ -36,7 +37,7 @@ fn email(channel: Arc<dyn Channel>) -> Channels {
     }
 }
 
-fn smtp(sink: &SmtpSink) -> Arc<dyn Channel> {
+fn smtp(sink: &SmtpSink) -> Arc<DynChannel> {
     Arc::new(
         EmailChannel::new(SmtpConfig {
             host: "127.0.0.1".into(),
@@ -60,7 +61,7 @@ struct Quoting {
 }
 
 #[async_trait::async_trait]
-impl Channel for Quoting {
+impl vetdesk_notify::Channel for Quoting {
     async fn send(&self, m: &Outgoing) -> Result<Delivery, SendError> {
         let text = format!(
             "The 'To' number {} is not reachable (<{}>)",

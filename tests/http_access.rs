@@ -757,7 +757,7 @@ async fn play_the_matrix(s: &Server) {
         let roles = ["admin", "front_desk", "vet"];
         for (op, allowed) in MATRIX {
             for (i, token) in tokens.iter().enumerate() {
-                let audit_before = audit_total(&s).await;
+                let audit_before = audit_total(s).await;
                 // Setting up writes as admin; measure the cell's own effect only.
                 let r = s.attempt(*op, token, &mut slots).await;
                 if allowed[i] {
@@ -780,7 +780,7 @@ async fn play_the_matrix(s: &Server) {
                         "{op:?}: {r:?}"
                     );
                     // A refusal writes nothing: everything that changed was the admin's set-up.
-                    let setup_writes = audit_total(&s).await - audit_before;
+                    let setup_writes = audit_total(s).await - audit_before;
                     let r2 = s
                         .call(
                             Some(&s.admin),
@@ -1055,7 +1055,10 @@ async fn tokens_never_reach_the_log() {
         "requests are logged: {text}"
     );
     assert!(!text.contains(&token), "a token reached the log: {text}");
-    assert!(!text.contains(&ticket), "a stream ticket reached the log: {text}");
+    assert!(
+        !text.contains(&ticket),
+        "a stream ticket reached the log: {text}"
+    );
     assert!(
         !text.contains("boss-password-1"),
         "a password reached the log"

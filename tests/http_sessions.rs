@@ -30,7 +30,9 @@ fn detail(r: &Reply) -> String {
 
 /// A ticket for `token`'s session.
 async fn ticket(s: &Server, token: &str) -> String {
-    let r = s.call(Some(token), Method::POST, "/events/ticket", None).await;
+    let r = s
+        .call(Some(token), Method::POST, "/events/ticket", None)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
     r.body["ticket"].as_str().expect("a ticket").to_string()
 }
@@ -50,8 +52,14 @@ async fn open_stream(s: &Server, ticket: &str) -> reqwest::Response {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream")));
-    for (name, value) in [("cache-control", "no-store"), ("x-content-type-options", "nosniff")] {
-        assert_eq!(res.headers().get(name).and_then(|v| v.to_str().ok()), Some(value));
+    for (name, value) in [
+        ("cache-control", "no-store"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(
+            res.headers().get(name).and_then(|v| v.to_str().ok()),
+            Some(value)
+        );
     }
     res
 }
@@ -77,8 +85,14 @@ async fn closes_within(res: reqwest::Response, since: Instant, bound: Duration) 
     })
     .await;
     let took = since.elapsed();
-    assert!(read.is_ok(), "the stream was still open after {took:?}: {text}");
-    assert!(took <= bound, "the stream closed after {took:?}, more than {bound:?}");
+    assert!(
+        read.is_ok(),
+        "the stream was still open after {took:?}: {text}"
+    );
+    assert!(
+        took <= bound,
+        "the stream closed after {took:?}, more than {bound:?}"
+    );
     text
 }
 
@@ -98,7 +112,9 @@ async fn patch_user(s: &Server, name: &str, patch: Value) {
     let mut patch = patch;
     patch["version"] = u["version"].clone();
     let path = format!("/users/{}", u["id"].as_str().expect("id"));
-    let r = s.call(Some(&s.admin), Method::PATCH, &path, Some(patch)).await;
+    let r = s
+        .call(Some(&s.admin), Method::PATCH, &path, Some(patch))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{r:?}");
 }
 
@@ -217,9 +233,13 @@ story!(
 
 /// A second server on the same database, with its own store and `settings`.
 async fn second_server(s: &Server, settings: Settings) -> (String, tokio::task::JoinHandle<()>) {
-    let store = vetdesk_store::open(&s.t.url).await.expect("open the same database");
+    let store = vetdesk_store::open(&s.t.url)
+        .await
+        .expect("open the same database");
     let app = App::new(store, s.t.clock.clone(), settings);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let task = tokio::spawn(async move {
         vetdesk_http::serve_on(listener, app).await.expect("serve");

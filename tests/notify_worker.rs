@@ -56,6 +56,7 @@ fn config() -> WorkerConfig {
         send_timeout: StdDuration::from_secs(1),
         email_rate: Rate::UNLIMITED,
         sms_rate: Rate::UNLIMITED,
+        keep_recipients: None,
     }
 }
 

@@ -145,6 +145,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<Reply> {
         // Run before the database is opened (see main.rs): an open database cannot be replaced.
         C::Restore { file } => backups::restore(&ctx.database, ctx.json, &ctx.actor, &file).await,
         // Also run before (see main.rs): it opens the database its own way.
-        C::Migrate { runtime_roles } => migrate::migrate(&ctx.database, ctx.json, &runtime_roles).await,
+        C::Migrate { runtime_roles } => {
+            migrate::migrate(&ctx.database, ctx.json, &runtime_roles).await
+        }
     }
 }

@@ -269,9 +269,12 @@ pub async fn serve(ctx: &Ctx, options: Options, notify: Option<NotifyArgs>) -> R
 /// start. A log line alone would leave the audit log's promise to whoever
 /// reads logs; a refusal that names the fix keeps it by default.
 async fn check_role(ctx: &Ctx, allow_owner_role: bool) -> Result<()> {
-    let Some(report) = ctx.app.store().role().await.map_err(|e| {
-        Failure::from(vetdesk_app::AppError::from(e))
-    })?
+    let Some(report) = ctx
+        .app
+        .store()
+        .role()
+        .await
+        .map_err(|e| Failure::from(vetdesk_app::AppError::from(e)))?
     else {
         return Ok(());
     };

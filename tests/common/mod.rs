@@ -10,9 +10,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use sqlx::{Connection, PgPool, SqlitePool};
 use std::sync::Arc;
 use tempfile::TempDir;
-use vetdesk_store::Store as _;
 use vetdesk_app::*;
 use vetdesk_core::*;
+use vetdesk_store::Store as _;
 
 /// Where the PostgreSQL half of the suite finds its server (a database it may
 /// create databases in, e.g. `postgres://postgres@127.0.0.1:5432/postgres`).

@@ -88,7 +88,12 @@ impl App {
     /// disabled, deleted or given another role), expired, idle for longer
     /// than [`Settings::session_idle`](crate::Settings::session_idle), or of
     /// a disabled user.
-    fn check_session(&self, session: &SessionRecord, user: &User, now: DateTime<Utc>) -> Result<()> {
+    fn check_session(
+        &self,
+        session: &SessionRecord,
+        user: &User,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         if session.revoked_at.is_some() {
             return Err(refused("the session has ended; sign in again"));
         }
@@ -148,9 +153,7 @@ impl App {
     /// can only shorten its session this way, so it is taken at its word.
     pub async fn authenticate_use(&self, token: &str, is_use: bool) -> Result<Principal> {
         let Some(token) = plausible(token) else {
-            return Err(refused(
-                "sign in first: no valid bearer token was given",
-            ));
+            return Err(refused("sign in first: no valid bearer token was given"));
         };
         self.live_principal(&token_hash(token), is_use).await
     }
@@ -159,9 +162,7 @@ impl App {
     /// with it. Not a use: opening or holding a stream keeps no session alive.
     pub async fn live_session(&self, token: &str) -> Result<LiveSession> {
         let Some(token) = plausible(token) else {
-            return Err(refused(
-                "sign in first: no valid bearer token was given",
-            ));
+            return Err(refused("sign in first: no valid bearer token was given"));
         };
         let hash = token_hash(token);
         let principal = self.live_principal(&hash, false).await?;
@@ -230,7 +231,9 @@ impl App {
             return Err(refused("your role has changed; sign in again"));
         }
         if !same_clinics(&now.clinics, &live.principal.clinics) {
-            return Err(refused("the clinics you may see have changed; sign in again"));
+            return Err(refused(
+                "the clinics you may see have changed; sign in again",
+            ));
         }
         Ok(())
     }
@@ -238,7 +241,8 @@ impl App {
     /// Tell this process's streams to look at their sessions now (a sign-out
     /// or a user's change; other servers see it within their recheck time).
     pub(crate) fn wake_streams(&self) {
-        self.sessions_changed.send_modify(|n| *n = n.wrapping_add(1));
+        self.sessions_changed
+            .send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Resolves, with the reason, once `live`'s session has ended. It looks

@@ -23,9 +23,7 @@ mod privacy;
 mod sql;
 mod sqlite;
 
-pub use access::{
-    AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord, StreamTicketRecord,
-};
+pub use access::{AccessTx, AuditFilter, AuditRecord, Revoke, SessionRecord, StreamTicketRecord};
 pub use error::{StoreError, TlsProblem};
 pub use outbox::{
     ClaimRequest, ClaimResult, ClaimScope, DesktopScope, Finish, OutboxFilter, OutboxRecord,
@@ -214,13 +212,13 @@ pub trait Store: Send + Sync + 'static {
         Ok(None)
     }
     /// Close connections (pending transactions roll back).
-/// Push values overwritten by committed changes (an erasure) out of the
+    /// Push values overwritten by committed changes (an erasure) out of the
     /// engine's own files where it can: SQLite checkpoints and truncates its
     /// WAL. PostgreSQL keeps old row versions until (auto)vacuum: nothing here.
     async fn purge_overwritten(&self) -> Result<()> {
         Ok(())
     }
-        async fn close(&self);
+    async fn close(&self);
     /// Every committed change from now on. SQLite announces its own process's
     /// changes; PostgreSQL every workstation's (LISTEN/NOTIFY). A slow reader
     /// that falls more than [`CHANGE_BUFFER`] behind is told it lagged.

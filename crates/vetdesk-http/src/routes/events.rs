@@ -39,7 +39,7 @@ pub async fn ticket(
 pub async fn events(
     Acting(app): Acting,
     StreamSession(live): StreamSession,
-) -> Sse<ReceiverStream<Result<Event, Infallible>>> {
+) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let mut changes = app.subscribe();
     tokio::spawn(async move {

@@ -140,13 +140,17 @@ impl PgStore {
     #[tracing::instrument(skip_all)]
     pub async fn grant_runtime(&self, roles: &[String]) -> Result<Vec<String>> {
         let mut conn = self.pool.acquire().await?;
-        roles::grant_runtime(&mut *conn, roles).await
+        roles::grant_runtime(&mut conn, roles).await
     }
 
     /// The newest migration the database has.
     pub async fn schema_version(&self) -> Result<i64> {
         let mut conn = self.pool.acquire().await?;
-        Ok(schema::applied(&mut *conn).await?.last().copied().unwrap_or(0))
+        Ok(schema::applied(&mut conn)
+            .await?
+            .last()
+            .copied()
+            .unwrap_or(0))
     }
 
     /// The pool, for tests and benchmarks that inspect the database directly.
@@ -204,7 +208,7 @@ impl Store for PgStore {
     }
     async fn role(&self) -> Result<Option<RoleReport>> {
         let mut conn = self.pool.acquire().await?;
-        Ok(Some(roles::report(&mut *conn).await?))
+        Ok(Some(roles::report(&mut conn).await?))
     }
     async fn close(&self) {
         self.listener.abort();

@@ -76,7 +76,9 @@ impl RoleReport {
             if *owner == self.role {
                 out.push("it owns vetdesk's tables".to_string());
             } else {
-                out.push(format!("it may act as {owner}, which owns vetdesk's tables"));
+                out.push(format!(
+                    "it may act as {owner}, which owns vetdesk's tables"
+                ));
             }
         }
         // An owner or a superuser holds every privilege; a role granted too much says which.
@@ -167,7 +169,10 @@ async fn check_grantee(conn: &mut PgConnection, role: &str) -> Result<()> {
 /// Grant each of `roles` (and, when `roles` is empty, each role an earlier
 /// run granted) exactly what a server needs, in one transaction. Returns the
 /// roles granted. Run as the owner, after the migrations.
-pub(super) async fn grant_runtime(conn: &mut PgConnection, roles: &[String]) -> Result<Vec<String>> {
+pub(super) async fn grant_runtime(
+    conn: &mut PgConnection,
+    roles: &[String],
+) -> Result<Vec<String>> {
     let mut roles: Vec<String> = roles.iter().map(|r| r.trim().to_string()).collect();
     roles.retain(|r| !r.is_empty());
     if roles.is_empty() {
@@ -200,16 +205,17 @@ pub(super) async fn grant_runtime(conn: &mut PgConnection, roles: &[String]) -> 
 
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     for role in &roles {
-        check_grantee(&mut *tx, role).await?;
+        check_grantee(&mut tx, role).await?;
         let who = ident(role);
         let mut statements = Vec::new();
         // PostgreSQL 15 lets nobody create in `public`; only grant USAGE where it is missing
         // (on older servers `public` belongs to the bootstrap superuser, and PUBLIC has it).
-        let has_usage: bool = sqlx::query_scalar("SELECT has_schema_privilege($1::name, $2::text, 'USAGE')")
-            .bind(role)
-            .bind(&schema)
-            .fetch_one(&mut *tx)
-            .await?;
+        let has_usage: bool =
+            sqlx::query_scalar("SELECT has_schema_privilege($1::name, $2::text, 'USAGE')")
+                .bind(role)
+                .bind(&schema)
+                .fetch_one(&mut *tx)
+                .await?;
         if !has_usage {
             statements.push(format!("GRANT USAGE ON SCHEMA {} TO {who}", ident(&schema)));
         }
@@ -227,7 +233,10 @@ pub(super) async fn grant_runtime(conn: &mut PgConnection, roles: &[String]) -> 
             statements.push(format!("REVOKE ALL ON TABLE {t} FROM {who}"));
             statements.push(format!("GRANT {privileges} ON TABLE {t} TO {who}"));
             for (_, column) in ERASABLE_COLUMNS.iter().filter(|(tb, _)| tb == table) {
-                statements.push(format!("GRANT UPDATE ({}) ON TABLE {t} TO {who}", ident(column)));
+                statements.push(format!(
+                    "GRANT UPDATE ({}) ON TABLE {t} TO {who}",
+                    ident(column)
+                ));
             }
         }
         for sequence in &sequences {
@@ -256,7 +265,10 @@ mod tests {
     #[test]
     fn identifiers_are_quoted_whatever_they_hold() {
         assert_eq!(ident("vetdesk_app"), "\"vetdesk_app\"");
-        assert_eq!(ident("a\"; DROP TABLE x; --"), "\"a\"\"; DROP TABLE x; --\"");
+        assert_eq!(
+            ident("a\"; DROP TABLE x; --"),
+            "\"a\"\"; DROP TABLE x; --\""
+        );
     }
 
     #[test]

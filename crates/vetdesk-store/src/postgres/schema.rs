@@ -68,9 +68,9 @@ pub(super) async fn bring_up_to_date(
     }
     // What sqlx's migrator checks too: a migration is never edited once applied.
     for (version, checksum) in &applied {
-        let edited = migrator
-            .iter()
-            .any(|m| m.version == *version && m.migration_type.is_up_migration() && *m.checksum != **checksum);
+        let edited = migrator.iter().any(|m| {
+            m.version == *version && m.migration_type.is_up_migration() && *m.checksum != **checksum
+        });
         if edited {
             return Err(StoreError::Unavailable(format!(
                 "migration {version} was changed after this database applied it; \

@@ -169,8 +169,7 @@ impl<D: Dialect> AccessTx for SqlTx<D> {
     }
 
     async fn session(&mut self, token_hash: &str) -> Result<Option<(SessionRecord, User)>> {
-        let sql =
-            "SELECT s.token_hash, s.created_at AS s_created, s.expires_at, s.revoked_at, \
+        let sql = "SELECT s.token_hash, s.created_at AS s_created, s.expires_at, s.revoked_at, \
              s.last_seen_at, u.* \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND u.deleted_at IS NULL";

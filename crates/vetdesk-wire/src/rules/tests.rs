@@ -228,12 +228,14 @@ fn the_numbers_are_the_core_s_own() {
         RefOr::T(Schema::Object(o)) => o,
         _ => panic!("inline object"),
     };
+    let text = |n: utoipa::Number| match n {
+        utoipa::Number::Int(i) => i.to_string(),
+        utoipa::Number::UInt(u) => u.to_string(),
+        utoipa::Number::Float(f) => f.to_string(),
+    };
     let range = |s| {
         let o = object(s);
-        (
-            o.minimum.map(|n| n.to_string()),
-            o.maximum.map(|n| n.to_string()),
-        )
+        (o.minimum.map(text), o.maximum.map(text))
     };
     let num = |n: i64| Some(n.to_string());
     assert_eq!(
