@@ -388,6 +388,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/clients/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase an owner: anonymise them and their pets, keep their appointments'
+         *     times without their free text, void what is still to be sent to them and
+         *     forget where messages went. Admins only; audited; erasing again changes
+         *     nothing.
+         */
+        post: operations["erase_client"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/clients/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about one owner (deleted or erased ones too) as one JSON
+         *     document: the owner, their pets, their appointments with history, and the
+         *     email and SMS messages about them. Admins only; audited.
+         */
+        get: operations["export_client"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/clinics": {
         parameters: {
             query?: never;
@@ -485,10 +528,36 @@ export interface paths {
          * Every committed change as an event named `change` (its JSON in `data`);
          *     a user limited to some clinics hears only of theirs.
          *     A client that fell behind gets one `reload` event and should refetch.
+         *     When the session ends (signed out, idle, expired, the user disabled or
+         *     given another role) the stream sends one `ended` event (`{"reason": …}`)
+         *     and closes. Open it with a ticket (`?ticket=…`, from `POST /events/ticket`)
+         *     or the bearer token in the `Authorization` header; never a token in the URL.
          */
         get: operations["events"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/events/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A ticket that opens one event stream for this session: pass it as
+         *     `GET /events?ticket=…` within 30 seconds. Browsers' `EventSource` cannot
+         *     send the bearer token, and a token in a URL would reach proxies' logs and
+         *     the browser's history; a ticket is worthless once used or expired.
+         */
+        post: operations["ticket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -833,8 +902,7 @@ export interface components {
     schemas: {
         /** @description A lifecycle step; `version` (or `If-Match`) guards against someone else's change. */
         ActBody: {
-            /** @description A note for the history (complete only). */
-            note?: string | null;
+            note?: null | components["schemas"]["Text"];
             /** Format: int64 */
             version?: number | null;
         };
@@ -878,6 +946,16 @@ export interface components {
             vet_id: string;
             vet_name: string;
         };
+        /**
+         * Format: int64
+         * @description An appointment's length in minutes.
+         */
+        AppointmentMinutes: number;
+        /**
+         * Format: int64
+         * @description Page size (0 or absent: the default).
+         */
+        AppointmentPageSize: number;
         /** @description A page of appointments. */
         AppointmentPageView: {
             items: components["schemas"]["AppointmentListItemView"][];
@@ -892,15 +970,12 @@ export interface components {
             total: number;
         };
         AppointmentTypeBody: {
-            /** Format: int64 */
-            buffer_after_minutes?: number;
-            /** Format: int64 */
-            buffer_before_minutes?: number;
+            buffer_after_minutes?: components["schemas"]["BufferMinutes"];
+            buffer_before_minutes?: components["schemas"]["BufferMinutes"];
             /** @description `#rrggbb`. */
-            colour: string;
-            /** Format: int64 */
-            duration_minutes: number;
-            name: string;
+            colour: components["schemas"]["Colour"];
+            duration_minutes: components["schemas"]["AppointmentMinutes"];
+            name: components["schemas"]["Name"];
             /** Format: int64 */
             version?: number | null;
         };
@@ -918,6 +993,11 @@ export interface components {
             meta: components["schemas"]["MetaView"];
             name: string;
         };
+        /**
+         * Format: int64
+         * @description Page size (0 or absent: the default).
+         */
+        AuditPageSize: number;
         AuditPageView: {
             items: components["schemas"]["AuditView"][];
             /** Format: int32 */
@@ -984,22 +1064,23 @@ export interface components {
             client_id?: string | null;
             /** Format: uuid */
             clinic_id: string;
-            /**
-             * Format: int64
-             * @description Defaults to the type's duration.
-             */
-            duration_minutes?: number | null;
-            notes?: string | null;
+            duration_minutes?: null | components["schemas"]["AppointmentMinutes"];
+            notes?: null | components["schemas"]["Text"];
             /** Format: uuid */
             pet_id: string;
-            reason?: string | null;
+            reason?: null | components["schemas"]["Text"];
             /** @description Clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339. */
-            start: string;
+            start: components["schemas"]["LocalOrInstant"];
             /** Format: uuid */
             type_id: string;
             /** Format: uuid */
             vet_id: string;
         };
+        /**
+         * Format: int64
+         * @description Minutes kept free before or after an appointment.
+         */
+        BufferMinutes: number;
         /** @description An appointment as a calendar shows it. */
         CalendarAppointmentView: components["schemas"]["LocalSlotView"] & {
             client_name: string;
@@ -1035,7 +1116,7 @@ export interface components {
             view: components["schemas"]["CalendarKindView"];
         };
         CancelBody: {
-            reason?: string | null;
+            reason?: null | components["schemas"]["Text"];
             /** Format: int64 */
             version?: number | null;
         };
@@ -1069,8 +1150,8 @@ export interface components {
             appointment_id?: string | null;
             /** Format: uuid */
             clinic_id: string;
-            end: string;
-            start: string;
+            end: components["schemas"]["LocalOrInstant"];
+            start: components["schemas"]["LocalOrInstant"];
             /**
              * Format: uuid
              * @description Buffers come from this type when given.
@@ -1080,7 +1161,7 @@ export interface components {
             vet_id: string;
         };
         ClientBody: {
-            email?: string | null;
+            email?: null | components["schemas"]["EmailAddress"];
             email_opt_out?: boolean;
             /**
              * Format: uuid
@@ -1088,13 +1169,35 @@ export interface components {
              *     Left out: kept on an edit; on a new owner, a limited user's home clinic.
              */
             home_clinic_id?: string | null;
-            name: string;
-            phone?: string | null;
-            /** @description `email` or `sms`. */
-            preferred_channel?: string | null;
+            name: components["schemas"]["Name"];
+            phone?: null | components["schemas"]["PhoneNumber"];
+            preferred_channel?: null | components["schemas"]["ContactChannel"];
             sms_opt_out?: boolean;
             /** Format: int64 */
             version?: number | null;
+        };
+        /**
+         * @description Everything the clinic holds about one owner: the owner, their pets, their
+         *     appointments with history, and the email and SMS messages about them.
+         */
+        ClientExportView: {
+            appointments: components["schemas"]["ExportedAppointmentView"][];
+            client: components["schemas"]["ClientView"];
+            /**
+             * Format: date-time
+             * @description When the owner was deleted, if they were.
+             */
+            deleted_at: string | null;
+            /**
+             * Format: date-time
+             * @description When the owner was erased, if they were (what is left is anonymous).
+             */
+            erased_at: string | null;
+            /** Format: date-time */
+            exported_at: string;
+            messages: components["schemas"]["OutboxMessageView"][];
+            /** @description Their pets, deleted ones too. */
+            pets: components["schemas"]["PetView"][];
         };
         /** @description A pet owner. */
         ClientView: {
@@ -1113,9 +1216,9 @@ export interface components {
             preferences: components["schemas"]["ContactPreferencesView"];
         };
         ClinicBody: {
-            name: string;
+            name: components["schemas"]["Name"];
             /** @description IANA zone, e.g. `Europe/London`. */
-            time_zone: string;
+            time_zone: components["schemas"]["TimeZone"];
             /** Format: int64 */
             version?: number | null;
         };
@@ -1134,6 +1237,8 @@ export interface components {
             /** @description IANA zone, e.g. `Europe/London`. */
             time_zone: string;
         };
+        /** @description A colour, `#RRGGBB`. */
+        Colour: string;
         /** @description `ok`, every conflict with its reason, and each in words. */
         ConflictReportView: {
             conflicts: components["schemas"]["ConflictView"][];
@@ -1199,6 +1304,11 @@ export interface components {
             /** Format: uuid */
             vet_id: string;
         };
+        /**
+         * @description `email` or `sms`; empty means no preference.
+         * @enum {string}
+         */
+        ContactChannel: "email" | "sms" | "";
         /** @description How an owner wants to hear from the clinic. */
         ContactPreferencesView: {
             email_opt_out: boolean;
@@ -1210,9 +1320,9 @@ export interface components {
             clinic_id: string;
             /** Format: date */
             date: string;
-            note?: string | null;
+            note?: null | components["schemas"]["Text"];
             /** @description `HH:MM-HH:MM,...`; empty means a day off. */
-            spans?: string;
+            spans?: components["schemas"]["LocalSpanList"];
             /** Format: uuid */
             vet_id: string;
         };
@@ -1239,8 +1349,47 @@ export interface components {
              */
             version: number;
         };
+        /** @description An email address (`name@example.org`); empty means none. */
+        EmailAddress: string;
         /** @enum {string} */
         EntityView: "clinic" | "vet" | "client" | "pet" | "appointment_type" | "working_hours" | "date_override" | "time_off" | "appointment";
+        /** @description What erasing an owner did. Erasing them again changes nothing (`already`). */
+        ErasureReportView: {
+            /** @description They had been erased before: nothing was changed now. */
+            already: boolean;
+            /**
+             * Format: int64
+             * @description Appointments whose free text was cleared (their times stay).
+             */
+            appointments: number;
+            /** Format: uuid */
+            client_id: string;
+            /**
+             * Format: date-time
+             * @description When the owner was erased (the first time).
+             */
+            erased_at: string;
+            /**
+             * Format: int64
+             * @description History lines whose note was cleared.
+             */
+            history_notes: number;
+            /**
+             * Format: int64
+             * @description Messages whose recipient and error text were forgotten.
+             */
+            messages_forgotten: number;
+            /**
+             * Format: int64
+             * @description Pending messages voided.
+             */
+            messages_voided: number;
+            /**
+             * Format: int64
+             * @description Pets anonymised.
+             */
+            pets: number;
+        };
         /** @description Whether the vet is free at that time, and if not every reason why. */
         ExplainView: {
             /** Format: date-time */
@@ -1259,11 +1408,22 @@ export interface components {
             reasons: components["schemas"]["ConflictView"][];
             vet: components["schemas"]["VetRefView"];
         };
+        /** @description One of the owner's appointments, with its history. */
+        ExportedAppointmentView: components["schemas"]["AppointmentListItemView"] & {
+            history: components["schemas"]["HistoryEntryView"][];
+        };
         /** @description Free time of one vet. */
         FreeBlockView: components["schemas"]["LocalSlotView"] & {
             /** Format: uuid */
             vet_id: string;
         };
+        /**
+         * Format: int64
+         * @description Slot grid in minutes; it must divide the day evenly (5, 10, 15, 20, 30, 60 …).
+         */
+        GridMinutes: number;
+        /** @description Minutes, or a number with `h` or `d`; `none` for never. */
+        HeadsUp: string;
         Health: {
             /**
              * @description The channels this server's notification worker sends through (`email`,
@@ -1293,6 +1453,8 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description An instant, RFC 3339 with an offset, e.g. `2027-03-01T09:00:00Z`. */
+        Instant: string;
         /** @description A half-open span `[start, end)` of instants. */
         IntervalView: {
             /** Format: date-time */
@@ -1302,6 +1464,8 @@ export interface components {
         };
         /** @description A clinic-local wall time, `YYYY-MM-DDTHH:MM:SS` (no offset; the clinic's zone applies). */
         LocalDateTime: string;
+        /** @description Clinic-local `YYYY-MM-DDTHH:MM` (seconds optional), or RFC 3339 with an offset. */
+        LocalOrInstant: string;
         /** @description A span in UTC and in the clinic's wall time. */
         LocalSlotView: {
             /** Format: date-time */
@@ -1311,6 +1475,10 @@ export interface components {
             /** Format: date-time */
             start: string;
         };
+        /** @description `HH:MM-HH:MM`, clinic-local, the end after the start (`24:00` may end it). */
+        LocalSpan: string;
+        /** @description `HH:MM-HH:MM` spans, comma-separated; empty means a day off. */
+        LocalSpanList: string;
         LoginBody: {
             password: string;
             username: string;
@@ -1330,6 +1498,8 @@ export interface components {
             message: components["schemas"]["OutboxMessageView"];
             prepared: components["schemas"]["PreparedView"];
         };
+        /** @description Message statuses, comma-separated (`failed` or `failed,skipped`). */
+        MessageStatusList: string;
         /**
          * @description Where a message is in its life.
          * @enum {string}
@@ -1369,17 +1539,21 @@ export interface components {
              */
             version: number;
         };
+        /** @description A name: not blank, trimmed, at most this many characters. */
+        Name: string;
+        /**
+         * Format: int64
+         * @description Minutes from now before which nothing is offered.
+         */
+        NoticeMinutes: number;
         /**
          * @description Changes to a clinic's notification settings; absent fields stay as they are.
          *     They apply to appointment changes made from now on.
          */
         NotificationSettingsBody: {
-            /** @description `HH:MM-HH:MM` in the clinic's time, or `none`. */
-            quiet_hours?: string | null;
-            /** @description Minutes, or with `h`/`d`, comma-separated (`24h,2h`); `none` for no reminders. */
-            reminder_offsets?: string | null;
-            /** @description Minutes, or `none`. */
-            staff_heads_up?: string | null;
+            quiet_hours?: null | components["schemas"]["QuietHours"];
+            reminder_offsets?: null | components["schemas"]["ReminderOffsets"];
+            staff_heads_up?: null | components["schemas"]["HeadsUp"];
             /**
              * Format: int64
              * @description The version the change is made against (0 while the defaults apply; or send `If-Match`).
@@ -1460,6 +1634,11 @@ export interface components {
             /** Format: uuid */
             vet_id: string;
         };
+        /**
+         * Format: int64
+         * @description Page size (0 or absent: the default).
+         */
+        OutboxPageSize: number;
         OutboxPageView: {
             items: components["schemas"]["OutboxMessageView"][];
             /** Format: int32 */
@@ -1469,14 +1648,16 @@ export interface components {
             /** Format: int64 */
             total: number;
         };
+        /** @description A new password; not only spaces. */
+        Password: string;
         PetBody: {
-            breed?: string | null;
+            breed?: null | components["schemas"]["Text"];
             /** Format: date */
             date_of_birth?: string | null;
-            name: string;
+            name: components["schemas"]["Name"];
             /** Format: uuid */
             owner_id?: string | null;
-            species: string;
+            species: components["schemas"]["Name"];
             /** Format: int64 */
             version?: number | null;
         };
@@ -1496,6 +1677,8 @@ export interface components {
             owner: string;
             species: string;
         };
+        /** @description A phone number: digits, optionally starting with `+`; spaces, dashes, dots and parentheses are dropped. Empty means none. */
+        PhoneNumber: string;
         /** @description What the worker would do with the message now, named by `action`. */
         PreparedView: {
             /** @enum {string} */
@@ -1545,12 +1728,16 @@ export interface components {
             /** @description A URI naming the kind of problem (`urn:vetdesk:problem:<code>`). */
             type: string;
         };
+        /** @description `HH:MM-HH:MM` in the clinic's time (it may wrap past midnight), or `none`. */
+        QuietHours: string;
         /** @description Who a message goes to. */
         RecipientView: {
             /** @description An email address, a phone number, or (desktop) the vet's id. */
             address: string;
             name: string;
         };
+        /** @description Minutes, or a number with `h` or `d`, comma-separated (`24h,2h`); `none` or empty for no reminders. */
+        ReminderOffsets: string;
         /** @description A message as its reader sees it. */
         RenderedView: {
             /** @description Email only: the same text as HTML. */
@@ -1560,10 +1747,9 @@ export interface components {
             text: string;
         };
         RescheduleBody: {
-            /** Format: int64 */
-            duration_minutes?: number | null;
-            note?: string | null;
-            start: string;
+            duration_minutes?: null | components["schemas"]["AppointmentMinutes"];
+            note?: null | components["schemas"]["Text"];
+            start: components["schemas"]["LocalOrInstant"];
             /** Format: int64 */
             version?: number | null;
             /**
@@ -1602,26 +1788,31 @@ export interface components {
         };
         /** @enum {string} */
         StatusView: "scheduled" | "confirmed" | "checked_in" | "in_progress" | "completed" | "cancelled" | "no_show";
-        /** @description New wording for one kind and channel. */
-        TemplateBody: {
-            body: string;
-            /** @description Required for email and desktop; absent for SMS. */
-            subject?: string | null;
-            /**
-             * Format: int64
-             * @description The version the change is made against (or send `If-Match`).
-             */
-            version?: number | null;
+        /**
+         * @description A ticket for the live event stream: open `GET /events?ticket=<ticket>`
+         *     once, before `expires_at` (about 30 seconds). It opens one stream, for the
+         *     session that asked; ask for a new one to reconnect.
+         */
+        StreamTicketView: {
+            /** Format: date-time */
+            expires_at: string;
+            ticket: string;
         };
+        /** @description The wording with placeholders; SMS bodies are shorter (see the description of the operation). */
+        TemplateBody: string;
+        /** @description One line; required for email and desktop, absent for SMS. */
+        TemplateSubject: string;
+        /** @description Free text, trimmed; empty means none. */
+        Text: string;
         TimeOffBody: {
             /**
              * Format: uuid
              * @description Local times are read in this clinic's zone (default: the vet's first clinic).
              */
             clinic_id?: string | null;
-            end: string;
-            reason?: string | null;
-            start: string;
+            end: components["schemas"]["LocalOrInstant"];
+            reason?: null | components["schemas"]["Text"];
+            start: components["schemas"]["LocalOrInstant"];
             /**
              * Format: int64
              * @description The version the change is made against, when changing (or send `If-Match`).
@@ -1640,21 +1831,23 @@ export interface components {
             /** Format: uuid */
             vet_id: string;
         };
+        /** @description An IANA time zone name, e.g. `Europe/London`. */
+        TimeZone: string;
         UserBody: {
             /** @description Limit a vet or front-desk user to these clinics (left out or empty: every clinic). */
             clinics?: string[];
-            display_name: string;
+            display_name: components["schemas"]["Name"];
             /**
              * Format: uuid
              * @description Where their calendar opens (one of `clinics` when those are given).
              */
             home_clinic_id?: string | null;
             /** @description At least 10 characters. */
-            password: string;
+            password: components["schemas"]["Password"];
             /** @description `admin`, `front_desk` or `vet`. */
-            role: string;
+            role: components["schemas"]["RoleView"];
             /** @description 3 to 32 characters: letters, digits, `.`, `_` or `-`. */
-            username: string;
+            username: components["schemas"]["Username"];
             /**
              * Format: uuid
              * @description Required for the `vet` role: which vet the user is.
@@ -1672,15 +1865,15 @@ export interface components {
              */
             clinics?: string[] | null;
             disabled?: boolean | null;
-            display_name?: string | null;
+            display_name?: null | components["schemas"]["Name"];
             /**
              * Format: uuid
              * @description Where their calendar opens; `null` clears it. A home outside the
              *     user's clinics is dropped when the clinics change.
              */
             home_clinic_id?: string | null;
-            password?: string | null;
-            role?: string | null;
+            password?: null | components["schemas"]["Password"];
+            role?: null | components["schemas"]["RoleView"];
             /**
              * Format: int64
              * @description The version the change is made against (or send `If-Match`).
@@ -1718,6 +1911,8 @@ export interface components {
              */
             vet_id?: string | null;
         };
+        /** @description Letters, digits, `.`, `_` or `-`, starting with a letter or digit (kept lower-case). */
+        Username: string;
         VetAvailabilityRunsView: {
             runs: components["schemas"]["SlotRunView"][];
             vet: components["schemas"]["VetRefView"];
@@ -1728,8 +1923,8 @@ export interface components {
         };
         VetBody: {
             clinics?: string[];
-            email?: string | null;
-            name: string;
+            email?: null | components["schemas"]["EmailAddress"];
+            name: components["schemas"]["Name"];
             /** Format: int64 */
             version?: number | null;
         };
@@ -1747,13 +1942,18 @@ export interface components {
             meta: components["schemas"]["MetaView"];
             name: string;
         };
+        /**
+         * @description A day of the week, short or long.
+         * @enum {string}
+         */
+        Weekday: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun" | "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
         /** @enum {string} */
         WeekdayView: "Mon" | "Tue" | "Wed" | "Thu" | "Fri" | "Sat" | "Sun";
         WorkingHoursBody: {
             /** Format: uuid */
             clinic_id: string;
             /** @description `HH:MM-HH:MM`, clinic-local. */
-            span: string;
+            span: components["schemas"]["LocalSpan"];
             /** Format: date */
             valid_from: string;
             /** Format: date */
@@ -1763,7 +1963,7 @@ export interface components {
             /** Format: uuid */
             vet_id: string;
             /** @description `mon` … `sun` (or the full name). */
-            weekday: string;
+            weekday: components["schemas"]["Weekday"];
         };
         /** @description A weekly working-hours rule. */
         WorkingHoursView: {
@@ -2294,13 +2494,13 @@ export interface operations {
                 client_id?: string;
                 pet_id?: string;
                 /** @description Appointments starting at or after this instant (RFC 3339). */
-                from?: string;
+                from?: components["schemas"]["Instant"];
                 /** @description Appointments starting before this instant (RFC 3339). */
-                to?: string;
+                to?: components["schemas"]["Instant"];
                 /** @description Part of the owner's or pet's name. */
                 q?: string;
-                /** @description Page size (default 50, at most 500). */
-                limit?: number;
+                /** @description Page size (default 50). */
+                limit?: components["schemas"]["AppointmentPageSize"];
                 offset?: number;
             };
             header?: never;
@@ -2555,12 +2755,12 @@ export interface operations {
                 /** @description Last local date, inclusive. */
                 end_date: string;
                 /** @description Slot length; or give `type_id`. */
-                duration_minutes?: number;
+                duration_minutes?: components["schemas"]["AppointmentMinutes"];
                 type_id?: string;
                 /** @description Slot grid in minutes (default 15). */
-                grid?: number;
+                grid?: components["schemas"]["GridMinutes"];
                 /** @description Minutes from now before which nothing is offered. */
-                min_notice?: number;
+                min_notice?: components["schemas"]["NoticeMinutes"];
                 /** @description Treat this appointment's time as free (finding where to move it). */
                 ignoring?: string;
             };
@@ -2682,12 +2882,12 @@ export interface operations {
                 /** @description Last local date, inclusive. */
                 end_date: string;
                 /** @description Slot length; or give `type_id`. */
-                duration_minutes?: number;
+                duration_minutes?: components["schemas"]["AppointmentMinutes"];
                 type_id?: string;
                 /** @description Slot grid in minutes (default 15). */
-                grid?: number;
+                grid?: components["schemas"]["GridMinutes"];
                 /** @description Minutes from now before which nothing is offered. */
-                min_notice?: number;
+                min_notice?: components["schemas"]["NoticeMinutes"];
                 /** @description Treat this appointment's time as free (finding where to move it). */
                 ignoring?: string;
             };
@@ -3054,8 +3254,8 @@ export interface operations {
                 vet_id: string;
                 clinic_id: string;
                 /** @description Clinic-local `YYYY-MM-DDTHH:MM` or RFC 3339. */
-                at: string;
-                duration_minutes?: number;
+                at: components["schemas"]["LocalOrInstant"];
+                duration_minutes?: components["schemas"]["AppointmentMinutes"];
                 type_id?: string;
             };
             header?: never;
@@ -4257,8 +4457,8 @@ export interface operations {
                 from?: string;
                 /** @description Lines before this instant (RFC 3339). */
                 to?: string;
-                /** @description Page size (default 50, at most 500). */
-                limit?: number;
+                /** @description Page size (default 50). */
+                limit?: components["schemas"]["AuditPageSize"];
                 offset?: number;
             };
             header?: never;
@@ -5320,6 +5520,232 @@ export interface operations {
             };
             /** @description The version being deleted is missing (`?version=N` or `If-Match`) */
             428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's headers are larger than the server reads */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (the cause is logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    erase_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was erased */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErasureReportView"];
+                };
+            };
+            /** @description Malformed request (bad JSON, query, path or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The signed-in user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict, duplicate or changed by someone else (`conflicts`, `current`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is longer than the server reads (64 KB) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input or status change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's headers are larger than the server reads */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (the cause is logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    export_client: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Client id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The owner's data */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientExportView"];
+                };
+            };
+            /** @description Malformed request (bad JSON, query, path or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The signed-in user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict, duplicate or changed by someone else (`conflicts`, `current`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is longer than the server reads (64 KB) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input or status change */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6479,6 +6905,119 @@ export interface operations {
     };
     events: {
         parameters: {
+            query?: {
+                /** @description A ticket from `POST /events/ticket` (single-use, 30 s); instead of `Authorization: Bearer` */
+                ticket?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A text/event-stream of `change` events (data: ChangeView), `reload` events, and a last `ended` event when the session ends */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Malformed request (bad JSON, query, path or header) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token (`WWW-Authenticate: Bearer`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The signed-in user's role may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict, duplicate or changed by someone else (`conflicts`, `current`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request line is longer than the server reads (64 KB) */
+            414: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input or status change */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's headers are larger than the server reads */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (the cause is logged) */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is busy or unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ticket: {
+        parameters: {
             query?: never;
             header?: never;
             path?: never;
@@ -6486,13 +7025,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A text/event-stream of `change` events (data: ChangeView) and `reload` events */
+            /** @description A single-use ticket for `GET /events?ticket=…` */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "application/json": components["schemas"]["StreamTicketView"];
                 };
             };
             /** @description Malformed request (bad JSON, query, path or header) */
@@ -6701,13 +7240,13 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Statuses, comma-separated (`failed` or `failed,skipped`); all when absent. */
-                status?: string;
+                status?: components["schemas"]["MessageStatusList"];
                 /** @description `email`, `sms` or `desktop`. */
-                channel?: string;
+                channel?: components["schemas"]["MessageChannelView"];
                 /** @description One appointment's messages. */
                 appointment_id?: string;
-                /** @description Page size (default 50, at most 500). */
-                limit?: number;
+                /** @description Page size (default 50). */
+                limit?: components["schemas"]["OutboxPageSize"];
                 offset?: number;
             };
             header?: never;
@@ -7899,9 +8438,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description confirmation, reminder, reschedule, cancellation, checked_in or starting_soon */
-                kind: string;
+                kind: components["schemas"]["MessageKindView"];
                 /** @description email, sms or desktop */
-                channel: string;
+                channel: components["schemas"]["MessageChannelView"];
             };
             cookie?: never;
         };
@@ -8017,9 +8556,9 @@ export interface operations {
             };
             path: {
                 /** @description Message kind */
-                kind: string;
+                kind: components["schemas"]["MessageKindView"];
                 /** @description email, sms or desktop */
-                channel: string;
+                channel: components["schemas"]["MessageChannelView"];
             };
             cookie?: never;
         };
@@ -8156,9 +8695,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Message kind */
-                kind: string;
+                kind: components["schemas"]["MessageKindView"];
                 /** @description email, sms or desktop */
-                channel: string;
+                channel: components["schemas"]["MessageChannelView"];
             };
             cookie?: never;
         };
@@ -8271,9 +8810,9 @@ export interface operations {
             header?: never;
             path: {
                 /** @description Message kind */
-                kind: string;
+                kind: components["schemas"]["MessageKindView"];
                 /** @description email, sms or desktop */
-                channel: string;
+                channel: components["schemas"]["MessageChannelView"];
             };
             cookie?: never;
         };

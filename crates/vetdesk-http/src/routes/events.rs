@@ -32,7 +32,7 @@ pub async fn ticket(
 /// and closes. Open it with a ticket (`?ticket=…`, from `POST /events/ticket`)
 /// or the bearer token in the `Authorization` header; never a token in the URL.
 #[utoipa::path(get, path = "/events", tag = "events",
-    params(("ticket" = Option<String>, Query, description = "A ticket from `POST /events/ticket` (single-use, 30 s); instead of `Authorization: Bearer`")),
+    params(("ticket" = Option<String>, Query, max_length = 200, description = "A ticket from `POST /events/ticket` (single-use, 30 s); instead of `Authorization: Bearer`")),
     security(("bearer" = []), ()),
     responses((status = 200, description = "A text/event-stream of `change` events (data: ChangeView), `reload` events, and a last `ended` event when the session ends",
         content_type = "text/event-stream", body = String)))]
