@@ -154,6 +154,37 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// The tables [`TestApp::footprint`] counts, in its order.
+pub const FOOTPRINT_TABLES: [&str; 19] = [
+    "clinics",
+    "vets",
+    "vet_clinics",
+    "clients",
+    "pets",
+    "appointment_types",
+    "working_hours",
+    "date_overrides",
+    "time_off",
+    "appointments",
+    "appointment_history",
+    "change_log",
+    "users",
+    "user_clinics",
+    "sessions",
+    "audit_log",
+    "outbox",
+    "message_templates",
+    "notification_settings",
+];
+
+/// Where `table` is in a footprint.
+pub fn footprint_index(table: &str) -> usize {
+    FOOTPRINT_TABLES
+        .iter()
+        .position(|t| *t == table)
+        .unwrap_or_else(|| panic!("{table} is not in the footprint"))
+}
+
 pub struct TestApp {
     pub app: App,
     pub clock: Arc<ManualClock>,
@@ -441,27 +472,7 @@ impl TestApp {
     /// Rows in every table that a write touches: equal before and after means nothing was written.
     pub async fn footprint(&self) -> Vec<i64> {
         let mut out = Vec::new();
-        for t in [
-            "clinics",
-            "vets",
-            "vet_clinics",
-            "clients",
-            "pets",
-            "appointment_types",
-            "working_hours",
-            "date_overrides",
-            "time_off",
-            "appointments",
-            "appointment_history",
-            "change_log",
-            "users",
-            "user_clinics",
-            "sessions",
-            "audit_log",
-            "outbox",
-            "message_templates",
-            "notification_settings",
-        ] {
+        for t in FOOTPRINT_TABLES {
             out.push(self.count(t).await);
         }
         out.push(

@@ -225,7 +225,7 @@ async fn migrations_apply_with_the_constraint_and_reopening_is_idempotent() {
         .fetch_one(again.pool())
         .await
         .expect("migrations");
-    assert_eq!(applied, 6, "0001 to 0006");
+    assert_eq!(applied, 9, "0001 to 0009");
     let via_open = vetdesk_store::open(&db.url).await.expect("open by URL");
     assert_eq!(via_open.backend(), "postgres");
     via_open.close().await;
@@ -590,7 +590,7 @@ async fn a_database_from_a_newer_vetdesk_is_refused_clearly() {
             err,
             StoreError::SchemaTooNew {
                 found: 9999,
-                known: 6
+                known: 9
             }
         ),
         "{err:?}"
