@@ -189,7 +189,7 @@ pub enum Command {
         /// Serve even as a PostgreSQL role that owns vetdesk's tables or is a superuser
         /// (a trial, a test): such a role can rewrite the audit log and drop its guards.
         /// Without it, serve refuses such a role; see `vetdesk migrate --runtime-role`.
-        #[arg(long, env = "VETDESK_ALLOW_OWNER_ROLE")]
+        #[arg(long, env = "VETDESK_ALLOW_OWNER_ROLE", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new())]
         allow_owner_role: bool,
         #[command(flatten)]
         server: ServerArgs,
