@@ -332,6 +332,38 @@ story!(
     }
 );
 
+story!(
+    multi_thread async fn a_stream_ends_when_its_users_clinics_change_but_not_their_home(t) {
+        let s = spawn_server(t).await;
+        let (london, new_york) = (s.t.london.id.to_string(), s.t.new_york.id.to_string());
+        patch_user(&s, "desk", json!({ "clinics": [london, new_york] })).await;
+        let desk = s.login(DESK).await;
+        let res = open_stream(&s, &ticket(&s, &desk).await).await;
+        // A new home clinic only reorders the list: the stream goes on.
+        patch_user(&s, "desk", json!({ "home_clinic_id": new_york })).await;
+        let mut body = res.bytes_stream();
+        let quiet = tokio::time::timeout(Duration::from_millis(700), async {
+            let mut seen = String::new();
+            while let Some(Ok(chunk)) = body.next().await {
+                seen.push_str(&String::from_utf8_lossy(&chunk));
+                if seen.contains("event: ended") {
+                    return seen;
+                }
+            }
+            seen
+        })
+        .await;
+        assert!(quiet.is_err(), "a new home clinic ended the stream: {quiet:?}");
+        // Fewer clinics: it ends at once, and says why.
+        let res = open_stream(&s, &ticket(&s, &desk).await).await;
+        let since = Instant::now();
+        patch_user(&s, "desk", json!({ "clinics": [london] })).await;
+        let text = closes_within(res, since, Duration::from_secs(1)).await;
+        assert!(text.contains("event: ended"), "{text}");
+        assert!(text.contains("clinics you may see have changed"), "{text}");
+    }
+);
+
 /// `t` with a 30-minute idle time and streams that look every 200 ms.
 fn idle_30(mut t: TestApp) -> TestApp {
     t.app = t
