@@ -68,6 +68,19 @@ pub(crate) fn snap<T: Serialize>(t: &T) -> Option<serde_json::Value> {
     serde_json::to_value(t).ok()
 }
 
+/// A new bearer secret: `prefix` and 32 random bytes in URL-safe base64. Only
+/// its [`token_hash`] is ever stored.
+pub(crate) fn new_secret(prefix: &str) -> String {
+    use base64::Engine;
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
 pub(crate) fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()

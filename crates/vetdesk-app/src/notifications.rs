@@ -14,7 +14,7 @@ use crate::access::snap;
 use crate::paging::page_limit;
 use crate::reads::Reads;
 use crate::records::require_clinic;
-use crate::sending::Prepared;
+use crate::sending::{facts, Prepared};
 use crate::{App, AppError, Result};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -489,20 +489,7 @@ impl App {
             .ok_or_else(|| AppError::not_found(Entity::Appointment, id))?;
         self.hidden_unless_at(view.appointment.clinic_id, Entity::Appointment, id)?;
         let clinic = require_clinic(tx.as_mut(), view.appointment.clinic_id).await?;
-        Ok(render(
-            &template,
-            &Facts {
-                pet: &view.pet_name,
-                owner: &view.client_name,
-                vet: &view.vet_name,
-                clinic: clinic.name.as_str(),
-                type_name: &view.type_name,
-                start: view.appointment.slot.start(),
-                previous_start: None,
-                tz: clinic.time_zone,
-                now,
-            },
-        ))
+        Ok(render(&template, &facts(&view, &clinic, None, now)))
     }
 
     #[tracing::instrument(skip_all, fields(clinic = %clinic))]

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use vetdesk_core::message::{ics, render};
 use vetdesk_core::notification::{readiness, SendCheck};
 use vetdesk_core::*;
-use vetdesk_store::{ClaimRequest, ClaimScope, Entity, Finish, OutboxRecord, Tx};
+use vetdesk_store::{AppointmentView, ClaimRequest, ClaimScope, Entity, Finish, OutboxRecord, Tx};
 
 /// Largest batch a worker may claim at once.
 pub const MAX_CLAIM: u32 = 500;
@@ -250,6 +250,26 @@ async fn prepare_claimed(
 
 /// Decide and render: the send-time checks of the core, then the template
 /// filled with the appointment as it is now.
+/// What a template is filled from, for one appointment at its clinic.
+pub(crate) fn facts<'a>(
+    view: &'a AppointmentView,
+    clinic: &'a Clinic,
+    previous_start: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Facts<'a> {
+    Facts {
+        pet: &view.pet_name,
+        owner: &view.client_name,
+        vet: &view.vet_name,
+        clinic: clinic.name.as_str(),
+        type_name: &view.type_name,
+        start: view.appointment.slot.start(),
+        previous_start,
+        tz: clinic.time_zone,
+        now,
+    }
+}
+
 pub(crate) async fn prepare(
     tx: &mut dyn Tx,
     m: &OutboxRecord,
@@ -318,20 +338,7 @@ pub(crate) async fn prepare(
         }
     };
     let template = template_of(tx, m.kind, m.channel).await?;
-    let rendered = render(
-        &template,
-        &Facts {
-            pet: &view.pet_name,
-            owner: &view.client_name,
-            vet: &view.vet_name,
-            clinic: clinic.name.as_str(),
-            type_name: &view.type_name,
-            start: a.slot.start(),
-            previous_start: m.previous_start,
-            tz: clinic.time_zone,
-            now,
-        },
-    );
+    let rendered = render(&template, &facts(&view, &clinic, m.previous_start, now));
     let calendar = m.channel == MessageChannel::Email
         && matches!(
             m.kind,

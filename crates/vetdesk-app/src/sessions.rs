@@ -6,11 +6,9 @@
 //! ticket issued by one `vetdesk serve` is redeemed on another, a sign-out on
 //! one ends streams on the other (within [`Settings::stream_recheck`]).
 
-use crate::access::token_hash;
+use crate::access::{new_secret, token_hash};
 use crate::{App, AppError, Result};
-use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
 use vetdesk_core::{ClinicScope, Principal, User};
@@ -41,15 +39,6 @@ pub struct LiveSession {
 
 fn refused(why: impl Into<String>) -> AppError {
     AppError::Unauthenticated(why.into())
-}
-
-fn new_ticket() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    format!(
-        "vdt_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
 }
 
 /// A token or ticket as sent, or `None` when it cannot be one.
@@ -179,7 +168,7 @@ impl App {
     pub async fn issue_stream_ticket(&self, token: &str) -> Result<StreamTicket> {
         let live = self.live_session(token).await?;
         let now = self.now();
-        let ticket = new_ticket();
+        let ticket = new_secret("vdt_");
         let record = StreamTicketRecord {
             ticket_hash: token_hash(&ticket),
             session_hash: live.token_hash,

@@ -7,14 +7,13 @@
 //! An unknown username is checked against a decoy hash, so it takes as long
 //! to refuse as a wrong password. Failures are audited.
 
-use crate::access::token_hash;
+use crate::access::{new_secret, token_hash};
 use crate::throttle::Refused;
 use crate::{App, AppError, Result};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use base64::Engine;
 use chrono::{DateTime, Utc};
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 use vetdesk_core::*;
@@ -26,15 +25,6 @@ pub struct SessionGrant {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: User,
-}
-
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    format!(
-        "vd_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
 }
 
 /// A hash of no one's password, checked when the username is unknown so that
@@ -119,7 +109,7 @@ impl App {
             return Err(AppError::Unauthenticated(WRONG_CREDENTIALS.into()));
         };
         self.throttle.succeed(&attempt);
-        let token = new_token();
+        let token = new_secret("vd_");
         let session = SessionRecord {
             token_hash: token_hash(&token),
             user_id: user.id,
