@@ -232,13 +232,10 @@ fn main() {
 
     // The same bookings through App::book_batch, ids resolved.
     let p = rt.block_on(practice(dir.path(), "batch.db"));
-    let actor = Actor::new("bench");
     let reqs: Vec<BookRequest> = (0..n).map(|i| request(&p, i)).collect();
     let t = Instant::now();
     for chunk in reqs.chunks(IMPORT_BATCH) {
-        let results = rt
-            .block_on(p.app.book_batch(chunk, &actor))
-            .expect("a batch");
+        let results = rt.block_on(p.app.book_batch(chunk)).expect("a batch");
         assert!(results.iter().all(Result::is_ok), "every slot is free");
     }
     let batch_secs = t.elapsed().as_secs_f64();
@@ -248,7 +245,7 @@ fn main() {
     let p = rt.block_on(practice(dir.path(), "per-line.db"));
     let t = Instant::now();
     for i in 0..per_line {
-        rt.block_on(p.app.book(request(&p, i), &actor))
+        rt.block_on(p.app.book(request(&p, i)))
             .expect("a free slot");
     }
     let line_secs = t.elapsed().as_secs_f64();

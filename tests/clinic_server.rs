@@ -20,7 +20,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use vetdesk_app::{RescheduleRequest, UserInput};
-use vetdesk_core::Actor;
 use vetdesk_store::ClaimScope;
 
 /// The practice on PostgreSQL, or `None` (said plainly) without a server.
@@ -62,7 +61,6 @@ async fn the_runtime_role_may_do_a_days_work_and_nothing_more() {
         return;
     };
     // The application runs as the runtime role (tests/common): a day's work.
-    let desk = Actor::new("desk");
     let booked = t
         .book(&t.alice_vet, "2027-03-02T10:00", &t.consult)
         .await
@@ -78,7 +76,6 @@ async fn the_runtime_role_may_do_a_days_work_and_nothing_more() {
                 duration_min: None,
                 note: None,
             },
-            &desk,
         )
         .await
         .expect("reschedule");
@@ -87,7 +84,6 @@ async fn the_runtime_role_may_do_a_days_work_and_nothing_more() {
             moved.view.appointment.id,
             Some(moved.view.appointment.meta.version),
             Some("Owner called".into()),
-            &desk,
         )
         .await
         .expect("cancel");

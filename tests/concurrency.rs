@@ -9,7 +9,6 @@ use common::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 use vetdesk_app::*;
-use vetdesk_core::*;
 
 story!(multi_thread async fn sixteen_tasks_race_for_the_same_slots(t) {
     // Four "workstations", each its own pool on the same file, four tasks each.
@@ -38,7 +37,6 @@ story!(multi_thread async fn sixteen_tasks_race_for_the_same_slots(t) {
                             start: local(s),
                             ..(*base).clone()
                         },
-                        &Actor::new(format!("task-{task}")),
                     )
                     .await;
                 results.push((s.clone(), r.map(|d| d.view.appointment.id)));
@@ -93,7 +91,6 @@ story!(multi_thread async fn overlapping_attempts_never_double_book(t) {
                             start: local(s),
                             ..(*base).clone()
                         },
-                        &Actor::new("racer"),
                     )
                     .await
                 {

@@ -156,14 +156,7 @@ async fn messages_of(t: &TestApp, a: AppointmentId) -> Vec<OutboxRecord> {
 async fn olivias_history(t: &TestApp, smtp: &SmtpSink) -> (AppointmentId, AppointmentId) {
     let mut req = t.book_request(&t.alice_vet, &t.london, "2027-03-05T10:00", &t.consult);
     req.notes = Some("Olivia Smith says Biscuit limps; call 7700 900123".into());
-    let a = t
-        .app
-        .book(req, &t.actor)
-        .await
-        .expect("booked")
-        .view
-        .appointment
-        .id;
+    let a = t.app.book(req).await.expect("booked").view.appointment.id;
     email_worker(t, Arc::new(QuotingRefusal), None)
         .drain()
         .await
@@ -178,7 +171,7 @@ async fn olivias_history(t: &TestApp, smtp: &SmtpSink) -> (AppointmentId, Appoin
         .await
         .expect("sent");
     t.app
-        .cancel(b, None, Some("Olivia Smith moved away".into()), &t.actor)
+        .cancel(b, None, Some("Olivia Smith moved away".into()))
         .await
         .expect("cancelled");
     email_worker(t, smtp_channel(smtp), None)

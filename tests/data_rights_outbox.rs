@@ -181,7 +181,7 @@ story!(
         t.clock.advance(Duration::hours(2));
         let mut req = t.book_request(&t.ben_vet, &t.london, "2027-03-03T10:00", &t.consult);
         req.pet_id = t.other_pet.id;
-        let a = t.app.book(req, &t.actor).await.expect("booked").view.appointment.id;
+        let a = t.app.book(req).await.expect("booked").view.appointment.id;
         let sms = Channels { email: None, sms: Some(Arc::new(Quoting { transient: true })), desktop: None };
         let mut w = worker(&t, sms, None);
         assert_eq!(w.drain().await.expect("step").retried, 1);
@@ -204,7 +204,7 @@ story!(
         t.book(&t.alice_vet, "2027-03-05T11:00", &t.consult).await.expect("booked");
         let mut req = t.book_request(&t.ben_vet, &t.london, "2027-03-03T11:00", &t.consult);
         req.pet_id = t.other_pet.id;
-        t.app.book(req, &t.actor).await.expect("booked");
+        t.app.book(req).await.expect("booked");
         let both = Channels { email: Some(smtp(&sink)), sms: Some(Arc::new(real)), desktop: None };
         assert_eq!(worker(&t, both, None).drain().await.expect("sent").sent, 2);
         assert_eq!((sink.count(), gateway.accepted().len()), (1, 1));

@@ -236,7 +236,7 @@ story!(
         let mut w = worker(&t, &p);
         w.drain().await.expect("step");
         t.clock.set(utc("2027-03-01T12:00:00Z"));
-        t.app.cancel(id, None, Some("Owner called".into()), &t.actor).await.expect("cancelled");
+        t.app.cancel(id, None, Some("Owner called".into())).await.expect("cancelled");
         let ms = messages(&t, id).await;
         use MessageStatus::*;
         assert_eq!(
@@ -282,8 +282,8 @@ story!(
             note: None,
         };
         // Moved twice before the worker looks again: only the last move is announced.
-        t.app.reschedule(id, None, move_to("2027-03-04T11:00"), &t.actor).await.expect("moved");
-        t.app.reschedule(id, None, move_to("2027-03-04T14:00"), &t.actor).await.expect("moved");
+        t.app.reschedule(id, None, move_to("2027-03-04T11:00")).await.expect("moved");
+        t.app.reschedule(id, None, move_to("2027-03-04T14:00")).await.expect("moved");
         let ms = messages(&t, id).await;
         let pending: Vec<_> = ms.iter().filter(|m| m.status == MessageStatus::Pending).collect();
         assert_eq!(
@@ -323,7 +323,7 @@ story!(
         let a = t.book(&t.alice_vet, "2027-03-01T13:00", &t.consult).await.expect("booked");
         let b = t.book(&t.ben_vet, "2027-03-01T14:00", &t.consult).await.expect("booked");
         t.clock.set(utc("2027-03-01T11:30:00Z"));
-        t.app.check_in(a.view.appointment.id, None, &t.actor).await.expect("checked in");
+        t.app.check_in(a.view.appointment.id, None).await.expect("checked in");
         let ms = messages(&t, a.view.appointment.id).await;
         use MessageStatus::*;
         assert_eq!(
@@ -338,7 +338,7 @@ story!(
             ]
         );
         t.clock.set(utc("2027-03-01T14:20:00Z"));
-        t.app.no_show(b.view.appointment.id, None, &t.actor).await.expect("no-show");
+        t.app.no_show(b.view.appointment.id, None).await.expect("no-show");
         let ms = messages(&t, b.view.appointment.id).await;
         assert_eq!(ms[0].status, Skipped, "its 24 h reminder: {:?}", brief(&ms));
         assert!(ms.iter().skip(2).all(|m| m.status == Voided), "{:?}", brief(&ms));
@@ -346,7 +346,7 @@ story!(
         // Confirming changes no plan.
         let c = t.book(&t.ben_vet, "2027-03-05T10:00", &t.consult).await.expect("booked");
         let before = brief(&messages(&t, c.view.appointment.id).await);
-        t.app.confirm(c.view.appointment.id, None, &t.actor).await.expect("confirmed");
+        t.app.confirm(c.view.appointment.id, None).await.expect("confirmed");
         assert_eq!(brief(&messages(&t, c.view.appointment.id).await), before);
     }
 );
@@ -358,7 +358,7 @@ story!(
         t.clock.set(utc("2027-03-01T21:00:00Z"));
         let mut req = t.book_request(&t.ben_vet, &t.london, "2027-03-03T09:00", &t.consult);
         req.pet_id = t.other_pet.id;
-        let a = t.app.book(req, &t.actor).await.expect("booked");
+        let a = t.app.book(req).await.expect("booked");
         let id = a.view.appointment.id;
         use MessageStatus::Pending;
         assert_eq!(
@@ -418,7 +418,7 @@ story!(
             .expect("pet");
         let mut req = t.book_request(&t.ben_vet, &t.london, "2027-03-03T11:00", &t.consult);
         req.pet_id = pet.id;
-        let a = t.app.book(req, &t.actor).await.expect("booked");
+        let a = t.app.book(req).await.expect("booked");
         let ms = messages(&t, a.view.appointment.id).await;
         let owner_msgs: Vec<_> = ms.iter().filter(|m| m.kind.to_owner()).collect();
         assert_eq!(owner_msgs.len(), 3);
@@ -459,7 +459,7 @@ story!(
         let p = peers().await;
         let a = t
             .app
-            .book(t.book_request(&t.cara_vet, &t.new_york, "2027-03-03T09:00", &t.consult), &t.actor)
+            .book(t.book_request(&t.cara_vet, &t.new_york, "2027-03-03T09:00", &t.consult))
             .await
             .expect("booked");
         let id = a.view.appointment.id;
@@ -639,7 +639,7 @@ story!(
         let p = peers().await;
         let mut req = t.book_request(&t.ben_vet, &t.london, "2027-03-05T10:00", &t.consult);
         req.pet_id = t.other_pet.id;
-        let a = t.app.book(req, &t.actor).await.expect("booked");
+        let a = t.app.book(req).await.expect("booked");
         let id = a.view.appointment.id;
         let mut w = Worker::new(t.app.clone(), channels(&p, 300), config()).expect("worker");
         p.sms.set_behaviour(Behaviour::RefuseTemporarily);
@@ -664,7 +664,7 @@ story!(
         p.sms.set_behaviour(Behaviour::RefusePermanently);
         let mut req = t.book_request(&t.alice_vet, &t.london, "2027-03-05T10:00", &t.consult);
         req.pet_id = t.other_pet.id;
-        t.app.book(req, &t.actor).await.expect("booked");
+        t.app.book(req).await.expect("booked");
         assert_eq!(w.drain().await.expect("step").failed, 1);
     }
 );
@@ -713,8 +713,8 @@ story!(
         let a = t.book(&t.alice_vet, "2027-03-01T13:00", &t.consult).await.expect("booked");
         let b = t.book(&t.ben_vet, "2027-03-01T13:00", &t.consult).await.expect("booked");
         t.clock.set(utc("2027-03-01T12:40:00Z"));
-        t.app.check_in(a.view.appointment.id, None, &t.actor).await.expect("checked in");
-        t.app.check_in(b.view.appointment.id, None, &t.actor).await.expect("checked in");
+        t.app.check_in(a.view.appointment.id, None).await.expect("checked in");
+        t.app.check_in(b.view.appointment.id, None).await.expect("checked in");
         let screen = Arc::new(Screen::default());
         let channels = Channels {
             desktop: Some((screen.clone(), vetdesk_store::DesktopScope::Vet(t.alice_vet.id))),

@@ -94,7 +94,7 @@ async fn due_burst(t: &TestApp, n: usize) -> usize {
             let start = now + Duration::minutes(12 * 60 + 30 + 10 * k);
             let mut req = t.book_request(&vet, &t.london, "2027-01-01T00:00", &short);
             req.start = TimeInput::parse(&start.to_rfc3339()).expect("instant");
-            t.app.book(req, &t.actor).await.expect("booked");
+            t.app.book(req).await.expect("booked");
             booked += 1;
         }
     }

@@ -26,7 +26,7 @@ story!(multi_thread async fn eight_connections_ten_thousand_attempts_no_double_b
             for (vet, day, minute) in list.iter().skip(conn).step_by(8) {
                 let start = day.and_hms_opt(0, 0, 0).unwrap() + Duration::minutes(i64::from(*minute));
                 let req = BookRequest { vet_id: *vet, start: TimeInput::Local(start), ..(*base).clone() };
-                match app.book(req, &Actor::new(format!("desk-{conn}"))).await {
+                match app.book(req).await {
                     Ok(_) => won += 1,
                     Err(AppError::Conflict { conflicts, .. }) => {
                         assert!(!conflicts.is_empty() && conflicts.iter().all(|c| c.code() == "overlap"), "{conflicts:?}");
@@ -58,11 +58,12 @@ story!(multi_thread async fn stale_version_race_exactly_one_reschedule_wins(t) {
     let mut tasks = Vec::new();
     for (i, start) in ["2027-03-02T11:00", "2027-03-02T14:00"].into_iter().enumerate() {
         let store = vetdesk_store::open(&t.url).await.unwrap();
-        let desk = App::new(store, t.clock.clone(), Settings::default());
+        let desk = App::new(store, t.clock.clone(), Settings::default())
+            .acting_as(Principal::local(format!("desk-{i}")));
         let id = appt.id;
         tasks.push(tokio::spawn(async move {
             let req = RescheduleRequest { start: local(start), duration_min: None, vet_id: None, note: None };
-            desk.reschedule(id, Some(1), req, &Actor::new(format!("desk-{i}"))).await
+            desk.reschedule(id, Some(1), req).await
         }));
     }
     let mut outcomes = Vec::new();

@@ -31,7 +31,7 @@ story!(async fn create_confirm_check_in_start_complete(t) {
         "2027-03-02 10:00"
     );
 
-    let d = t.app.confirm(id, Some(1), &t.actor).await.unwrap();
+    let d = t.app.confirm(id, Some(1)).await.unwrap();
     assert_eq!(
         (d.view.appointment.status, d.view.appointment.meta.version),
         (Status::Confirmed, 2)
@@ -39,7 +39,8 @@ story!(async fn create_confirm_check_in_start_complete(t) {
     t.clock.set(utc("2027-03-02T09:55:00Z"));
     let d = t
         .app
-        .check_in(id, Some(2), &Actor::new("reception"))
+        .acting_as(Principal::local("reception"))
+        .check_in(id, Some(2))
         .await
         .unwrap();
     assert_eq!(
@@ -48,12 +49,12 @@ story!(async fn create_confirm_check_in_start_complete(t) {
     );
     assert_eq!(d.view.appointment.updated_by, Actor::new("reception"));
     t.clock.set(utc("2027-03-02T10:02:00Z"));
-    let d = t.app.start(id, Some(3), &t.actor).await.unwrap();
+    let d = t.app.start(id, Some(3)).await.unwrap();
     assert_eq!(d.view.appointment.status, Status::InProgress);
     t.clock.set(utc("2027-03-02T10:31:00Z"));
     let d = t
         .app
-        .complete(id, Some(4), Some("All well".into()), &t.actor)
+        .complete(id, Some(4), Some("All well".into()))
         .await
         .unwrap();
     assert_eq!(
@@ -94,10 +95,10 @@ story!(async fn create_confirm_check_in_start_complete(t) {
         Action::NoShow,
     ] {
         let err = match action {
-            Action::Cancel => t.app.cancel(id, None, None, &t.actor).await,
-            Action::Confirm => t.app.confirm(id, None, &t.actor).await,
-            Action::Start => t.app.start(id, None, &t.actor).await,
-            _ => t.app.no_show(id, None, &t.actor).await,
+            Action::Cancel => t.app.cancel(id, None, None).await,
+            Action::Confirm => t.app.confirm(id, None).await,
+            Action::Start => t.app.start(id, None).await,
+            _ => t.app.no_show(id, None).await,
         }
         .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidTransition, "{action}: {err}");
@@ -117,7 +118,7 @@ story!(async fn cancel_records_the_reason_and_frees_the_slot(t) {
     let id = d.view.appointment.id;
     let d = t
         .app
-        .cancel(id, Some(1), Some("  Owner is away  ".into()), &t.actor)
+        .cancel(id, Some(1), Some("  Owner is away  ".into()))
         .await
         .unwrap();
     assert_eq!(d.view.appointment.status, Status::Cancelled);
@@ -144,14 +145,14 @@ story!(async fn no_show_only_after_the_start_and_it_frees_the_time(t) {
         .unwrap();
     let id = d.view.appointment.id;
     t.clock.set(utc("2027-03-02T09:59:00Z"));
-    let err = t.app.no_show(id, None, &t.actor).await.unwrap_err();
+    let err = t.app.no_show(id, None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidTransition);
     assert!(
         err.to_string().contains("before the appointment's start"),
         "{err}"
     );
     t.clock.set(utc("2027-03-02T10:10:00Z"));
-    let d = t.app.no_show(id, None, &t.actor).await.unwrap();
+    let d = t.app.no_show(id, None).await.unwrap();
     assert_eq!(d.view.appointment.status, Status::NoShow);
     // The rest of the slot is free for a walk-in.
     t.clock.set(utc("2027-03-02T10:00:00Z"));
@@ -162,7 +163,6 @@ story!(async fn no_show_only_after_the_start_and_it_frees_the_time(t) {
                 duration_min: Some(30),
                 ..t.book_request(&t.alice_vet, &t.london, "2027-03-02T10:00", &t.consult)
             },
-            &t.actor,
         )
         .await;
     assert!(walk_in.is_ok(), "{walk_in:?}");
@@ -181,7 +181,7 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
         .unwrap()
         .view
         .appointment;
-    t.app.confirm(a.id, None, &t.actor).await.unwrap();
+    t.app.confirm(a.id, None).await.unwrap();
     let mv = |start: &str| RescheduleRequest {
         start: local(start),
         duration_min: None,
@@ -193,7 +193,7 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
     let before = t.footprint().await;
     let err = t
         .app
-        .reschedule(a.id, Some(2), mv("2027-03-02T10:45"), &t.actor)
+        .reschedule(a.id, Some(2), mv("2027-03-02T10:45"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Conflict);
@@ -205,7 +205,7 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
     // Into the lunch break: refused.
     let err = t
         .app
-        .reschedule(a.id, Some(2), mv("2027-03-02T12:15"), &t.actor)
+        .reschedule(a.id, Some(2), mv("2027-03-02T12:15"))
         .await
         .unwrap_err();
     assert!(
@@ -216,7 +216,7 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
     // Fifteen minutes later overlaps only itself: fine, and back to scheduled.
     let d = t
         .app
-        .reschedule(a.id, Some(2), mv("2027-03-02T10:15"), &t.actor)
+        .reschedule(a.id, Some(2), mv("2027-03-02T10:15"))
         .await
         .unwrap();
     assert_eq!(d.view.appointment.status, Status::Scheduled);
@@ -241,7 +241,6 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
                 vet_id: Some(t.ben_vet.id),
                 ..mv("2027-03-03T14:00")
             },
-            &t.actor,
         )
         .await
         .unwrap();
@@ -259,14 +258,13 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
                 vet_id: Some(t.cara_vet.id),
                 ..mv("2027-03-03T14:00")
             },
-            &t.actor,
         )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidInput);
     let err = t
         .app
-        .reschedule(a.id, Some(3), mv("2027-03-03T15:00"), &t.actor)
+        .reschedule(a.id, Some(3), mv("2027-03-03T15:00"))
         .await
         .unwrap_err();
     assert!(
@@ -281,10 +279,10 @@ story!(async fn reschedule_is_conflict_checked_and_asks_for_confirmation_again(t
         "{err}"
     );
     t.clock.set(utc("2027-03-03T14:00:00Z"));
-    t.app.start(a.id, Some(4), &t.actor).await.unwrap();
+    t.app.start(a.id, Some(4)).await.unwrap();
     let err = t
         .app
-        .reschedule(a.id, Some(5), mv("2027-03-04T15:00"), &t.actor)
+        .reschedule(a.id, Some(5), mv("2027-03-04T15:00"))
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::InvalidTransition);
@@ -298,11 +296,11 @@ story!(async fn a_stale_version_is_refused_and_changes_nothing(t) {
         .view
         .appointment;
     // Two workstations read version 1; the first confirms.
-    t.app.confirm(a.id, Some(1), &t.actor).await.unwrap();
+    t.app.confirm(a.id, Some(1)).await.unwrap();
     let before = t.footprint().await;
     let err = t
         .app
-        .cancel(a.id, Some(1), Some("late".into()), &t.actor)
+        .cancel(a.id, Some(1), Some("late".into()))
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::StaleVersion);
@@ -375,7 +373,7 @@ story!(async fn a_batch_books_each_request_as_book_would_and_refusals_leave_noth
         unknown_pet, // invalid
         t.book_request(&t.ben_vet, &t.london, "2027-03-02T15:00", &t.consult),
     ];
-    let results = t.app.book_batch(&reqs, &t.actor).await.unwrap();
+    let results = t.app.book_batch(&reqs).await.unwrap();
     let codes: Vec<Option<ErrorCode>> = results
         .iter()
         .map(|r| r.as_ref().err().map(AppError::code))

@@ -106,7 +106,6 @@ story!(async fn availability_follows_working_hours_breaks_and_bookings(t) {
             booked.view.appointment.id,
             None,
             Some("owner called".into()),
-            &t.actor,
         )
         .await
         .unwrap();
@@ -530,7 +529,7 @@ story!(async fn calendar_views_show_appointments_and_free_time_in_local_terms(t)
         .await
         .unwrap();
     t.app
-        .cancel(c.view.appointment.id, None, None, &t.actor)
+        .cancel(c.view.appointment.id, None, None)
         .await
         .unwrap();
     let ny = t
@@ -540,7 +539,6 @@ story!(async fn calendar_views_show_appointments_and_free_time_in_local_terms(t)
                 pet_id: t.other_pet.id,
                 ..t.book_request(&t.cara_vet, &t.new_york, "2027-03-02T09:00", &t.consult)
             },
-            &t.actor,
         )
         .await
         .unwrap();
@@ -706,7 +704,6 @@ story!(async fn booking_any_offered_slot_succeeds_and_removes_it(t) {
                     start: TimeInput::Instant(s.start),
                     ..t.book_request(&t.ben_vet, &t.london, "2027-03-02T00:00", &t.surgery)
                 },
-                &t.actor,
             )
             .await
             .unwrap_or_else(|e| panic!("offered slot {} refused: {e}", s.local_start));
@@ -761,7 +758,6 @@ story!(async fn availability_can_ignore_the_appointment_being_moved(t) {
                 vet_id: None,
                 note: None,
             },
-            &t.actor,
         )
         .await
         .unwrap();
@@ -776,7 +772,6 @@ story!(async fn conflict_messages_speak_the_clinics_local_time(t) {
         .app
         .book(
             t.book_request(&t.cara_vet, &t.new_york, "2027-03-02T09:00", &t.consult),
-            &t.actor,
         )
         .await
         .unwrap();
@@ -784,7 +779,6 @@ story!(async fn conflict_messages_speak_the_clinics_local_time(t) {
         .app
         .book(
             t.book_request(&t.cara_vet, &t.new_york, "2027-03-02T09:15", &t.consult),
-            &t.actor,
         )
         .await
         .unwrap_err();
@@ -837,7 +831,6 @@ story!(async fn availability_sees_what_another_workstation_wrote_at_once(t) {
     other
         .book(
             t.book_request(&t.alice_vet, &t.london, "2027-03-02T10:00", &t.consult),
-            &t.actor,
         )
         .await
         .unwrap();

@@ -31,7 +31,6 @@ story!(async fn filters_text_search_and_pages(t) {
                 pet_id: t.other_pet.id,
                 ..t.book_request(&t.ben_vet, &t.london, "2027-03-03T09:00", &t.consult)
             },
-            &t.actor,
         )
         .await
         .unwrap()
@@ -45,15 +44,14 @@ story!(async fn filters_text_search_and_pages(t) {
                 pet_id: t.other_pet.id,
                 ..t.book_request(&t.cara_vet, &t.new_york, "2027-03-03T09:00", &t.consult)
             },
-            &t.actor,
         )
         .await
         .unwrap()
         .view
         .appointment
         .id;
-    t.app.confirm(ids[1], None, &t.actor).await.unwrap();
-    t.app.cancel(ids[2], None, None, &t.actor).await.unwrap();
+    t.app.confirm(ids[1], None).await.unwrap();
+    t.app.cancel(ids[2], None, None).await.unwrap();
 
     let list = |f: AppointmentFilter| t.app.appointments(f);
     let all = list(AppointmentFilter::default()).await.unwrap();
@@ -253,7 +251,6 @@ story!(async fn search_folds_case_beyond_ascii(t) {
                 pet_id: p.id,
                 ..t.book_request(&t.alice_vet, &t.london, "2027-03-02T10:00", &t.consult)
             },
-            &t.actor,
         )
         .await
         .unwrap();

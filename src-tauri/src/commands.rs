@@ -18,7 +18,7 @@ use uuid::Uuid;
 use vetdesk_app::views::{
     AppointmentDetails, Availability, AvailabilityRuns, Calendar, ConflictReport,
 };
-use vetdesk_app::{App, AppError, MessagePreview, OutboxQuery, SessionGrant, TemplateView};
+use vetdesk_app::{AppError, MessagePreview, OutboxQuery, SessionGrant, TemplateView};
 use vetdesk_core::*;
 use vetdesk_store::Entity;
 use vetdesk_store::{OutboxRecord, Page};
@@ -66,10 +66,6 @@ pub struct IdOnly {
 /// The version a deletion is made against (the HTTP API's `?version=`).
 fn version(v: Option<i64>) -> Result<i64> {
     v.ok_or_else(|| CommandError::invalid("name the version you are deleting"))
-}
-
-fn actor(app: &App) -> Actor {
-    Actor::new(app.principal().username.clone())
 }
 
 // ---------- signing in and out ----------
@@ -181,7 +177,7 @@ pub async fn book(
     args: Input<BookBody>,
 ) -> Result<AppointmentDetails> {
     let app = desktop.acting(token.as_deref()).await?;
-    Ok(app.book(args.read()?.try_into()?, &actor(&app)).await?)
+    Ok(app.book(args.read()?.try_into()?).await?)
 }
 
 #[tauri::command]
@@ -197,7 +193,7 @@ pub async fn get(
 
 /// The lifecycle steps: `{ id, version, note? }`.
 macro_rules! step {
-    ($name:ident, |$app:ident, $id:ident, $a:ident, $actor:ident| $call:expr) => {
+    ($name:ident, |$app:ident, $id:ident, $a:ident| $call:expr) => {
         #[tauri::command]
         #[tracing::instrument(skip_all, name = "command.step", fields(step = stringify!($name)))]
         pub async fn $name(
@@ -208,38 +204,20 @@ macro_rules! step {
             let $app = desktop.acting(token.as_deref()).await?;
             let $a = args.read()?;
             let $id = AppointmentId($a.id);
-            let $actor = actor(&$app);
             Ok($call.await?)
         }
     };
 }
 
-step!(confirm, |app, id, a, actor| app.confirm(
+step!(confirm, |app, id, a| app.confirm(id, a.body.version));
+step!(check_in, |app, id, a| app.check_in(id, a.body.version));
+step!(start, |app, id, a| app.start(id, a.body.version));
+step!(complete, |app, id, a| app.complete(
     id,
     a.body.version,
-    &actor
+    a.body.note
 ));
-step!(check_in, |app, id, a, actor| app.check_in(
-    id,
-    a.body.version,
-    &actor
-));
-step!(start, |app, id, a, actor| app.start(
-    id,
-    a.body.version,
-    &actor
-));
-step!(complete, |app, id, a, actor| app.complete(
-    id,
-    a.body.version,
-    a.body.note,
-    &actor
-));
-step!(no_show, |app, id, a, actor| app.no_show(
-    id,
-    a.body.version,
-    &actor
-));
+step!(no_show, |app, id, a| app.no_show(id, a.body.version));
 
 #[tauri::command]
 #[tracing::instrument(skip_all, name = "command.cancel")]
@@ -251,9 +229,7 @@ pub async fn cancel(
     let app = desktop.acting(token.as_deref()).await?;
     let a = args.read()?;
     let id = AppointmentId(a.id);
-    Ok(app
-        .cancel(id, a.body.version, a.body.reason, &actor(&app))
-        .await?)
+    Ok(app.cancel(id, a.body.version, a.body.reason).await?)
 }
 
 #[tauri::command]
@@ -267,7 +243,7 @@ pub async fn reschedule(
     let a = args.read()?;
     let (version, request) = a.body.into_request()?;
     Ok(app
-        .reschedule(AppointmentId(a.id), version, request, &actor(&app))
+        .reschedule(AppointmentId(a.id), version, request)
         .await?)
 }
 

@@ -37,7 +37,7 @@ fn summary(verb: &str, d: &AppointmentDetails) -> String {
 
 pub async fn book(ctx: &Ctx, a: BookArgs) -> Result<Reply> {
     let req = book_request(ctx, &mut Names::default(), a).await?;
-    match ctx.app.book(req, &ctx.actor).await {
+    match ctx.app.book(req).await {
         Ok(d) => ctx.reply(&d, |d| summary("booked", d)),
         Err(e) => Err(e.into()),
     }
@@ -83,7 +83,7 @@ impl ImportReport {
             return;
         }
         let (lines, reqs): (Vec<usize>, Vec<BookRequest>) = batch.drain(..).unzip();
-        match ctx.app.book_batch(&reqs, &ctx.actor).await {
+        match ctx.app.book_batch(&reqs).await {
             Ok(results) => {
                 for (line, r) in lines.into_iter().zip(results) {
                     match r {
@@ -204,15 +204,12 @@ pub async fn act(ctx: &Ctx, action: Act, a: ActArgs) -> Result<Reply> {
     let id = resolve::appointment(&a.id)?;
     let v = a.version.expect_version;
     let (verb, result) = match action {
-        Act::Confirm => ("confirmed", ctx.app.confirm(id, v, &ctx.actor).await),
-        Act::CheckIn => ("checked in", ctx.app.check_in(id, v, &ctx.actor).await),
-        Act::Start => ("started", ctx.app.start(id, v, &ctx.actor).await),
-        Act::Complete(note) => ("completed", ctx.app.complete(id, v, note, &ctx.actor).await),
-        Act::Cancel(reason) => ("cancelled", ctx.app.cancel(id, v, reason, &ctx.actor).await),
-        Act::NoShow => (
-            "marked as no-show",
-            ctx.app.no_show(id, v, &ctx.actor).await,
-        ),
+        Act::Confirm => ("confirmed", ctx.app.confirm(id, v).await),
+        Act::CheckIn => ("checked in", ctx.app.check_in(id, v).await),
+        Act::Start => ("started", ctx.app.start(id, v).await),
+        Act::Complete(note) => ("completed", ctx.app.complete(id, v, note).await),
+        Act::Cancel(reason) => ("cancelled", ctx.app.cancel(id, v, reason).await),
+        Act::NoShow => ("marked as no-show", ctx.app.no_show(id, v).await),
     };
     ctx.reply(&result?, |d| summary(verb, d))
 }
@@ -230,11 +227,7 @@ pub async fn reschedule(ctx: &Ctx, a: RescheduleArgs) -> Result<Reply> {
         vet_id,
         note: a.note,
     };
-    match ctx
-        .app
-        .reschedule(id, a.version.expect_version, req, &ctx.actor)
-        .await
-    {
+    match ctx.app.reschedule(id, a.version.expect_version, req).await {
         Ok(d) => ctx.reply(&d, |d| summary("rescheduled", d)),
         Err(e) => Err(e.into()),
     }

@@ -215,7 +215,6 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("booking");
     let counter = AtomicU64::new(0);
-    let actor = Actor::new("bench");
     g.bench_function("book_app", |b| {
         b.to_async(&rt).iter(|| async {
             let (vet, start) = nth_slot(&p, counter.fetch_add(1, Ordering::Relaxed));
@@ -230,7 +229,7 @@ fn bench(c: &mut Criterion) {
                 reason: None,
                 notes: None,
             };
-            black_box(p.app.book(r, &actor).await.expect("a free slot books"))
+            black_box(p.app.book(r).await.expect("a free slot books"))
         })
     });
     let raw = AtomicU64::new(0);

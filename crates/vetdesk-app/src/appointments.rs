@@ -57,10 +57,11 @@ pub const MAX_BOOK_BATCH: usize = 1000;
 
 impl App {
     /// Book an appointment: checked for every conflict inside the write transaction.
-    #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, vet = %req.vet_id, actor = %actor.0))]
-    pub async fn book(&self, req: BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
+    #[tracing::instrument(skip_all, fields(clinic = %req.clinic_id, vet = %req.vet_id, actor = %self.principal.username))]
+    pub async fn book(&self, req: BookRequest) -> Result<AppointmentDetails> {
         self.require(Permission::Book)?;
-        retrying(|| self.book_once(&req, actor)).await
+        let actor = self.actor();
+        retrying(|| self.book_once(&req, &actor)).await
     }
 
     async fn book_once(&self, req: &BookRequest, actor: &Actor) -> Result<AppointmentDetails> {
@@ -85,11 +86,10 @@ impl App {
     /// The outer error means the batch as a whole failed and nothing of it
     /// was kept (the store stayed busy through the retries, or the commit
     /// failed). At most [`MAX_BOOK_BATCH`] requests.
-    #[tracing::instrument(skip_all, fields(count = reqs.len(), actor = %actor.0))]
+    #[tracing::instrument(skip_all, fields(count = reqs.len(), actor = %self.principal.username))]
     pub async fn book_batch(
         &self,
         reqs: &[BookRequest],
-        actor: &Actor,
     ) -> Result<Vec<Result<AppointmentDetails>>> {
         self.require(Permission::Book)?;
         if reqs.len() > MAX_BOOK_BATCH {
@@ -99,7 +99,8 @@ impl App {
             ))
             .into());
         }
-        retrying(|| self.book_batch_once(reqs, actor)).await
+        let actor = self.actor();
+        retrying(|| self.book_batch_once(reqs, &actor)).await
     }
 
     async fn book_batch_once(
@@ -245,9 +246,9 @@ impl App {
         expected_version: Option<i64>,
         action: Action,
         note: Option<String>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        retrying(|| self.act_once(id, expected_version, action, note.clone(), actor)).await
+        let actor = self.actor();
+        retrying(|| self.act_once(id, expected_version, action, note.clone(), &actor)).await
     }
 
     async fn act_once(
@@ -325,10 +326,8 @@ impl App {
         &self,
         id: AppointmentId,
         expected_version: Option<i64>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Confirm, None, actor)
-            .await
+        self.act(id, expected_version, Action::Confirm, None).await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
@@ -336,10 +335,8 @@ impl App {
         &self,
         id: AppointmentId,
         expected_version: Option<i64>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::CheckIn, None, actor)
-            .await
+        self.act(id, expected_version, Action::CheckIn, None).await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
@@ -347,10 +344,8 @@ impl App {
         &self,
         id: AppointmentId,
         expected_version: Option<i64>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Start, None, actor)
-            .await
+        self.act(id, expected_version, Action::Start, None).await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
@@ -359,10 +354,8 @@ impl App {
         id: AppointmentId,
         expected_version: Option<i64>,
         note: Option<String>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Complete, note, actor)
-            .await
+        self.act(id, expected_version, Action::Complete, note).await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
@@ -371,10 +364,8 @@ impl App {
         id: AppointmentId,
         expected_version: Option<i64>,
         reason: Option<String>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::Cancel, reason, actor)
-            .await
+        self.act(id, expected_version, Action::Cancel, reason).await
     }
 
     #[tracing::instrument(skip_all, fields(appointment = %id))]
@@ -382,10 +373,8 @@ impl App {
         &self,
         id: AppointmentId,
         expected_version: Option<i64>,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
-        self.act(id, expected_version, Action::NoShow, None, actor)
-            .await
+        self.act(id, expected_version, Action::NoShow, None).await
     }
 
     /// Move an appointment (conflict-checked); it returns to `scheduled`.
@@ -395,10 +384,10 @@ impl App {
         id: AppointmentId,
         expected_version: Option<i64>,
         req: RescheduleRequest,
-        actor: &Actor,
     ) -> Result<AppointmentDetails> {
         self.require(Permission::Reschedule)?;
-        retrying(|| self.reschedule_once(id, expected_version, req.clone(), actor)).await
+        let actor = self.actor();
+        retrying(|| self.reschedule_once(id, expected_version, req.clone(), &actor)).await
     }
 
     async fn reschedule_once(

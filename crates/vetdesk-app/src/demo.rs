@@ -101,7 +101,6 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
     let seeder = app
         .with_clock(clock.clone())
         .acting_as(Principal::local("demo"));
-    let actor = Actor::new("demo");
 
     let london = seeder
         .create_clinic(ClinicInput {
@@ -298,20 +297,17 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
                     let start =
                         day.and_hms_opt(0, 0, 0).unwrap_or_default() + Duration::minutes(minute);
                     let res = seeder
-                        .book(
-                            BookRequest {
-                                clinic_id: clinic.id,
-                                vet_id: vet.id,
-                                pet_id: pet.id,
-                                client_id: None,
-                                type_id: t.id,
-                                start: TimeInput::Local(start),
-                                duration_min: None,
-                                reason: Some(t.name.to_string()),
-                                notes: None,
-                            },
-                            &actor,
-                        )
+                        .book(BookRequest {
+                            clinic_id: clinic.id,
+                            vet_id: vet.id,
+                            pet_id: pet.id,
+                            client_id: None,
+                            type_id: t.id,
+                            start: TimeInput::Local(start),
+                            duration_min: None,
+                            reason: Some(t.name.to_string()),
+                            notes: None,
+                        })
                         .await;
                     match res {
                         Ok(d) => {
@@ -338,35 +334,35 @@ pub async fn seed(app: &App, today: NaiveDate) -> Result<DemoSummary> {
             clock.set(at(-60));
             if roll < 10 {
                 seeder
-                    .cancel(a.id, None, Some("Owner called to cancel".into()), &actor)
+                    .cancel(a.id, None, Some("Owner called to cancel".into()))
                     .await?;
                 continue;
             }
-            seeder.confirm(a.id, None, &actor).await?;
+            seeder.confirm(a.id, None).await?;
             if roll < 17 {
                 clock.set(at(15));
-                seeder.no_show(a.id, None, &actor).await?;
+                seeder.no_show(a.id, None).await?;
                 continue;
             }
             clock.set(at(-5));
-            seeder.check_in(a.id, None, &actor).await?;
+            seeder.check_in(a.id, None).await?;
             clock.set(at(0));
-            seeder.start(a.id, None, &actor).await?;
+            seeder.start(a.id, None).await?;
             clock.set(a.slot.end());
-            seeder.complete(a.id, None, None, &actor).await?;
+            seeder.complete(a.id, None, None).await?;
         } else if start <= now {
             clock.set(at(-5));
-            seeder.check_in(a.id, None, &actor).await?;
+            seeder.check_in(a.id, None).await?;
             clock.set(at(0));
-            seeder.start(a.id, None, &actor).await?;
+            seeder.start(a.id, None).await?;
         } else {
             clock.set(now);
             if roll < 8 {
                 seeder
-                    .cancel(a.id, None, Some("Pet is feeling better".into()), &actor)
+                    .cancel(a.id, None, Some("Pet is feeling better".into()))
                     .await?;
             } else if roll < 60 {
-                seeder.confirm(a.id, None, &actor).await?;
+                seeder.confirm(a.id, None).await?;
             }
         }
     }

@@ -47,7 +47,7 @@ pub use throttle::{address_group, SignInStats, ThrottleRule, MAX_THROTTLE_KEYS};
 use chrono::{DateTime, Duration, Utc};
 use std::sync::{Arc, Mutex};
 use throttle::SignInThrottle;
-use vetdesk_core::{MessageChannel, Principal};
+use vetdesk_core::{Actor, MessageChannel, Principal};
 pub use vetdesk_store::{Change, ChangeOp};
 use vetdesk_store::{ClaimScope, DesktopScope, Store};
 
@@ -213,6 +213,13 @@ impl App {
             principal: Arc::new(principal),
             ..self.clone()
         }
+    }
+
+    /// Who an appointment's history and `created_by`/`updated_by` name for
+    /// this application's changes: its principal, in this one place, never
+    /// a name an adapter passes beside it.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::new(self.principal.username.clone())
     }
 
     /// Who this application acts as.

@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use vetdesk_app::{App, AppError, LiveSession};
-use vetdesk_core::{Actor, Principal};
+use vetdesk_core::Principal;
 
 /// A JSON body; a malformed one is a 400 problem, one of the wrong shape a 422.
 #[derive(FromRequest)]
@@ -52,10 +52,6 @@ impl From<PathRejection> for ApiError {
         ApiError::bad_request(r.body_text())
     }
 }
-
-/// Who is acting, as appointment history records it: the signed-in user's name.
-#[derive(Debug, Clone)]
-pub struct CurrentActor(pub Actor);
 
 /// The bearer token of the request (what `/auth/logout` ends).
 #[derive(Debug, Clone)]
@@ -170,17 +166,6 @@ impl<S: Send + Sync> FromRequestParts<S> for StreamSession {
             .extensions
             .get::<StreamSession>()
             .cloned()
-            .ok_or_else(unauthenticated)
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for CurrentActor {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .map(|p| CurrentActor(Actor::new(p.username.clone())))
             .ok_or_else(unauthenticated)
     }
 }

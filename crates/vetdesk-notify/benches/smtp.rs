@@ -121,20 +121,17 @@ async fn practice(url: &str, n: usize) -> (App, Arc<ManualClock>) {
             }
             // Tuesday 2 March from 09:00 (GMT), ten minutes apart.
             let start = t0() + Duration::hours(25) + Duration::minutes(10 * k);
-            app.book(
-                BookRequest {
-                    clinic_id: clinic.id,
-                    vet_id: vet.id,
-                    pet_id: pet.id,
-                    client_id: None,
-                    type_id: kind.id,
-                    start: TimeInput::parse(&start.to_rfc3339()).expect("time"),
-                    duration_min: None,
-                    reason: None,
-                    notes: None,
-                },
-                &Actor::new("bench"),
-            )
+            app.book(BookRequest {
+                clinic_id: clinic.id,
+                vet_id: vet.id,
+                pet_id: pet.id,
+                client_id: None,
+                type_id: kind.id,
+                start: TimeInput::parse(&start.to_rfc3339()).expect("time"),
+                duration_min: None,
+                reason: None,
+                notes: None,
+            })
             .await
             .expect("booked");
             booked += 1;

@@ -4,7 +4,7 @@
 use crate::dto::*;
 use crate::error::ApiError;
 use crate::extract::Acting;
-use crate::extract::{CurrentActor, IfMatch, Json, OptionalJson, Path, Query};
+use crate::extract::{IfMatch, Json, OptionalJson, Path, Query};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use uuid::Uuid;
@@ -84,12 +84,8 @@ pub async fn explain(
     request_body = BookBody,
     responses((status = 201, description = "Booked", body = AppointmentDetailsView,
         headers(("Location" = String, description = "The new appointment")))))]
-pub async fn book(
-    Acting(app): Acting,
-    CurrentActor(actor): CurrentActor,
-    Json(body): Json<BookBody>,
-) -> Result<impl IntoResponse> {
-    let details = app.book(body.try_into()?, &actor).await?;
+pub async fn book(Acting(app): Acting, Json(body): Json<BookBody>) -> Result<impl IntoResponse> {
+    let details = app.book(body.try_into()?).await?;
     let location = format!("/api/v1/appointments/{}", details.view.appointment.id);
     Ok((
         StatusCode::CREATED,
@@ -121,7 +117,7 @@ pub async fn get(Acting(app): Acting, Path(id): Path<Uuid>) -> Result<Json<Appoi
 }
 
 macro_rules! step {
-    ($name:ident, $path:literal, $doc:literal, |$app:ident, $id:ident, $v:ident, $body:ident, $actor:ident| $call:expr) => {
+    ($name:ident, $path:literal, $doc:literal, |$app:ident, $id:ident, $v:ident, $body:ident| $call:expr) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "appointments",
             params(("id" = Uuid, Path, description = "Appointment id"),
@@ -130,7 +126,6 @@ macro_rules! step {
             responses((status = 200, description = "The appointment after the step", body = AppointmentDetailsView)))]
         pub async fn $name(
             Acting($app): Acting,
-            CurrentActor($actor): CurrentActor,
             if_match: IfMatch,
             Path(id): Path<Uuid>,
             OptionalJson($body): OptionalJson<ActBody>,
@@ -146,31 +141,31 @@ step!(
     confirm,
     "/appointments/{id}/confirm",
     "The owner confirmed.",
-    |app, id, v, _b, actor| app.confirm(id, v, &actor)
+    |app, id, v, _b| app.confirm(id, v)
 );
 step!(
     check_in,
     "/appointments/{id}/check-in",
     "The patient has arrived.",
-    |app, id, v, _b, actor| app.check_in(id, v, &actor)
+    |app, id, v, _b| app.check_in(id, v)
 );
 step!(
     start,
     "/appointments/{id}/start",
     "The vet starts seeing the patient.",
-    |app, id, v, _b, actor| app.start(id, v, &actor)
+    |app, id, v, _b| app.start(id, v)
 );
 step!(
     complete,
     "/appointments/{id}/complete",
     "The appointment is over (`note` is kept in the history).",
-    |app, id, v, b, actor| app.complete(id, v, b.note, &actor)
+    |app, id, v, b| app.complete(id, v, b.note)
 );
 step!(
     no_show,
     "/appointments/{id}/no-show",
     "The patient did not come (only after the start time).",
-    |app, id, v, _b, actor| app.no_show(id, v, &actor)
+    |app, id, v, _b| app.no_show(id, v)
 );
 
 /// Cancel, freeing the time.
@@ -181,15 +176,13 @@ step!(
     responses((status = 200, description = "The cancelled appointment", body = AppointmentDetailsView)))]
 pub async fn cancel(
     Acting(app): Acting,
-    CurrentActor(actor): CurrentActor,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     OptionalJson(body): OptionalJson<CancelBody>,
 ) -> Result<Json<AppointmentDetails>> {
     let version = if_match.or(body.version);
     Ok(Json(
-        app.cancel(AppointmentId(id), version, body.reason, &actor)
-            .await?,
+        app.cancel(AppointmentId(id), version, body.reason).await?,
     ))
 }
 
@@ -201,14 +194,13 @@ pub async fn cancel(
     responses((status = 200, description = "The moved appointment", body = AppointmentDetailsView)))]
 pub async fn reschedule(
     Acting(app): Acting,
-    CurrentActor(actor): CurrentActor,
     if_match: IfMatch,
     Path(id): Path<Uuid>,
     Json(body): Json<RescheduleBody>,
 ) -> Result<Json<AppointmentDetails>> {
     let (version, req) = body.into_request()?;
     Ok(Json(
-        app.reschedule(AppointmentId(id), if_match.or(version), req, &actor)
+        app.reschedule(AppointmentId(id), if_match.or(version), req)
             .await?,
     ))
 }
