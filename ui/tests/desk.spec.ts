@@ -193,6 +193,9 @@ test.describe('6: a user with a home clinic', () => {
     await expect(home().locator(`option[value="${hudson.id}"]`)).toBeDisabled();
     await home().selectOption(riverside.id);
     await expect(home()).toHaveValue(riverside.id);
+    // Each change says what it changed (not "works at …" twice).
+    await expect(page.getByText(`${username}'s calendar opens at ${riverside.name}.`)).toBeVisible();
+    expect(await page.getByText(`${username} works at ${riverside.name}.`).count()).toBeLessThanOrEqual(1);
     await shot(page, info, 'users-clinics');
     await expect
       .poll(async () => p.api.ok<{ clinics: string[]; home_clinic_id: string | null }>('GET', `/users/${created.id}`))

@@ -309,9 +309,16 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
       ctx.clinics,
       u.username,
       { clinics: u.clinics, home_clinic_id: u.home_clinic_id ?? null },
-      (choice) => {
-        const names = choice.clinics.map((id) => ctx.clinics.find((c) => c.id === id)?.name ?? id);
-        void change(u, choice, `${u.username} ${names.length ? `works at ${names.join(', ')}` : 'sees every clinic'}.`);
+      (choice, what) => {
+        const name = (id: string) => ctx.clinics.find((c) => c.id === id)?.name ?? id;
+        const names = choice.clinics.map(name);
+        const said =
+          what === 'home'
+            ? choice.home_clinic_id
+              ? `${u.username}'s calendar opens at ${name(choice.home_clinic_id)}.`
+              : `${u.username}'s calendar opens at the first clinic.`
+            : `${u.username} ${names.length ? `works at ${names.join(', ')}` : 'sees every clinic'}.`;
+        void change(u, choice, said);
       },
       u.role === 'admin',
     );

@@ -26,7 +26,7 @@ export function clinicPicker(
   clinics: Clinic[],
   who: string,
   initial: ClinicChoice,
-  onChange?: (choice: ClinicChoice) => void,
+  onChange?: (choice: ClinicChoice, what: 'clinics' | 'home') => void,
   disabled = false,
 ): ClinicPicker {
   const ticks = clinics.map((c) =>
@@ -51,12 +51,12 @@ export function clinicPicker(
     if (home.selectedOptions[0]?.disabled) home.value = '';
   };
   offerHomes();
-  const changed = () => {
+  const changed = (what: 'clinics' | 'home') => () => {
     offerHomes();
-    onChange?.(value());
+    onChange?.(value(), what);
   };
-  for (const t of ticks) t.addEventListener('change', changed);
-  home.addEventListener('change', changed);
+  for (const t of ticks) t.addEventListener('change', changed('clinics'));
+  home.addEventListener('change', changed('home'));
   const el = h(
     'fieldset',
     { class: 'clinic-picks', 'aria-label': who ? `Clinics of ${who}` : 'Clinics' },
