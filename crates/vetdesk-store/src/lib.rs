@@ -31,8 +31,8 @@ pub use outbox::{
 pub use postgres::{pg_dump_advice, redact_url, PgStore};
 pub use sql::template_id;
 pub use sqlite::{
-    inspect, known_schema_version, queries, restore, BackupFile, BackupFolder, Depth, FileCheck,
-    Restored, SqliteOptions, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
+    inspect, known_schema_version, queries, restore, set_aside, BackupFile, BackupFolder, Depth,
+    FileCheck, Restored, SqliteOptions, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
 };
 
 use async_trait::async_trait;
