@@ -9,8 +9,11 @@ export default defineConfig({
     emptyOutDir: true,
     target: 'es2022',
     modulePreload: { polyfill: false },
-    // desktop.html: the desktop app's first-start and database page (src-tauri/).
-    rollupOptions: { input: { main: 'index.html', desktop: 'desktop.html' } },
+    // desktop.html: the desktop app's first-start and database page;
+    // recovery.html: its screen for a damaged database (src-tauri/).
+    rollupOptions: {
+      input: { main: 'index.html', desktop: 'desktop.html', recovery: 'recovery.html' },
+    },
     assetsInlineLimit: 0,
   },
   server: {

@@ -3,8 +3,10 @@
 // cannot use the crate it builds.
 
 /// Every command the webview may call, in the order of `operations.ts`, then
-/// the desktop's own (first start and database settings). `build.rs` gives the
-/// same list to the app manifest, so no other command can be called.
+/// the desktop's own (first start and database settings), then the recovery
+/// screen's (`recovery.rs`, registered only while the database is damaged).
+/// `build.rs` gives the same list to the app manifest, so no other command
+/// can be called.
 pub const COMMANDS: &[&str] = &[
     "login",
     "logout",
@@ -54,4 +56,7 @@ pub const COMMANDS: &[&str] = &[
     "desktop_status",
     "seed_demo",
     "save_database",
+    "recovery_status",
+    "restore_backup",
+    "start_empty",
 ];

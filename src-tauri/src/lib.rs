@@ -5,7 +5,8 @@
 //! folder unless the settings point at a shared PostgreSQL ([`config`]).
 //!
 //! Committed changes become Tauri events ([`live`]); the notification worker
-//! runs in the background ([`notifications`]). Only the commands listed in
+//! runs in the background ([`notifications`]). A damaged database file opens
+//! the recovery screen instead ([`recovery`]). Only the commands listed in
 //! `build.rs` may be called, by the app's own windows (`capabilities/`).
 
 pub mod commands;
@@ -14,6 +15,7 @@ mod desktop;
 pub mod error;
 pub mod live;
 pub mod notifications;
+pub mod recovery;
 pub mod setup;
 
 pub use desktop::Desktop;
@@ -27,6 +29,12 @@ use vetdesk_app::App;
 /// The pages the app's windows show (files of `ui/dist`).
 pub const CALENDAR_PAGE: &str = "index.html";
 pub const SETUP_PAGE: &str = "desktop.html";
+
+/// The app's context (`tauri.conf.json`, the embedded `ui/dist`, the ACL),
+/// made in one place so the assets are embedded once.
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
+}
 
 /// `base` (`tauri::Builder::default()`, or the mock runtime's builder in
 /// tests) with the app's state and commands.
@@ -209,9 +217,18 @@ const HELP: &str = "vetdesk-desktop [--demo]\n\n\
 The database is the embedded one in the OS data folder unless the settings (or\n\
 VETDESK_DATABASE_URL) name a PostgreSQL server. VETDESK_LOG=info shows what it does.";
 
+/// What start-up opened.
+enum Start {
+    /// The app, where its database is, and why it is not the one the
+    /// settings name (when it is not).
+    Ready(App, String, Option<String>),
+    /// The database file is damaged: the recovery screen.
+    Damaged(recovery::Recovery),
+}
+
 /// Open the database the settings name. When a shared server cannot be
 /// reached, the embedded database opens instead and the setup page says why.
-async fn open_database(paths: &config::Paths) -> Result<(App, String, Option<String>), String> {
+async fn open_database(paths: &config::Paths) -> Result<Start, String> {
     let settings = match config::DesktopSettings::load(&paths.settings_file) {
         Ok(s) => s,
         Err(e) => {
@@ -222,22 +239,38 @@ async fn open_database(paths: &config::Paths) -> Result<(App, String, Option<Str
     let url = config::database_url(paths, &settings)
         .await
         .map_err(|e| e.to_string())?;
-    match App::open(&url).await {
-        Ok(app) => Ok((app, vetdesk_store::redact_url(&url), None)),
+    match recovery::open(&url).await {
+        Ok(recovery::Opened::App(app)) => {
+            Ok(Start::Ready(app, vetdesk_store::redact_url(&url), None))
+        }
+        Ok(recovery::Opened::Damaged(r)) => Ok(Start::Damaged(r)),
         Err(e) if settings.database != config::Database::Embedded => {
             let problem = format!("The shared database could not be opened ({e}). vetdesk is using this computer's own database until it can.");
             tracing::error!("{problem}");
             let fallback = config::database_url(paths, &config::DesktopSettings::default())
                 .await
                 .map_err(|e| e.to_string())?;
-            let app = App::open(&fallback).await.map_err(|e| e.to_string())?;
-            Ok((app, vetdesk_store::redact_url(&fallback), Some(problem)))
+            match recovery::open(&fallback).await.map_err(|e| e.to_string())? {
+                recovery::Opened::App(app) => Ok(Start::Ready(
+                    app,
+                    vetdesk_store::redact_url(&fallback),
+                    Some(problem),
+                )),
+                recovery::Opened::Damaged(r) => Ok(Start::Damaged(r)),
+            }
         }
         Err(e) => Err(format!(
             "cannot open the database {}: {e}",
             vetdesk_store::redact_url(&url)
         )),
     }
+}
+
+/// What the window opens on: the app (on its setup page when `true`), or the
+/// recovery screen.
+enum Begin {
+    Desktop(Arc<Desktop>, bool),
+    Recovery(recovery::Recovery),
 }
 
 /// The `vetdesk-desktop` binary.
@@ -265,7 +298,10 @@ pub fn main() -> ExitCode {
         }
     };
     let opened = tauri::async_runtime::block_on(async {
-        let (app, location, problem) = open_database(&paths).await?;
+        let (app, location, problem) = match open_database(&paths).await? {
+            Start::Ready(app, location, problem) => (app, location, problem),
+            Start::Damaged(r) => return Ok(Begin::Recovery(r)),
+        };
         let failed = problem.is_some();
         let desktop = Desktop::new(app, location, paths).with_problem(problem);
         if options.demo
@@ -280,16 +316,16 @@ pub fn main() -> ExitCode {
             .await
             .map(|s| !s.has_users)
             .unwrap_or(true);
-        Ok::<_, String>((desktop, first_start || failed))
+        Ok::<_, String>(Begin::Desktop(Arc::new(desktop), first_start || failed))
     });
     let (desktop, show_setup) = match opened {
-        Ok(d) => d,
+        Ok(Begin::Desktop(desktop, show_setup)) => (desktop, show_setup),
+        Ok(Begin::Recovery(damaged)) => return recovery::run(damaged),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
     };
-    let desktop = Arc::new(desktop);
     let state = desktop.clone();
     let result = builder(tauri::Builder::default(), desktop)
         .setup(move |app| {
@@ -315,7 +351,7 @@ pub fn main() -> ExitCode {
             });
             Ok(())
         })
-        .build(tauri::generate_context!());
+        .build(context());
     match result {
         Ok(app) => {
             app.run(|handle, event| {

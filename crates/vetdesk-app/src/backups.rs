@@ -1,8 +1,9 @@
 //! Backups of the embedded database: on demand (`vetdesk backup`), once a day
 //! in the background of `vetdesk serve` and the desktop app (keeping
 //! [`KEEP_BACKUPS`] copies in the `backups` folder beside the database), and
-//! restore (`vetdesk restore`). Only an administrator (the local operator is
-//! one) may do either. A PostgreSQL database is backed up with `pg_dump`;
+//! restore (`vetdesk restore`), or setting a damaged database aside (the
+//! desktop app's recovery screen). Only an administrator (the local operator is
+//! one) may do any of these. A PostgreSQL database is backed up with `pg_dump`;
 //! these use cases say how instead.
 
 use crate::{App, AppError, Clock, Result};
@@ -126,6 +127,29 @@ pub async fn restore(
     clock: &dyn Clock,
 ) -> Result<Restored> {
     principal.authorize(Permission::ManageBackups)?;
+    let file = embedded_file(database, "restore")?;
+    Ok(vetdesk_store::restore(from, file, clock.now()).await?)
+}
+
+/// Move the damaged embedded database at `database` into the backups folder
+/// beside it (see [`vetdesk_store::set_aside`]), so that the next start opens
+/// an empty one; returns where it is kept. Nothing is deleted. Refused while
+/// another program has the database open. Not a method of [`App`], like
+/// [`restore`].
+#[tracing::instrument(skip_all, fields(database))]
+pub async fn set_aside(
+    principal: &Principal,
+    database: &str,
+    clock: &dyn Clock,
+) -> Result<PathBuf> {
+    principal.authorize(Permission::ManageBackups)?;
+    let file = embedded_file(database, "setting a database aside")?;
+    Ok(vetdesk_store::set_aside(file, clock.now()).await?)
+}
+
+/// The file of an embedded database URL or path; a database server or one in
+/// memory is refused, saying what `what` needs.
+fn embedded_file<'a>(database: &'a str, what: &str) -> Result<&'a Path> {
     let lower = database.to_ascii_lowercase();
     if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
         return Err(StoreError::Unsupported(vetdesk_store::pg_dump_advice(
@@ -139,9 +163,9 @@ pub async fn restore(
         .unwrap_or(database);
     let file = file.split('?').next().unwrap_or(file);
     if file.is_empty() || file.contains(":memory:") {
-        return Err(AppError::StoreUnavailable(
-            "restore needs a database file, not one in memory".into(),
-        ));
+        return Err(AppError::StoreUnavailable(format!(
+            "{what} needs a database file, not one in memory"
+        )));
     }
-    Ok(vetdesk_store::restore(from, Path::new(file), clock.now()).await?)
+    Ok(Path::new(file))
 }

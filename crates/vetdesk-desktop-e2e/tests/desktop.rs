@@ -308,3 +308,145 @@ async fn drawn_appointments(c: &fantoccini::Client) -> anyhow::Result<Vec<(Strin
         .await?;
     Ok(serde_json::from_value(v)?)
 }
+
+/// Overwrite 16 KiB in the middle of `file` with garbage, as a failing disk
+/// would (the same damage as the repository's other corruption tests).
+fn damage(file: &std::path::Path) -> anyhow::Result<()> {
+    let mut bytes = std::fs::read(file)?;
+    let mid = bytes.len() / 2;
+    let mut x: u32 = 0x9e37_79b9;
+    for b in bytes.iter_mut().skip(mid).take(16 * 1024) {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        *b = (x >> 24) as u8;
+    }
+    std::fs::write(file, bytes)?;
+    Ok(())
+}
+
+/// The process running `exe` in the process group `group`, other than `not`.
+fn running_in_group(group: u32, exe: &std::path::Path, not: u32) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.find_map(|e| {
+        let pid: u32 = e.ok()?.file_name().to_str()?.parse().ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // After "(comm)": state, ppid, pgrp.
+        let pgrp: u32 = stat
+            .rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(2)?
+            .parse()
+            .ok()?;
+        let runs = std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe);
+        (pid != not && pgrp == group && runs).then_some(pid)
+    })
+}
+
+/// A damaged database in the real app: the window opens on the recovery page
+/// (not an exit), which lists the backup beside it as good; "Restore this
+/// backup" puts it in place, keeps the damaged file and restarts the app,
+/// which then stays up on a database the command line opens again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_opens_the_recovery_page_and_a_backup_restores_it() -> anyhow::Result<()>
+{
+    use anyhow::Context as _;
+    use fantoccini::Locator::Css;
+    use std::time::Duration;
+    let Some(tools) = require_tools("the desktop recovery test") else {
+        return Ok(());
+    };
+    let app = binary_beside(BARE, "vetdesk-desktop", "VETDESK_DESKTOP_BIN")?;
+    let cli = binary_beside(BARE, "vetdesk", "VETDESK_BIN")?;
+    let x = Xvfb::start(&tools)?;
+    let driver = Driver::start(&tools, x.display(), &[]).await?;
+    let data = driver.home().join(".local/share/vetdesk");
+    std::fs::create_dir_all(&data)?;
+    let db = data.join("vetdesk.db");
+    let vetdesk = |args: &[&str]| {
+        std::process::Command::new(&cli)
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env("VETDESK_LOG", "off")
+            .env_remove("VETDESK_DATABASE_URL")
+            .output()
+    };
+    for step in [&["init", "--demo"][..], &["backup"][..]] {
+        let out = vetdesk(step)?;
+        anyhow::ensure!(
+            out.status.success(),
+            "vetdesk {step:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    damage(&db)?;
+
+    let session = driver.launch(&app).await?;
+    // Bounded: a WebDriver command that never answers must fail the test, not hang it.
+    // (No screenshot here: WebKitWebDriver's did not answer for this window.)
+    let page = async {
+        let c = &session.client;
+        let wait = || c.wait().at_most(Duration::from_secs(20));
+        let title = wait()
+            .for_element(Css("#recovery-title"))
+            .await
+            .context("the recovery page")?
+            .text()
+            .await?;
+        anyhow::ensure!(title == "The database file is damaged", "title: {title}");
+        let location = c.find(Css("#database-location")).await?.text().await?;
+        anyhow::ensure!(
+            location.contains(&db.display().to_string()),
+            "location: {location}"
+        );
+        let listed = c.find(Css("#backups")).await?.text().await?;
+        anyhow::ensure!(
+            listed.contains("Passes the integrity check"),
+            "the backup is listed as good: {listed}"
+        );
+        c.find(Css("button[data-path]")).await?.click().await?;
+        let done = wait()
+            .for_element(Css("#recovery-done"))
+            .await
+            .context("what the restore did")?
+            .text()
+            .await?;
+        anyhow::ensure!(
+            done.contains("is in place") && done.contains("restarting"),
+            "after the click: {done}"
+        );
+        Ok(())
+    };
+    tokio::time::timeout(Duration::from_secs(90), page)
+        .await
+        .context("the recovery page did not answer within 90 s")??;
+
+    // The app restarts: a new process of the same binary, in the driver's group.
+    let mut restarted = None;
+    for _ in 0..200 {
+        restarted = running_in_group(driver.pid(), &app.canonicalize()?, session.app_pid);
+        if restarted.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::ensure!(restarted.is_some(), "the app did not restart");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    anyhow::ensure!(
+        running_in_group(driver.pid(), &app.canonicalize()?, session.app_pid) == restarted,
+        "the restarted app did not stay up"
+    );
+    let kept = std::fs::read_dir(data.join("backups"))?
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains("-replaced-"));
+    assert!(kept, "the damaged database is kept in the backups folder");
+    let out = vetdesk(&["clinics"])?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("Riverside"),
+        "the restored database opens: {stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The first session's app is gone; ending it may fail, the driver's drop cleans up.
+    let _ = tokio::time::timeout(Duration::from_secs(10), session.close()).await;
+    Ok(())
+}

@@ -35,8 +35,8 @@ pub use privacy::{
 };
 pub use sql::template_id;
 pub use sqlite::{
-    inspect, known_schema_version, queries, restore, BackupFile, BackupFolder, Depth, FileCheck,
-    Restored, SqliteOptions, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
+    inspect, known_schema_version, queries, restore, set_aside, BackupFile, BackupFolder, Depth,
+    FileCheck, Restored, SqliteOptions, SqliteStore, BACKUP_PAUSE_ENV, KEEP_BACKUPS,
 };
 
 use async_trait::async_trait;

@@ -138,6 +138,13 @@ impl BackupFolder {
             .join(format!("{}-replaced-{}.db", self.stem, at.format(STAMP)))
     }
 
+    /// Where a damaged database set aside to start an empty one is kept
+    /// (never pruned, never listed as a copy to restore).
+    pub fn damaged_path(&self, at: DateTime<Utc>) -> PathBuf {
+        self.dir
+            .join(format!("{}-damaged-{}.db", self.stem, at.format(STAMP)))
+    }
+
     /// The scheduled copies, oldest first (none when the folder does not exist).
     pub fn list(&self) -> Result<Vec<BackupFile>> {
         let entries = match std::fs::read_dir(&self.dir) {

@@ -12,7 +12,7 @@ mod restore;
 pub use backup::{BackupFile, BackupFolder, KEEP_BACKUPS, PAUSE_ENV as BACKUP_PAUSE_ENV};
 pub use bookings::queries;
 pub use check::{inspect, known_schema_version, Depth, FileCheck};
-pub use restore::{restore, Restored};
+pub use restore::{restore, set_aside, Restored};
 
 use crate::sql::{migration_failed, SqlTx};
 use crate::{Change, Result, Store, StoreError, Tx, CHANGE_BUFFER};
@@ -110,7 +110,11 @@ impl SqliteStore {
             (Err(e), _) => return Err(StoreError::Unavailable(format!("{url}: {e}"))),
         };
         if let Some(file) = &file {
-            check::quick_check(&pool, file).await?;
+            if let Err(e) = check::quick_check(&pool, file).await {
+                // Let go of the damaged file at once: a restore needs it to itself.
+                pool.close().await;
+                return Err(e);
+            }
         }
         (MIGRATOR.run(&pool).await).map_err(|e| migration_failed(&MIGRATOR, e))?;
         // `write_relaxed`'s connections: in WAL mode `synchronous=NORMAL`

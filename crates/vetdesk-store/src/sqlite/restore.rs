@@ -7,6 +7,10 @@
 //! folded in and the database kept in the backups folder; the backup is copied
 //! to a temporary file beside the database and renamed over it, so a crash
 //! leaves the old database or the new one, never a mixture.
+//!
+//! [`set_aside`] is the other way out of a damaged database when no backup
+//! is good: the file (with its log) is moved into the backups folder, under
+//! the same exclusive lock, so the next open starts an empty one.
 
 use super::backup::{io, sync_dir, BackupFolder};
 use super::check::{self, is_corrupt, Depth, FileCheck};
@@ -92,6 +96,69 @@ pub async fn restore(from: &Path, database: &Path, now: DateTime<Utc>) -> Result
         schema_version,
         replaced_kept_at: kept,
     })
+}
+
+/// Move `database`, with its `-wal` and `-shm` if present, into the backups
+/// folder as `<db>-damaged-<now>.db` (and that name's `-wal`, `-shm`), so that
+/// the next open creates an empty database. Nothing is deleted or copied over:
+/// the files are renamed, and a rename that fails puts back those already
+/// moved. Refused (`InUse`) while another process has the database open.
+#[tracing::instrument(skip_all, fields(database = %database.display()))]
+pub async fn set_aside(database: &Path, now: DateTime<Utc>) -> Result<PathBuf> {
+    if !database.is_file() {
+        return Err(StoreError::Unavailable(format!(
+            "{} is not a file",
+            database.display()
+        )));
+    }
+    let lock = lock_exclusively(database).await?;
+    let moved = move_aside(database, now);
+    if let Some(conn) = lock {
+        let _ = conn.close().await;
+    }
+    let kept = moved?;
+    tracing::warn!(kept = %kept.display(), "the database was set aside");
+    Ok(kept)
+}
+
+fn move_aside(database: &Path, now: DateTime<Utc>) -> Result<PathBuf> {
+    let folder = BackupFolder::beside(database);
+    std::fs::create_dir_all(folder.dir()).map_err(io("cannot create", folder.dir()))?;
+    let kept = folder.damaged_path(now);
+    if kept.exists() {
+        return Err(StoreError::Unavailable(format!(
+            "{} exists already; try again in a second",
+            kept.display()
+        )));
+    }
+    // The log first: a log left without its database could be replayed into
+    // the new, empty one.
+    let moves = [
+        (sidecar(database, "-wal"), sidecar(&kept, "-wal")),
+        (sidecar(database, "-shm"), sidecar(&kept, "-shm")),
+        (database.to_path_buf(), kept.clone()),
+    ];
+    let mut done: Vec<&(PathBuf, PathBuf)> = Vec::new();
+    for m in &moves {
+        let (from, to) = m;
+        if !from.exists() {
+            continue;
+        }
+        if let Err(e) = std::fs::rename(from, to) {
+            for (back, here) in done.into_iter().rev() {
+                if let Err(undo) = std::fs::rename(here, back) {
+                    tracing::error!(error = %undo, file = %here.display(), "could not move a file back");
+                }
+            }
+            return Err(io("cannot move", from)(e));
+        }
+        done.push(m);
+    }
+    sync_dir(folder.dir())?;
+    if let Some(dir) = database.parent().filter(|d| !d.as_os_str().is_empty()) {
+        sync_dir(dir)?;
+    }
+    Ok(kept)
 }
 
 /// An exclusive lock on `database`, held until the new file is in place, with
