@@ -226,8 +226,17 @@ class Vetdesk:
         if self.token:
             headers["authorization"] = f"Bearer {self.token}"
         data = None if body is None else json.dumps(body)
-        self.conn.request(method, "/api/v1" + path, body=data, headers=headers)
-        r = self.conn.getresponse()
+        try:
+            self.conn.request(method, "/api/v1" + path, body=data, headers=headers)
+            r = self.conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closes a connection left idle (its keep-alive
+            # timeout), e.g. while `vetdesk import` fills a clinic: reconnect
+            # once. Timed requests follow each other, so they never get here.
+            self.conn.close()
+            self.conn.connect()
+            self.conn.request(method, "/api/v1" + path, body=data, headers=headers)
+            r = self.conn.getresponse()
         return r.status, r.read()
 
     def call(self, method, path, body=None):
