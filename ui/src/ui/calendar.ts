@@ -20,6 +20,7 @@ import type {
   FreeBlock,
 } from '../transport/types';
 import { openBooking, type Proposal } from './booking';
+import { withoutTableRoles } from './calendar-roles';
 import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { tint } from './context';
@@ -212,6 +213,7 @@ export class CalendarScreen {
   /** The events last handed to the library, to redraw month cells after a resize. */
   private events: EC.EventInput[] = [];
   private readonly resize = new ResizeObserver(() => this.fitMonth());
+  private roles: MutationObserver | null = null;
 
   constructor(
     private readonly ctx: Ctx,
@@ -299,6 +301,7 @@ export class CalendarScreen {
       eventResizeStop: () => this.settleSoon(),
     });
     this.resize.observe(this.host);
+    this.roles = withoutTableRoles(this.host);
     void this.load();
   }
 
@@ -351,6 +354,7 @@ export class CalendarScreen {
     this.loading++;
     this.destroyed = true;
     this.resize.disconnect();
+    this.roles?.disconnect();
     void destroyCalendar(this.ec);
     this.host.remove();
   }
