@@ -262,7 +262,7 @@ export class VetdeskApp {
     const header = h(
       'header',
       { class: 'topbar' },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'v'), 'vetdesk'),
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'v'), h('span', { class: 'brand-name' }, 'vetdesk')),
       this.toolbar,
       h('div', { class: 'topbar-end' }, this.notifyEl, this.linkEl, userBox, lockButton),
     );

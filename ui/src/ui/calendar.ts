@@ -25,6 +25,7 @@ import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { tint } from './context';
 import { openDetails } from './details';
+import { legend, statusMark } from './legend';
 import { h } from './dom';
 import { canBook, canReschedule, STATUS_LABEL } from './roles';
 import { firstStartAfter } from './slots';
@@ -221,7 +222,7 @@ export class CalendarScreen {
     private readonly onNavigate: (state: CalendarState) => void,
   ) {
     this.host = h('div', { class: 'calendar-host' });
-    this.el = h('section', { class: 'calendar', 'aria-label': 'Calendar' }, this.host);
+    this.el = h('section', { class: 'calendar', 'aria-label': 'Calendar' }, this.host, legend(ctx.types));
     this.offset = offsetMinutes(ctx.clinic().time_zone);
     this.ec = createCalendar(this.host, [ResourceTimeGrid, TimeGrid, DayGrid, Interaction], {
       view: EC_VIEW[state.view],
@@ -631,7 +632,7 @@ export class CalendarScreen {
               const line = h(
                 'div',
                 { class: `ev-line st-${a.status}`, 'data-appt-id': a.id, 'data-status': a.status },
-                h('span', { class: `dot st-${a.status}` }),
+                statusMark(a.status),
                 h('span', { class: 'ev-time' }, hhmm(a.local_start)),
                 h('strong', { class: 'ev-pet' }, a.pet_name),
                 multiVet ? h('span', { class: 'ev-vet' }, initials(this.ctx.vetName(a.vet_id))) : null,
@@ -658,7 +659,7 @@ export class CalendarScreen {
           h(
             'span',
             { class: 'ev-line', 'data-appt-id': appt.id, 'data-status': appt.status },
-            h('span', { class: `dot st-${appt.status}` }),
+            statusMark(appt.status),
             h('span', { class: 'ev-time' }, hhmm(appt.local_start)),
             h('strong', { class: 'ev-pet' }, appt.pet_name),
             multiVet ? h('span', { class: 'ev-vet' }, initials(this.ctx.vetName(appt.vet_id))) : null,
@@ -682,7 +683,6 @@ export class CalendarScreen {
             h('span', { class: 'ev-time' }, time),
             h('span', { class: `pill st-${appt.status}` }, STATUS_LABEL[appt.status]),
           ),
-          h('span', { class: `dot st-${appt.status}`, title: STATUS_LABEL[appt.status] }),
           h(
             'div',
             { class: 'ev-title' },
