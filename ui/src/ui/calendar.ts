@@ -25,6 +25,7 @@ import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { tint } from './context';
 import { openDetails } from './details';
+import { NowLine } from './now-line';
 import { legend, statusMark } from './legend';
 import { h } from './dom';
 import { canBook, canReschedule, STATUS_LABEL } from './roles';
@@ -215,6 +216,9 @@ export class CalendarScreen {
   private events: EC.EventInput[] = [];
   private readonly resize = new ResizeObserver(() => this.fitMonth());
   private roles: MutationObserver | null = null;
+  private nowLine: NowLine | null = null;
+  /** The first and last time the grid shows (the now line's scale). */
+  private hours: { min: string; max: string } | null = null;
 
   constructor(
     private readonly ctx: Ctx,
@@ -234,7 +238,8 @@ export class CalendarScreen {
       allDaySlot: false,
       // The library places "now" by the browser's clock face; only right when the
       // browser keeps the clinic's time (as at the clinic's own desk).
-      nowIndicator: offsetMinutes(ctx.clinic().time_zone) === -new Date().getTimezoneOffset(),
+      // The library's "now" reads the computer's clock face; now-line.ts draws the clinic's.
+      nowIndicator: false,
       slotDuration: '00:15',
       slotLabelInterval: '01:00',
       snapDuration: '00:05',
@@ -303,6 +308,12 @@ export class CalendarScreen {
     });
     this.resize.observe(this.host);
     this.roles = withoutTableRoles(this.host);
+    this.nowLine = new NowLine(
+      this.host,
+      () => offsetMinutes(this.ctx.clinic().time_zone),
+      () => (this.state.view === 'month' ? null : this.hours),
+      (n) => (this.state.view === 'day' ? Array<string>(n).fill(this.state.date) : (this.data?.days.map((d) => d.date) ?? [])),
+    );
     void this.load();
   }
 
@@ -356,6 +367,7 @@ export class CalendarScreen {
     this.destroyed = true;
     this.resize.disconnect();
     this.roles?.disconnect();
+    this.nowLine?.destroy();
     void destroyCalendar(this.ec);
     this.host.remove();
   }
@@ -535,6 +547,7 @@ export class CalendarScreen {
       this.ec.setOption('events', []);
       this.ec.setOption('slotMinTime', earliest);
       this.ec.setOption('slotMaxTime', latest);
+      this.hours = { min: earliest, max: latest };
       if (scrollTime) this.ec.setOption('scrollTime', scrollTime);
       this.ec.setOption(
         'resources',
@@ -548,6 +561,7 @@ export class CalendarScreen {
     this.ec.setOption('events', events);
     this.el.dataset.loadedDate = this.state.date;
     this.el.dataset.loadedView = this.state.view;
+    requestAnimationFrame(() => this.nowLine?.draw());
     this.el.dataset.appointments = String(
       cal.days.reduce((n, d) => n + d.appointments.length, 0),
     );
