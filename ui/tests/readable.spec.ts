@@ -1,5 +1,5 @@
 // Readability (issue 14): a legend for the types' colours and the status letters,
-// every appointment's status in words or a letter badge (never only a dot),
+// every appointment's status in words (day) or a letter badge (month), never only a dot,
 // text of 13 px and up in the grid, and a top bar that keeps to one row at
 // 1366 px with 150% zoom. At the three screen sizes.
 
@@ -58,13 +58,14 @@ test('a legend names the types and statuses, and every appointment shows its sta
   if (short) await expect(event(page, short.id).locator('.pill')).toBeVisible();
   await shot(page, info, 'readable-day');
 
-  // Week view (several vets to a day): a letter badge named for screen readers.
-  await page.locator('[data-view="week"]').click();
-  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'week');
-  const line = page.locator('.ev-line[data-status]').first();
+  // Month view (a line per appointment): a letter badge, named for screen readers.
+  await page.locator('[data-view="month"]').click();
+  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-view', 'month');
+  const line = page.locator('.month-list .ev-line[data-status]').first();
+  await expect(line).toBeVisible();
   const status = (await line.getAttribute('data-status')) as string;
   await expect(line.getByRole('img', { name: LABEL[status] })).toBeVisible();
-  await shot(page, info, 'readable-week');
+  await shot(page, info, 'readable-month');
   expect(problems()).toEqual([]);
 });
 
