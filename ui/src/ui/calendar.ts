@@ -696,6 +696,7 @@ export class CalendarScreen {
             { class: 'ev-head' },
             h('span', { class: 'ev-time' }, time),
             h('span', { class: `pill st-${appt.status}` }, STATUS_LABEL[appt.status]),
+            statusMark(appt.status),
           ),
           h(
             'div',
