@@ -52,7 +52,7 @@ test('a legend names the types and statuses, and every appointment shows its sta
     // Its name, or in a column too narrow for it, its letter named for screen readers.
     const label = LABEL[a.status] as string;
     const said = el.locator('.pill', { hasText: label }).or(el.getByRole('img', { name: label }));
-    await expect(said.first(), `${a.pet_name} at ${a.local_start}`).toBeVisible();
+    await expect(said.filter({ visible: true }).first(), `${a.pet_name} at ${a.local_start}`).toBeVisible();
     await expect(el.locator('.ev-pet')).toBeVisible();
     const size = await el.locator('.ev-pet').evaluate((e) => parseFloat(getComputedStyle(e).fontSize));
     expect(size).toBeGreaterThanOrEqual(13);
