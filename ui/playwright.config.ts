@@ -24,10 +24,10 @@ export default defineConfig({
   // The stories at one roomy size; the front desk's everyday bugs (desk.spec.ts)
   // at the three screen sizes clinics have: a large monitor, a laptop, an old 4:3.
   projects: [
-    { name: 'stories', testIgnore: /desk\.spec\.ts/ },
+    { name: 'stories', testIgnore: /(desk|a11y|readable|print|now-line)\.spec\.ts/ },
     ...SIZES.map(([width, height]) => ({
       name: `${width}x${height}`,
-      testMatch: /desk\.spec\.ts/,
+      testMatch: /(desk|a11y|readable|print|now-line)\.spec\.ts/,
       use: { viewport: { width, height } },
     })),
   ],

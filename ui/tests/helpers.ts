@@ -73,7 +73,7 @@ export interface Practice {
   auth: boolean;
   riverside: { id: string; time_zone: string };
   vets: { id: string; name: string; clinics: string[] }[];
-  types: { id: string; name: string; duration_min: number; buffer_before_min: number; buffer_after_min: number }[];
+  types: { id: string; name: string; colour: string; duration_min: number; buffer_before_min: number; buffer_after_min: number }[];
 }
 
 export async function practice(): Promise<Practice> {

@@ -12,6 +12,7 @@ import { debounce, h, replace } from './dom';
 import { MANAGE_TABS, manageScreen, type ManageTab } from './manage';
 import { myDayPanel } from './myday';
 import { NOTIFICATIONS_OFF, ownersReached } from './notify-status';
+import { printDay } from './print-day';
 import { canBook, canManageOwners, canManageSchedule, ROLE_LABEL, type Who } from './roles';
 import { signInScreen, type SignInOutcome } from './signin';
 import { Toasts } from './toast';
@@ -262,7 +263,7 @@ export class VetdeskApp {
     const header = h(
       'header',
       { class: 'topbar' },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark' }, 'v'), 'vetdesk'),
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'v'), h('span', { class: 'brand-name' }, 'vetdesk')),
       this.toolbar,
       h('div', { class: 'topbar-end' }, this.notifyEl, this.linkEl, userBox, lockButton),
     );
@@ -382,6 +383,20 @@ export class VetdeskApp {
     );
   }
 
+  private async printDay(): Promise<void> {
+    const cal = this.calendar;
+    const ctx = this.ctx;
+    const data = cal?.loaded;
+    if (!cal || !ctx || !data) return;
+    // A week or month prints its first day shown; the day view, its day.
+    const date = data.days.some((d) => d.date === cal.current.date) ? cal.current.date : (data.days[0]?.date ?? '');
+    try {
+      await printDay(ctx, data, date, cal.current.vetId);
+    } catch (e) {
+      ctx.toasts.show(sentence(e), 'error', 'Could not print the day');
+    }
+  }
+
   private renderToolbar(state: CalendarState): void {
     const ctx = this.ctx as Ctx;
     const who = ctx.who;
@@ -485,6 +500,13 @@ export class VetdeskApp {
       nav,
       onCalendar && !myDay ? vetSelect : null,
       h('span', { class: 'spacer' }),
+      onCalendar
+        ? h(
+            'button',
+            { type: 'button', id: 'print-day', title: 'Print the day list', onclick: () => void this.printDay() },
+            'Print day',
+          )
+        : null,
       onCalendar && canBook(who)
         ? h(
             'button',

@@ -20,10 +20,13 @@ import type {
   FreeBlock,
 } from '../transport/types';
 import { openBooking, type Proposal } from './booking';
+import { withoutTableRoles } from './calendar-roles';
 import { reasons } from './conflicts';
 import type { Ctx } from './context';
 import { tint } from './context';
 import { openDetails } from './details';
+import { NowLine } from './now-line';
+import { legend, statusMark } from './legend';
 import { h } from './dom';
 import { canBook, canReschedule, STATUS_LABEL } from './roles';
 import { firstStartAfter } from './slots';
@@ -212,6 +215,10 @@ export class CalendarScreen {
   /** The events last handed to the library, to redraw month cells after a resize. */
   private events: EC.EventInput[] = [];
   private readonly resize = new ResizeObserver(() => this.fitMonth());
+  private roles: MutationObserver | null = null;
+  private nowLine: NowLine | null = null;
+  /** The first and last time the grid shows (the now line's scale). */
+  private hours: { min: string; max: string } | null = null;
 
   constructor(
     private readonly ctx: Ctx,
@@ -219,7 +226,7 @@ export class CalendarScreen {
     private readonly onNavigate: (state: CalendarState) => void,
   ) {
     this.host = h('div', { class: 'calendar-host' });
-    this.el = h('section', { class: 'calendar', 'aria-label': 'Calendar' }, this.host);
+    this.el = h('section', { class: 'calendar', 'aria-label': 'Calendar' }, this.host, legend(ctx.types));
     this.offset = offsetMinutes(ctx.clinic().time_zone);
     this.ec = createCalendar(this.host, [ResourceTimeGrid, TimeGrid, DayGrid, Interaction], {
       view: EC_VIEW[state.view],
@@ -231,7 +238,8 @@ export class CalendarScreen {
       allDaySlot: false,
       // The library places "now" by the browser's clock face; only right when the
       // browser keeps the clinic's time (as at the clinic's own desk).
-      nowIndicator: offsetMinutes(ctx.clinic().time_zone) === -new Date().getTimezoneOffset(),
+      // The library's "now" reads the computer's clock face; now-line.ts draws the clinic's.
+      nowIndicator: false,
       slotDuration: '00:15',
       slotLabelInterval: '01:00',
       snapDuration: '00:05',
@@ -299,6 +307,13 @@ export class CalendarScreen {
       eventResizeStop: () => this.settleSoon(),
     });
     this.resize.observe(this.host);
+    this.roles = withoutTableRoles(this.host);
+    this.nowLine = new NowLine(
+      this.host,
+      () => offsetMinutes(this.ctx.clinic().time_zone),
+      () => (this.state.view === 'month' ? null : this.hours),
+      (n) => (this.state.view === 'day' ? Array<string>(n).fill(this.state.date) : (this.data?.days.map((d) => d.date) ?? [])),
+    );
     void this.load();
   }
 
@@ -351,6 +366,8 @@ export class CalendarScreen {
     this.loading++;
     this.destroyed = true;
     this.resize.disconnect();
+    this.roles?.disconnect();
+    this.nowLine?.destroy();
     void destroyCalendar(this.ec);
     this.host.remove();
   }
@@ -530,6 +547,7 @@ export class CalendarScreen {
       this.ec.setOption('events', []);
       this.ec.setOption('slotMinTime', earliest);
       this.ec.setOption('slotMaxTime', latest);
+      this.hours = { min: earliest, max: latest };
       if (scrollTime) this.ec.setOption('scrollTime', scrollTime);
       this.ec.setOption(
         'resources',
@@ -543,6 +561,7 @@ export class CalendarScreen {
     this.ec.setOption('events', events);
     this.el.dataset.loadedDate = this.state.date;
     this.el.dataset.loadedView = this.state.view;
+    requestAnimationFrame(() => this.nowLine?.draw());
     this.el.dataset.appointments = String(
       cal.days.reduce((n, d) => n + d.appointments.length, 0),
     );
@@ -627,7 +646,7 @@ export class CalendarScreen {
               const line = h(
                 'div',
                 { class: `ev-line st-${a.status}`, 'data-appt-id': a.id, 'data-status': a.status },
-                h('span', { class: `dot st-${a.status}` }),
+                statusMark(a.status),
                 h('span', { class: 'ev-time' }, hhmm(a.local_start)),
                 h('strong', { class: 'ev-pet' }, a.pet_name),
                 multiVet ? h('span', { class: 'ev-vet' }, initials(this.ctx.vetName(a.vet_id))) : null,
@@ -654,7 +673,7 @@ export class CalendarScreen {
           h(
             'span',
             { class: 'ev-line', 'data-appt-id': appt.id, 'data-status': appt.status },
-            h('span', { class: `dot st-${appt.status}` }),
+            statusMark(appt.status),
             h('span', { class: 'ev-time' }, hhmm(appt.local_start)),
             h('strong', { class: 'ev-pet' }, appt.pet_name),
             multiVet ? h('span', { class: 'ev-vet' }, initials(this.ctx.vetName(appt.vet_id))) : null,
@@ -677,8 +696,8 @@ export class CalendarScreen {
             { class: 'ev-head' },
             h('span', { class: 'ev-time' }, time),
             h('span', { class: `pill st-${appt.status}` }, STATUS_LABEL[appt.status]),
+            statusMark(appt.status),
           ),
-          h('span', { class: `dot st-${appt.status}`, title: STATUS_LABEL[appt.status] }),
           h(
             'div',
             { class: 'ev-title' },

@@ -271,17 +271,19 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
   const users = await ctx.transport
     .invoke('list_users', {})
     .catch((e) => (ctx.toasts.show(sentence(e), 'error'), [] as ManagedUser[]));
-  const rerender = () => void usersTab(ctx, body);
+  const rerender = () => usersTab(ctx, body);
   const roles = Object.keys(ROLE_LABEL) as ManagedUser['role'][];
   type Patch = { role?: ManagedUser['role']; disabled?: boolean; vet_id?: string } & Partial<ClinicChoice>;
   const change = async (u: ManagedUser, patch: Patch, done: string) => {
+    let said: [string, 'ok' | 'error'] = [done, 'ok'];
     try {
       await ctx.transport.invoke('update_user', { id: u.id, version: u.meta.version, ...patch });
-      ctx.toasts.show(done, 'ok');
     } catch (e) {
-      ctx.toasts.show(sentence(e), 'error');
+      said = [sentence(e), 'error'];
     }
-    rerender();
+    // Say it once the rows hold the new version: a click on the old row would be stale.
+    await rerender();
+    ctx.toasts.show(...said);
   };
   const row = (u: ManagedUser) => {
     const role = h(
@@ -377,7 +379,7 @@ export async function usersTab(ctx: Ctx, body: HTMLElement): Promise<void> {
         ...clinics.value(),
       });
       ctx.toasts.show(`${username.value.trim()} added.`, 'ok');
-      rerender();
+      void rerender();
     } catch (e) {
       error.textContent = sentence(e);
     }

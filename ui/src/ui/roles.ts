@@ -70,6 +70,17 @@ export const STATUS_LABEL: Record<Status, string> = {
   no_show: 'No-show',
 };
 
+/** A status in one letter, for lines too narrow for its name (the legend says which is which). */
+export const STATUS_MARK: Record<Status, string> = {
+  scheduled: 'S',
+  confirmed: 'C',
+  checked_in: 'A',
+  in_progress: 'P',
+  completed: 'D',
+  cancelled: 'X',
+  no_show: 'N',
+};
+
 export const ROLE_LABEL: Record<User['role'], string> = {
   admin: 'Administrator',
   front_desk: 'Front desk',

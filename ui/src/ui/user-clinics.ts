@@ -61,7 +61,12 @@ export function clinicPicker(
     'fieldset',
     { class: 'clinic-picks', 'aria-label': who ? `Clinics of ${who}` : 'Clinics' },
     who ? null : h('span', { class: 'clinic-title' }, 'Clinics'),
-    h('div', { class: 'clinic-ticks' }, ticks.map((t, i) => h('label', {}, t, clinics[i]?.name ?? ''))),
+    // Disabled ticks take no focus: the list, when it scrolls, must then take it itself.
+    h(
+      'div',
+      disabled ? { class: 'clinic-ticks', tabindex: '0', role: 'group', 'aria-label': 'Every clinic' } : { class: 'clinic-ticks' },
+      ticks.map((t, i) => h('label', {}, t, clinics[i]?.name ?? '')),
+    ),
     h('span', { class: 'clinic-scope' }, disabled ? 'Every clinic' : ''),
     h('label', { class: 'clinic-home' }, 'Home', home),
   );
