@@ -102,6 +102,16 @@ test('signing in, locking and switching user without reloading', async ({ page }
   await expect(page.locator('[data-view="manage"]')).toHaveCount(0);
   expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   await shot(page, '02-my-day-vet');
+  // It speaks of "today" only on today at the clinic; another date is "that day".
+  await expect(page.locator('#myday-done')).toContainText('completed today.');
+  const today = todayIn(p.riverside.time_zone);
+  const next = new Date(Date.parse(`${today}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  await page.evaluate((url) => {
+    history.pushState(null, '', url);
+    dispatchEvent(new PopStateEvent('popstate'));
+  }, `/my-day?${new URLSearchParams({ clinic: p.riverside.id, view: 'day', date: next })}`);
+  await expect(page.locator('section.calendar')).toHaveAttribute('data-loaded-date', next);
+  await expect(page.locator('#myday-done')).toContainText('completed that day.');
 });
 
 test('booking from a free slot in three steps', async ({ page }) => {

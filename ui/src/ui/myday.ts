@@ -38,12 +38,15 @@ export function myDayPanel(ctx: Ctx, cal: Calendar): HTMLElement {
       list.length ? h('ul', { class: 'rows' }, list.map((a) => row(ctx, a))) : h('p', { class: 'muted' }, empty),
     );
   const done = all.filter((a) => a.status === 'completed').length;
+  // Said of the day shown: "today" only when it is today at the clinic.
+  const today = cal.first === now.slice(0, 10);
+  const when = today ? 'today' : 'that day';
   return h(
     'div',
     { class: 'myday' },
     section('With you now', inProgress, 'Nobody.', 'myday-now'),
     section('Arrived', arrived, 'Nobody is waiting.', 'myday-arrived'),
-    section('Next', next.slice(0, 6), 'Nothing more booked today.', 'myday-next'),
-    h('p', { class: 'muted small' }, `${done} of ${all.length} completed today.`),
+    section('Next', next.slice(0, 6), `Nothing more booked ${when}.`, 'myday-next'),
+    h('p', { class: 'muted small', id: 'myday-done' }, `${done} of ${all.length} completed ${when}.`),
   );
 }
